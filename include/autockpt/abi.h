@@ -1,0 +1,112 @@
+/* The contract between the autockpt pass (passes/) and its runtime (runtime/).
+ *
+ * Instrumented code calls only the entry points declared here; the pass spells each name once
+ * (passes/RuntimeABI.cpp) and the runtime defines each once (runtime/interface.cpp).  Bump
+ * AUTOCKPT_ABI_VERSION whenever a signature or a table layout below changes: every module
+ * registers the version it was compiled for and the runtime refuses a mismatch at start.
+ *
+ * This header includes nothing and is valid C and C++. */
+#ifndef AUTOCKPT_ABI_H
+#define AUTOCKPT_ABI_H
+
+#define AUTOCKPT_ABI_VERSION 1
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef unsigned char autockpt_u8;
+typedef unsigned int autockpt_u32;
+typedef unsigned long long autockpt_u64;
+
+/* ---- State read by the inline fast paths --------------------------------------------------
+ * __autockpt_flag is non-zero when a checkpoint has been requested.  Polls read it with a
+ * relaxed (monotonic) atomic load and branch, unlikely, to __autockpt_poll_slow.  Signal
+ * handlers and timers only ever store to it.
+ * __autockpt_mode says what the frames are doing: after a call to a checkpointable function,
+ * AUTOCKPT_MODE_UNWINDING means "save your frame and return"; at the entry of an instrumented
+ * function, AUTOCKPT_MODE_RESTORING means "reload your frame and jump to its safe point". */
+enum {
+  AUTOCKPT_MODE_RUNNING = 0,
+  AUTOCKPT_MODE_UNWINDING = 1,
+  AUTOCKPT_MODE_RESTORING = 2
+};
+extern volatile int __autockpt_flag;
+extern int __autockpt_mode;
+
+/* ---- Safe points ---------------------------------------------------------------------------
+ * Called from a poll when the flag is set.  Returns non-zero when the calling frame must save
+ * itself and return (the runtime has switched to AUTOCKPT_MODE_UNWINDING), zero when the
+ * checkpoint cannot start here (a foreign frame is on the stack, another thread, ...) and the
+ * code must simply go on; the request stays pending for a later safe point. */
+int __autockpt_poll_slow(void);
+
+/* Unwinding: reserves `size` bytes for the frame record of function `fid` stopped at safe
+ * point `spid` and returns where to store them.  `layout` is a hash of the record's layout. */
+void *__autockpt_push_frame(autockpt_u64 fid, autockpt_u32 spid, autockpt_u64 layout,
+                            autockpt_u64 size);
+
+/* Restoring: returns the next (outermost remaining) frame record, which must belong to `fid`
+ * with layout `layout`.  The record starts with a struct autockpt_frame_head; the payload
+ * follows at offset sizeof(struct autockpt_frame_head).  After the innermost record has been
+ * popped the runtime is back in AUTOCKPT_MODE_RUNNING. */
+struct autockpt_frame_head {
+  autockpt_u32 spid;
+  autockpt_u32 reserved;
+};
+void *__autockpt_pop_frame(autockpt_u64 fid, autockpt_u64 layout);
+
+/* A restored record named a safe point the function does not have: never returns. */
+void __autockpt_bad_frame(autockpt_u64 fid, autockpt_u32 spid);
+
+/* ---- The application's heap (DESIGN D4) -----------------------------------------------------
+ * The pass rewrites allocation calls in instrumented code to these.  Pointers that did not come
+ * from the arena are handed to the system allocator by free/realloc. */
+void *__autockpt_malloc(autockpt_u64 size);
+void *__autockpt_calloc(autockpt_u64 n, autockpt_u64 size);
+void *__autockpt_realloc(void *p, autockpt_u64 size);
+void __autockpt_free(void *p);
+void *__autockpt_aligned_alloc(autockpt_u64 align, autockpt_u64 size);
+int __autockpt_posix_memalign(void **out, autockpt_u64 align, autockpt_u64 size);
+autockpt_u64 __autockpt_malloc_usable_size(void *p);
+
+/* ---- Per-module tables ----------------------------------------------------------------------
+ * Each instrumented module has one constructor that registers one autockpt_module. */
+struct autockpt_global {
+  void *addr;
+  autockpt_u64 size;
+  const char *name;
+};
+struct autockpt_safepoint {
+  autockpt_u32 line;   /* source line, 0 when unknown */
+  autockpt_u32 kind;   /* AUTOCKPT_SP_* */
+};
+enum { AUTOCKPT_SP_POLL = 0, AUTOCKPT_SP_CALL = 1, AUTOCKPT_SP_ENTRY = 2 };
+struct autockpt_function {
+  void *addr;
+  autockpt_u64 fid;
+  autockpt_u64 layout;
+  const char *name;
+  const char *file;
+  const struct autockpt_safepoint *safepoints; /* indexed by spid - 1 */
+  autockpt_u32 nsafepoints;
+  autockpt_u32 reserved;
+};
+struct autockpt_module {
+  autockpt_u32 abi_version;
+  autockpt_u32 reserved;
+  const char *name;
+  const struct autockpt_global *globals;
+  autockpt_u64 nglobals;
+  const struct autockpt_function *functions;
+  autockpt_u64 nfunctions;
+};
+void __autockpt_register_module(const struct autockpt_module *m);
+
+/* The user's main, renamed by the pass; the runtime owns main(). */
+int __autockpt_user_main(int argc, char **argv, char **envp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AUTOCKPT_ABI_H */

@@ -1,0 +1,29 @@
+# lit configuration: substitutions for the pass plugin, the LLVM tools and the e2e harness.
+import os
+import lit.formats
+
+config.name = "autockpt"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".ll", ".test"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+
+plugin = os.path.join(config.autockpt_lib_dir, "libautockpt-pass.so")
+tools = config.llvm_tools_dir
+config.substitutions += [
+    ("%opt", f"{tools}/opt -load-pass-plugin={plugin}"),
+    ("%FileCheck", f"{tools}/FileCheck"),
+    ("%clang", f"{tools}/clang"),
+    ("%autockpt-config", f"{config.autockpt_bin_dir}/autockpt-config"),
+    ("%autockpt", f"{config.autockpt_bin_dir}/autockpt"),
+    ("%e2e", f"{config.python} {config.autockpt_src_dir}/tests/e2e/ckpt_cycle.py "
+             f"--config {config.autockpt_bin_dir}/autockpt-config"),
+    ("%examples", f"{config.autockpt_src_dir}/examples"),
+    ("%python", config.python),
+]
+config.available_features.add(f"llvm-{config.llvm_major}")
+# The end-to-end tests run programs that checkpoint into directories: keep them per test.
+config.environment["AUTOCKPT_VERBOSE"] = "1"
+for var in ["HOME", "TMPDIR", "PATH"]:
+    if var in os.environ:
+        config.environment[var] = os.environ[var]

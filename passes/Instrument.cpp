@@ -1,0 +1,260 @@
+// The module pass: which functions are checkpointable, then per function the recipe
+// normalise (SafePoints) -> analyse (Liveness) -> lay out (FrameLayout) -> emit (SaveRestore),
+// then the module tables.
+#include "Instrument.h"
+
+#include "Compat.h"
+#include "FrameLayout.h"
+#include "HeapCalls.h"
+#include "Liveness.h"
+#include "ModuleTables.h"
+#include "RuntimeABI.h"
+#include "SafePoints.h"
+#include "SaveRestore.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SCCIterator.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Analysis/CallGraph.h"
+#include "llvm/Analysis/CycleAnalysis.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Verifier.h"
+
+using namespace llvm;
+
+namespace autockpt {
+
+namespace {
+
+// External functions that TargetLibraryInfo does not know but that never call back into the
+// program, so a call to them needs no check afterwards.
+const StringSet<> &leafExternals() {
+  static const StringSet<> Names = {
+      "usleep", "sleep", "nanosleep", "clock_gettime", "gettimeofday", "clock", "getpid",
+      "getppid", "sysconf", "sched_yield", "isatty", "getenv", "secure_getenv", "setenv",
+      "unsetenv", "omp_get_wtime", "omp_get_thread_num", "omp_get_num_threads",
+      "omp_get_max_threads", "__errno_location", "__assert_fail", "__stack_chk_fail",
+      "strerror", "perror", "rand", "srand", "random", "srandom", "drand48", "srand48",
+      "lrand48", "erand48"};
+  return Names;
+}
+
+// Library code that is never instrumented and never calls back: the C++ runtime and the
+// non-template parts of libstdc++ (templates are instantiated, and so defined, in the module).
+bool isLibraryLeafName(StringRef N) {
+  return N.starts_with("_ZNSt") || N.starts_with("_ZNKSt") || N.starts_with("_ZSt") ||
+         N.starts_with("__cxa_") || N.starts_with("_Unwind_") || N.starts_with("__gxx_");
+}
+
+class ModuleInstrumenter {
+ public:
+  ModuleInstrumenter(Module &M, ModuleAnalysisManager &MAM)
+      : M(M), FAM(MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager()) {}
+
+  // Decides which functions are checkpointable and shapes each of them.  With Emit false the
+  // IR is normalised and analysed but no save/restore code is generated (printer passes).
+  std::vector<FunctionShape> shapeFunctions() {
+    findCandidates();
+    findRecursion();
+    findCheckpointable();
+    std::vector<FunctionShape> Shapes;
+    for (Function *F : Candidates) {
+      if (!Checkpointable.count(F))
+        continue;
+      FunctionShape S;
+      S.F = F;
+      auto IsCheckpointable = [this](const CallBase &CB) { return isCheckpointableCall(CB); };
+      SafePointPolicy Policy;
+      Policy.IsCheckpointableCall = IsCheckpointable;  // a function_ref: the lambda must outlive it
+      Policy.PollAtEntry = Recursive.count(F);
+      // Checkpointable-ness of calls must be decided on the original IR, so CycleInfo is
+      // computed before anything changes in F.
+      CycleInfo &CI = FAM.getResult<CycleAnalysis>(*F);
+      placeSafePoints(S, CI, Policy);
+      FAM.invalidate(*F, PreservedAnalyses::none());
+      if (S.SafePoints.empty())
+        continue;
+      computeLiveness(S);
+      std::string Why;
+      if (!layoutFrames(S, M.getDataLayout(), &Why)) {
+        warn(*F, "cannot be instrumented: " + Why);
+        continue;  // normalised but harmless: only blocks were split
+      }
+      Shapes.push_back(std::move(S));
+    }
+    return Shapes;
+  }
+
+  void instrument() {
+    RuntimeABI R(M);
+    redirectHeapCalls(M);
+    std::vector<FunctionShape> Shapes = shapeFunctions();
+    for (FunctionShape &S : Shapes) {
+      emitSaveRestore(S, R);
+      dropMemoryFacts(*S.F);
+    }
+    emitModuleTables(M, R, Shapes);
+    renameMain(M);
+    M.getOrInsertNamedMetadata("autockpt.instrumented");
+  }
+
+ private:
+  Module &M;
+  FunctionAnalysisManager &FAM;
+  std::vector<Function *> Candidates;
+  DenseSet<Function *> CandidateSet, Recursive, Checkpointable;
+
+  void warn(const Function &F, const Twine &Msg) {
+    M.getContext().diagnose(DiagnosticInfoUnsupported(
+        F, "autockpt: " + Msg, DiagnosticLocation(F.getSubprogram()), DS_Warning));
+  }
+
+  // Why F cannot be instrumented, or empty.
+  static std::string exclusionReason(Function &F) {
+    if (F.hasFnAttribute(Attribute::Naked))
+      return "it is naked";
+    for (Instruction &I : instructions(F)) {
+      if (I.getType()->isTokenTy())
+        return "it uses token values (coroutines or funclet exception handling)";
+      if (isa<CallBrInst>(I))
+        return "it contains asm goto";
+      if (auto *A = dyn_cast<AllocaInst>(&I); A && !A->isStaticAlloca())
+        return "it uses a variable-length array or alloca()";
+      if (auto *CB = dyn_cast<CallBase>(&I)) {
+        if (CB->hasFnAttr(Attribute::ReturnsTwice))
+          return "it calls setjmp (or another function that returns twice)";
+        if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isMustTailCall())
+          return "it contains a musttail call";
+        if (auto *II = dyn_cast<IntrinsicInst>(CB);
+            II && II->getIntrinsicID() == Intrinsic::stacksave)
+          return "it adjusts the stack pointer (stacksave)";
+      }
+    }
+    return "";
+  }
+
+  static bool hasCycles(CycleInfo &CI) { return CI.toplevel_begin() != CI.toplevel_end(); }
+
+  void findCandidates() {
+    for (Function &F : M) {
+      if (F.isDeclaration() || F.hasAvailableExternallyLinkage() ||
+          RuntimeABI::isRuntimeName(F.getName()))
+        continue;
+      std::string Why = exclusionReason(F);
+      if (!Why.empty()) {
+        // Say so only where a checkpoint is lost: the function loops or makes calls.
+        warn(F, "function '" + F.getName() + "' is not instrumented because " + Why +
+                    "; checkpoints wait until it returns");
+        continue;
+      }
+      Candidates.push_back(&F);
+      CandidateSet.insert(&F);
+    }
+  }
+
+  void findRecursion() {
+    CallGraph CG(M);
+    for (scc_iterator<CallGraph *> I = scc_begin(&CG); !I.isAtEnd(); ++I) {
+      if (!I.hasCycle())
+        continue;
+      for (CallGraphNode *N : *I)
+        if (Function *F = N->getFunction(); F && CandidateSet.count(F))
+          Recursive.insert(F);
+    }
+  }
+
+  bool isLeafExternal(Function &Callee, Function &Caller) {
+    if (leafExternals().contains(Callee.getName()) || isLibraryLeafName(Callee.getName()))
+      return true;
+    LibFunc LF;
+    auto &TLI = FAM.getResult<TargetLibraryAnalysis>(Caller);
+    return TLI.getLibFunc(Callee, LF) && TLI.has(LF);
+  }
+
+  bool isCheckpointableCall(const CallBase &CB) {
+    if (CB.isInlineAsm())
+      return false;
+    auto *Callee = dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+    if (!Callee)
+      return true;  // indirect: may be any instrumented function
+    if (Callee->isIntrinsic() || RuntimeABI::isRuntimeName(Callee->getName()))
+      return false;
+    if (Checkpointable.count(Callee))
+      return true;
+    if (Callee->isDeclaration())  // defined in another translation unit, or a library
+      return !isLeafExternal(*Callee, *const_cast<Function *>(CB.getFunction()));
+    return false;  // defined here: checkpointable or not, as decided
+  }
+
+  void findCheckpointable() {
+    for (Function *F : Candidates)
+      if (Recursive.count(F) || hasCycles(FAM.getResult<CycleAnalysis>(*F)))
+        Checkpointable.insert(F);
+    for (bool Changed = true; Changed;) {
+      Changed = false;
+      for (Function *F : Candidates) {
+        if (Checkpointable.count(F))
+          continue;
+        for (Instruction &I : instructions(*F))
+          if (auto *CB = dyn_cast<CallBase>(&I); CB && isCheckpointableCall(*CB)) {
+            Checkpointable.insert(F);
+            Changed = true;
+            break;
+          }
+      }
+    }
+  }
+
+  // An instrumented function writes memory (its frame record) and may not return normally
+  // in the usual sense: facts like memory(none) inferred before the pass no longer hold.
+  static void dropMemoryFacts(Function &F) {
+    F.removeFnAttr(Attribute::Memory);
+    F.removeFnAttr(Attribute::Speculatable);
+    F.removeFnAttr(Attribute::NoSync);
+    for (User *U : F.users())
+      if (auto *CB = dyn_cast<CallBase>(U); CB && CB->getCalledOperand() == &F)
+        CB->removeFnAttr(Attribute::Memory);
+  }
+};
+
+bool skipModule(Module &M) {
+  Triple T = targetTriple(M);
+  if (T.isNVPTX() || T.isAMDGPU() || T.isSPIRV())
+    return true;  // the device side of a CUDA/HIP compilation is never instrumented
+  return M.getNamedMetadata("autockpt.instrumented") != nullptr;  // e.g. again at LTO link
+}
+
+}  // namespace
+
+PreservedAnalyses AutockptPass::run(Module &M, ModuleAnalysisManager &MAM) {
+  if (skipModule(M))
+    return PreservedAnalyses::all();
+  ModuleInstrumenter(M, MAM).instrument();
+  return PreservedAnalyses::none();
+}
+
+PreservedAnalyses PrintSafePointsPass::run(Module &M, ModuleAnalysisManager &MAM) {
+  static const char *const KindName[] = {"poll", "call", "entry"};
+  for (FunctionShape &S : ModuleInstrumenter(M, MAM).shapeFunctions()) {
+    OS << "autockpt: function " << S.F->getName() << ": " << S.SafePoints.size()
+       << " safe point(s), " << S.Allocas.size() << " saved alloca(s)\n";
+    for (SafePoint &SP : S.SafePoints) {
+      OS << "  #" << SP.Id << " " << KindName[SP.Kind] << " in " << SP.Site->getName();
+      if (SP.TheCall)
+        if (Function *Callee = SP.TheCall->getCalledFunction())
+          OS << " to " << Callee->getName();
+      OS << "; live:";
+      for (Value *V : SP.Live) {
+        OS << " ";
+        V->printAsOperand(OS, /*PrintType=*/false);
+      }
+      OS << "\n";
+    }
+  }
+  return PreservedAnalyses::none();
+}
+
+}  // namespace autockpt

@@ -1,0 +1,128 @@
+// Emits the autockpt_module descriptor of include/autockpt/abi.h and its registering
+// constructor.  Writable globals are listed so the runtime saves and restores their bytes.
+#include "ModuleTables.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include "autockpt/abi.h"
+
+using namespace llvm;
+
+namespace autockpt {
+
+namespace {
+
+class TableBuilder {
+ public:
+  TableBuilder(Module &M, const RuntimeABI &R) : M(M), R(R), C(M.getContext()) {}
+
+  Constant *string(StringRef S) {
+    auto It = Strings.find(S);
+    if (It != Strings.end())
+      return It->second;
+    Constant *Init = ConstantDataArray::getString(C, S);
+    auto *G = new GlobalVariable(M, Init->getType(), true, GlobalValue::PrivateLinkage, Init,
+                                 "autockpt.str");
+    G->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    G->setAlignment(Align(1));
+    return Strings[S] = G;
+  }
+
+  Constant *array(StructType *Ty, ArrayRef<Constant *> Elems, StringRef Name) {
+    if (Elems.empty())
+      return ConstantPointerNull::get(cast<PointerType>(R.Ptr));
+    ArrayType *ATy = ArrayType::get(Ty, Elems.size());
+    return new GlobalVariable(M, ATy, true, GlobalValue::PrivateLinkage,
+                              ConstantArray::get(ATy, Elems), Name);
+  }
+
+  Constant *i32(uint64_t V) { return ConstantInt::get(R.I32, V); }
+  Constant *i64(uint64_t V) { return ConstantInt::get(R.I64, V); }
+
+  Module &M;
+  const RuntimeABI &R;
+  LLVMContext &C;
+  StringMap<Constant *> Strings;
+};
+
+bool isSavedGlobal(const GlobalVariable &GV) {
+  if (GV.isDeclaration() || GV.isConstant() || GV.isThreadLocal() ||
+      GV.hasAvailableExternallyLinkage() || GV.hasAppendingLinkage())
+    return false;
+  StringRef N = GV.getName();
+  if (N.starts_with("llvm.") || N.starts_with("__autockpt") || N.starts_with("autockpt."))
+    return false;
+  if (GV.hasSection() && GV.getSection() == "llvm.metadata")
+    return false;
+  return GV.getParent()->getDataLayout().getTypeAllocSize(GV.getValueType()) != 0;
+}
+
+StringRef sourceFile(const FunctionShape &S) {
+  if (DISubprogram *SP = S.F->getSubprogram())
+    return SP->getFilename();
+  return S.F->getParent()->getSourceFileName();
+}
+
+}  // namespace
+
+void emitModuleTables(Module &M, const RuntimeABI &R, const std::vector<FunctionShape> &Shapes) {
+  TableBuilder T(M, R);
+  LLVMContext &C = M.getContext();
+  const DataLayout &DL = M.getDataLayout();
+
+  // struct autockpt_global { void *addr; u64 size; const char *name; }
+  StructType *GlobalTy = StructType::get(C, {R.Ptr, R.I64, R.Ptr});
+  std::vector<Constant *> Globals;
+  for (GlobalVariable &GV : M.globals())
+    if (isSavedGlobal(GV))
+      Globals.push_back(ConstantStruct::get(
+          GlobalTy, {&GV, T.i64(DL.getTypeAllocSize(GV.getValueType())), T.string(GV.getName())}));
+
+  // struct autockpt_safepoint { u32 line; u32 kind; }
+  StructType *SafePointTy = StructType::get(C, {R.I32, R.I32});
+  // struct autockpt_function { void *addr; u64 fid, layout; const char *name, *file;
+  //                            const autockpt_safepoint *safepoints; u32 n, reserved; }
+  StructType *FunctionTy =
+      StructType::get(C, {R.Ptr, R.I64, R.I64, R.Ptr, R.Ptr, R.Ptr, R.I32, R.I32});
+  std::vector<Constant *> Functions;
+  for (const FunctionShape &S : Shapes) {
+    std::vector<Constant *> SPs;
+    for (const SafePoint &SP : S.SafePoints)
+      SPs.push_back(ConstantStruct::get(
+          SafePointTy, {T.i32(SP.Loc ? SP.Loc.getLine() : 0), T.i32(SP.Kind)}));
+    Functions.push_back(ConstantStruct::get(
+        FunctionTy, {S.F, T.i64(S.Fid), T.i64(S.Layout), T.string(S.F->getName()),
+                     T.string(sourceFile(S)), T.array(SafePointTy, SPs, "autockpt.safepoints"),
+                     T.i32(SPs.size()), T.i32(0)}));
+  }
+
+  // struct autockpt_module { u32 abi, reserved; const char *name; globals, n; functions, n; }
+  StructType *ModuleTy =
+      StructType::get(C, {R.I32, R.I32, R.Ptr, R.Ptr, R.I64, R.Ptr, R.I64});
+  Constant *Desc = ConstantStruct::get(
+      ModuleTy, {T.i32(AUTOCKPT_ABI_VERSION), T.i32(0), T.string(M.getModuleIdentifier()),
+                 T.array(GlobalTy, Globals, "autockpt.globals"), T.i64(Globals.size()),
+                 T.array(FunctionTy, Functions, "autockpt.functions"), T.i64(Functions.size())});
+  auto *DescGV = new GlobalVariable(M, ModuleTy, true, GlobalValue::PrivateLinkage, Desc,
+                                    "autockpt.module");
+
+  Function *Ctor = Function::Create(FunctionType::get(R.Void, false),
+                                    GlobalValue::InternalLinkage, "autockpt.module_ctor", &M);
+  IRBuilder<> B(BasicBlock::Create(C, "", Ctor));
+  B.CreateCall(R.RegisterModule, {DescGV});
+  B.CreateRetVoid();
+  appendToGlobalCtors(M, Ctor, /*Priority=*/0);
+}
+
+bool renameMain(Module &M) {
+  Function *Main = M.getFunction("main");
+  if (!Main || Main->isDeclaration())
+    return false;
+  Main->setName("__autockpt_user_main");
+  return true;
+}
+
+}  // namespace autockpt

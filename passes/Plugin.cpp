@@ -1,0 +1,37 @@
+// Plugin entry: registers the pass at the end of the optimisation pipeline (DESIGN D2) and
+// the pipeline names `autockpt` and `print-autockpt-safepoints` for opt.
+#include "Compat.h"
+#include "Instrument.h"
+
+#include "llvm/Passes/PassBuilder.h"
+
+using namespace llvm;
+
+extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
+  return {LLVM_PLUGIN_API_VERSION, "autockpt", "0.1", [](PassBuilder &PB) {
+            // Last in the pipeline, so inlining and vectorisation see the original program.
+            // Under LTO the pre-link compile is skipped (LLVM >= 20 says which phase runs);
+            // the module is instrumented once, after link-time optimisation.
+            PB.registerOptimizerLastEPCallback(
+                [](ModulePassManager &MPM, OptimizationLevel AUTOCKPT_EP_LTO_PHASE_PARAM) {
+                  if (!(AUTOCKPT_EP_IS_PRELINK))
+                    MPM.addPass(autockpt::AutockptPass());
+                });
+            PB.registerFullLinkTimeOptimizationLastEPCallback(
+                [](ModulePassManager &MPM, OptimizationLevel) {
+                  MPM.addPass(autockpt::AutockptPass());
+                });
+            PB.registerPipelineParsingCallback(
+                [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
+                  if (Name == "autockpt") {
+                    MPM.addPass(autockpt::AutockptPass());
+                    return true;
+                  }
+                  if (Name == "print-autockpt-safepoints") {
+                    MPM.addPass(autockpt::PrintSafePointsPass(llvm::outs()));
+                    return true;
+                  }
+                  return false;
+                });
+          }};
+}

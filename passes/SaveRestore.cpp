@@ -1,0 +1,206 @@
+// Save blocks, the restore dispatch and SSA repair.  The emitted shape, per function:
+//
+//   autockpt.entry:                        ; static allocas
+//     %mode = load i32, ptr @__autockpt_mode
+//     br (%mode == RESTORING), label %autockpt.dispatch, label %<old entry>   ; unlikely
+//   autockpt.dispatch:
+//     %rec = call ptr @__autockpt_pop_frame(i64 FID, i64 LAYOUT)
+//     switch (load i32 %rec) [ id -> autockpt.restore... ], default autockpt.bad
+//   autockpt.poll:                          ; a split back edge (or the entry of a recursive fn)
+//     %f = load atomic i32, ptr @__autockpt_flag monotonic
+//     br (%f != 0), label %autockpt.poll.cold, label %header                  ; unlikely
+//   autockpt.poll.cold:
+//     br (call @__autockpt_poll_slow() != 0), label %autockpt.save, label %header
+//   autockpt.call:                          ; a call to a checkpointable function
+//     %r = call @f(...)
+//     br (load @__autockpt_mode == UNWINDING), label %autockpt.save, label %cont ; unlikely
+//   autockpt.save:
+//     %buf = call ptr @__autockpt_push_frame(FID, ID, LAYOUT, SIZE)
+//     store <live values>, memcpy <allocas> ; ret poison
+//   autockpt.restore:
+//     load <live values>, memcpy <allocas> ; br %header (poll) or %autockpt.call (re-issue)
+//
+// Every live value then has extra definitions in the restore blocks; SSAUpdater places phis.
+#include "SaveRestore.h"
+
+#include "llvm/ADT/MapVector.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/Transforms/Utils/SSAUpdater.h"
+
+using namespace llvm;
+
+namespace autockpt {
+
+namespace {
+
+class Emitter {
+ public:
+  Emitter(FunctionShape &S, const RuntimeABI &R)
+      : S(S), R(R), C(S.F->getContext()), DL(S.F->getParent()->getDataLayout()),
+        Unlikely(MDBuilder(C).createUnlikelyBranchWeights()) {}
+
+  void run() {
+    emitEntryAndDispatch();
+    for (SafePoint &SP : S.SafePoints) {
+      if (SP.Kind == SafePoint::Call)
+        emitCallCheck(SP);
+      else
+        emitPoll(SP);
+      emitRestore(SP);
+    }
+    repairSSA();
+  }
+
+ private:
+  FunctionShape &S;
+  const RuntimeABI &R;
+  LLVMContext &C;
+  const DataLayout &DL;
+  MDNode *Unlikely;
+  Value *Payload = nullptr;
+  SwitchInst *Switch = nullptr;
+
+  Constant *i32(uint64_t V) { return ConstantInt::get(R.I32, V); }
+  Constant *i64(uint64_t V) { return ConstantInt::get(R.I64, V); }
+
+  void emitEntryAndDispatch() {
+    Function &F = *S.F;
+    BasicBlock *Body = S.Entry->getSingleSuccessor();
+    S.Entry->getTerminator()->eraseFromParent();
+    BasicBlock *Dispatch = BasicBlock::Create(C, "autockpt.dispatch", &F);
+    BasicBlock *Bad = BasicBlock::Create(C, "autockpt.bad", &F);
+
+    IRBuilder<> B(S.Entry);
+    Value *Mode = B.CreateLoad(R.I32, R.Mode, "autockpt.mode");
+    B.CreateCondBr(B.CreateICmpEQ(Mode, i32(ModeRestoring), "autockpt.restoring"), Dispatch,
+                   Body, Unlikely);
+
+    B.SetInsertPoint(Dispatch);
+    Value *Rec = B.CreateCall(R.PopFrame, {i64(S.Fid), i64(S.Layout)}, "autockpt.rec");
+    Value *Spid = B.CreateLoad(R.I32, Rec, "autockpt.spid");
+    Payload = B.CreateConstInBoundsGEP1_32(Type::getInt8Ty(C), Rec, 8, "autockpt.payload");
+    Switch = B.CreateSwitch(Spid, Bad, S.SafePoints.size());
+
+    B.SetInsertPoint(Bad);
+    B.CreateCall(R.BadFrame, {i64(S.Fid), Spid});
+    B.CreateUnreachable();
+  }
+
+  // `save`: push the record, store the live values and allocas into it, return.
+  BasicBlock *emitSave(SafePoint &SP) {
+    Function &F = *S.F;
+    BasicBlock *Save = BasicBlock::Create(C, "autockpt.save", &F);
+    IRBuilder<> B(Save);
+    B.SetCurrentDebugLocation(SP.Loc);
+    uint64_t Size = DL.getTypeAllocSize(SP.RecordTy);
+    Value *Buf = B.CreateCall(R.PushFrame, {i64(S.Fid), i32(SP.Id), i64(S.Layout), i64(Size)},
+                              "autockpt.buf");
+    unsigned K = 0;
+    for (Value *V : SP.Live) {
+      Value *Slot = B.CreateConstInBoundsGEP2_32(SP.RecordTy, Buf, 0, K++);
+      B.CreateAlignedStore(V, Slot, Align(1));
+    }
+    for (AllocaInst *A : S.Allocas) {
+      Value *Slot = B.CreateConstInBoundsGEP2_32(SP.RecordTy, Buf, 0, K++);
+      B.CreateMemCpy(Slot, Align(1), A, A->getAlign(), A->getAllocationSize(DL)->getFixedValue());
+    }
+    if (F.getReturnType()->isVoidTy())
+      B.CreateRetVoid();
+    else
+      B.CreateRet(PoisonValue::get(F.getReturnType()));
+    return Save;
+  }
+
+  void emitPoll(SafePoint &SP) {
+    BasicBlock *Site = SP.Site;
+    BasicBlock *Target = Site->getSingleSuccessor();
+    Site->getTerminator()->eraseFromParent();
+    BasicBlock *Cold = BasicBlock::Create(C, "autockpt.poll.cold", S.F);
+    BasicBlock *Save = emitSave(SP);
+
+    IRBuilder<> B(Site);
+    B.SetCurrentDebugLocation(SP.Loc);
+    LoadInst *Flag = B.CreateAlignedLoad(R.I32, R.Flag, Align(4), "autockpt.flag");
+    Flag->setAtomic(AtomicOrdering::Monotonic);  // monotonic, so LICM cannot hoist it
+    B.CreateCondBr(B.CreateICmpNE(Flag, i32(0), "autockpt.requested"), Cold, Target, Unlikely);
+
+    B.SetInsertPoint(Cold);
+    Value *Go = B.CreateCall(R.PollSlow, {}, "autockpt.go");
+    B.CreateCondBr(B.CreateICmpNE(Go, i32(0)), Save, Target);
+    for (PHINode &PN : Target->phis())
+      PN.addIncoming(PN.getIncomingValueForBlock(Site), Cold);
+  }
+
+  void emitCallCheck(SafePoint &SP) {
+    BasicBlock *After = SP.After;
+    BasicBlock *Cont = After->getSingleSuccessor();
+    After->getTerminator()->eraseFromParent();
+    BasicBlock *Save = emitSave(SP);
+    IRBuilder<> B(After);
+    B.SetCurrentDebugLocation(SP.Loc);
+    Value *Mode = B.CreateLoad(R.I32, R.Mode, "autockpt.mode");
+    B.CreateCondBr(B.CreateICmpEQ(Mode, i32(ModeUnwinding), "autockpt.unwinding"), Save, Cont,
+                   Unlikely);
+  }
+
+  // `restore`: reload the record; a poll continues at its target (one more incoming edge on
+  // the loop header's phis), a call site is re-issued.
+  void emitRestore(SafePoint &SP) {
+    SP.Restore = BasicBlock::Create(C, "autockpt.restore", S.F);
+    Switch->addCase(cast<ConstantInt>(i32(SP.Id)), SP.Restore);
+    IRBuilder<> B(SP.Restore);
+    B.SetCurrentDebugLocation(SP.Loc);
+    unsigned K = 0;
+    for (Value *V : SP.Live) {
+      Value *Slot = B.CreateConstInBoundsGEP2_32(SP.RecordTy, Payload, 0, K++);
+      SP.Reloaded.push_back(
+          B.CreateAlignedLoad(V->getType(), Slot, Align(1), V->getName() + ".autockpt.reload"));
+    }
+    for (AllocaInst *A : S.Allocas) {
+      Value *Slot = B.CreateConstInBoundsGEP2_32(SP.RecordTy, Payload, 0, K++);
+      B.CreateMemCpy(A, A->getAlign(), Slot, Align(1), A->getAllocationSize(DL)->getFixedValue());
+    }
+    if (SP.Kind == SafePoint::Call) {
+      B.CreateBr(SP.Site);
+      return;
+    }
+    // The poll block now ends in a conditional branch; its target is the first successor
+    // that is not the cold block.
+    BasicBlock *Target = cast<BranchInst>(SP.Site->getTerminator())->getSuccessor(1);
+    B.CreateBr(Target);
+    for (PHINode &PN : Target->phis())
+      PN.addIncoming(PN.getIncomingValueForBlock(SP.Site), SP.Restore);
+  }
+
+  void repairSSA() {
+    MapVector<Value *, SmallVector<std::pair<BasicBlock *, Value *>, 4>> Defs;
+    for (SafePoint &SP : S.SafePoints)
+      for (unsigned K = 0; K < SP.Live.size(); ++K)
+        Defs[SP.Live[K]].push_back({SP.Restore, SP.Reloaded[K]});
+    for (auto &[V, Reloads] : Defs) {
+      auto *I = cast<Instruction>(V);
+      BasicBlock *DefBB = I->getParent();
+      SSAUpdater SSA;
+      SSA.Initialize(V->getType(), V->getName());
+      SSA.AddAvailableValue(DefBB, V);
+      for (auto &[BB, Reloaded] : Reloads)
+        SSA.AddAvailableValue(BB, Reloaded);
+      SmallVector<Use *, 16> Uses;
+      for (Use &U : V->uses())
+        Uses.push_back(&U);
+      for (Use *U : Uses) {
+        auto *User = cast<Instruction>(U->getUser());
+        if (!isa<PHINode>(User) && User->getParent() == DefBB)
+          continue;  // after the definition in its own block: already dominated
+        SSA.RewriteUse(*U);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void emitSaveRestore(FunctionShape &S, const RuntimeABI &R) { Emitter(S, R).run(); }
+
+}  // namespace autockpt

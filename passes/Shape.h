@@ -1,0 +1,41 @@
+// Per-function instrumentation state shared by the phases (like coro::Shape): the safe points,
+// what is live across each, and the frame layout.  Built by SafePoints/Liveness/FrameLayout,
+// consumed by SaveRestore and ModuleTables.
+#pragma once
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/Instructions.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace autockpt {
+
+struct SafePoint {
+  enum KindT : unsigned { Poll = 0, Call = 1, Entry = 2 } Kind = Poll;
+  unsigned Id = 0;  // 1-based, in instruction order; 0 is never a valid id
+  // Poll/Entry: a block whose only instruction is `br Target`; the poll replaces it.
+  // Call: the block that starts with the call (or invoke) to re-issue on restore.
+  llvm::BasicBlock *Site = nullptr;
+  llvm::CallBase *TheCall = nullptr;  // Call only
+  // Call only: the block whose `br` becomes the "is the callee unwinding?" test.  For a call,
+  // Site itself (it ends in `br cont`); for an invoke, the split normal-destination edge.
+  llvm::BasicBlock *After = nullptr;
+  llvm::DebugLoc Loc;
+  std::vector<llvm::Value *> Live;  // SSA values live on entry to Site (arguments excluded)
+  llvm::StructType *RecordTy = nullptr;  // {Live..., [allocas as bytes]...}, packed
+  llvm::BasicBlock *Restore = nullptr;   // reloads the record, then continues at Site/Target
+  std::vector<llvm::Value *> Reloaded;   // parallel to Live
+};
+
+struct FunctionShape {
+  llvm::Function *F = nullptr;
+  uint64_t Fid = 0;     // stable id of the function (name hash)
+  uint64_t Layout = 0;  // hash of every record layout of the function
+  llvm::BasicBlock *Entry = nullptr;  // new entry: static allocas + the restoring test
+  llvm::SmallVector<llvm::AllocaInst *, 8> Allocas;  // static allocas, saved wholesale
+  std::vector<SafePoint> SafePoints;
+};
+
+}  // namespace autockpt

@@ -1,0 +1,234 @@
+// Checkpoint images: what goes into each section, and the checks before any byte is restored.
+#include "checkpoint.h"
+
+#include "arena.h"
+#include "autockpt/abi.h"
+#include "frames.h"
+#include "identity.h"
+#include "image/reader.h"
+#include "image/writer.h"
+#include "layout.h"
+#include "log.h"
+#include "registry.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <unistd.h>
+
+namespace autockpt::checkpoint {
+
+using namespace image;
+
+namespace {
+
+int64_t now_unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double monotonic_s() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+ImageMeta describe(uint64_t gen, const std::string &reason, const ProcessState &ps,
+                   std::vector<Piece> *globals) {
+  ImageMeta m;
+  m.abi_version = AUTOCKPT_ABI_VERSION;
+  m.exe_path = identity::executable_path();
+  m.build_id = identity::hex(identity::executable_build_id());
+  for (const identity::Library &l : identity::libraries())
+    m.libraries.push_back({l.path, l.build_id, l.base});
+  m.generation = gen;
+  m.created_unix_ns = now_unix_ns();
+  m.hostname = hostname();
+  m.pid = getpid();
+  m.checkpoint_count = ps.checkpoints;
+  m.reason = reason;
+  m.heap_base = arena::base();
+  m.heap_size = arena::used_bytes();
+  m.stack_base = ps.stack_base;
+  m.stack_size = ps.stack_size;
+  m.argc = ps.argc;
+  m.argv_addr = reinterpret_cast<uintptr_t>(ps.argv);
+  m.envp_addr = reinterpret_cast<uintptr_t>(ps.envp);
+  uint64_t off = 0;
+  for (const registry::Global &g : registry::globals()) {
+    m.globals.push_back({g.module, g.name, reinterpret_cast<uintptr_t>(g.addr), g.size, off});
+    globals->push_back({g.addr, g.size});
+    off += g.size;
+  }
+  for (const frames::Record &r : frames::records()) {
+    FrameRecord fr;
+    fr.fid = r.fid;
+    fr.spid = r.spid;
+    fr.layout = r.layout;
+    fr.offset = r.offset;
+    fr.size = r.size;
+    if (const autockpt_function *f = registry::function(r.fid)) {
+      fr.function = f->name;
+      fr.file = f->file;
+      if (r.spid >= 1 && r.spid <= f->nsafepoints)
+        fr.line = f->safepoints[r.spid - 1].line;
+    }
+    m.frames.push_back(fr);
+  }
+  return m;
+}
+
+Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
+                   const std::vector<Piece> &globals, uint64_t *bytes) {
+  Identity id;
+  id.build_id_bytes = identity::executable_build_id().substr(0, 64);
+  id.generation = gen;
+  id.created_unix_ns = uint64_t(meta.created_unix_ns);
+  std::unique_ptr<ImageWriter> w;
+  if (Status s = ImageWriter::create(path, id, &w); !s)
+    return s;
+  const std::vector<char> &fb = frames::buffer();
+  Status s = w->add_section(SectionKind::Meta, encode_meta(meta));
+  if (s)
+    s = w->add_section(SectionKind::Frames, {{fb.data(), fb.size()}});
+  if (s)
+    s = w->add_section(SectionKind::Globals, globals);
+  if (s)
+    s = w->add_section(SectionKind::Heap,
+                       {{reinterpret_cast<const void *>(meta.heap_base), meta.heap_size}});
+  if (s)
+    s = w->commit();
+  *bytes = w->bytes_written();
+  return s;
+}
+
+}  // namespace
+
+Status write(GenerationStore &store, const Options &opts, const std::string &reason,
+             ProcessState *ps) {
+  double t0 = monotonic_s();
+  fflush(nullptr);  // stdio buffers are not in the image: what was printed stays printed
+  uint64_t gen = store.next_number();
+  std::string gen_dir;
+  if (Status s = store.begin(gen, &gen_dir); !s)
+    return s;
+  ++ps->checkpoints;
+  std::vector<Piece> globals;
+  ImageMeta meta = describe(gen, reason, *ps, &globals);
+  uint64_t bytes = 0;
+  Status s = write_image(store.image_path(gen, 0), gen, meta, globals, &bytes);
+  if (s)
+    s = store.commit(gen, 1);
+  if (!s) {
+    --ps->checkpoints;
+    (void)store.abandon(gen);
+    return s;
+  }
+  store.prune(opts.keep);
+  double dt = monotonic_s() - t0;
+  char b1[32], b2[32], b3[32];
+  uint64_t gbytes = 0;
+  for (const Piece &p : globals)
+    gbytes += p.size;
+  log(1, "checkpoint %llu (%s) written to %s: %s (heap %s, globals %s, %zu frames) in %.0f ms",
+      (unsigned long long)gen, reason.c_str(), gen_dir.c_str(), human_bytes(bytes, b1),
+      human_bytes(meta.heap_size, b2), human_bytes(gbytes, b3), meta.frames.size(), dt * 1e3);
+  return Status::ok();
+}
+
+Status find_restart_image(GenerationStore &store, std::string *path, bool *found) {
+  *found = false;
+  std::vector<GenerationInfo> gens = store.list();
+  std::string damaged;
+  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
+    if (!it->committed)
+      continue;
+    std::string why;
+    if (Status s = store.verify_generation(*it, &why); !s) {
+      warn("checkpoint %s cannot be used: %s", it->path.c_str(),
+           why.empty() ? s.message().c_str() : why.c_str());
+      damaged += "\n  " + it->path + ": " + (why.empty() ? s.message() : why);
+      continue;
+    }
+    if (!damaged.empty())
+      warn("falling back to the older checkpoint %s", it->path.c_str());
+    *path = store.image_path(it->number, 0);
+    *found = true;
+    return Status::ok();
+  }
+  if (!damaged.empty())
+    return Status::error("no usable checkpoint in " + store.dir() + ":" + damaged +
+                         "\nTo start the program from the beginning instead, remove that "
+                         "directory or run with AUTOCKPT_RESTART=never.");
+  return Status::ok();
+}
+
+Status restore(const std::string &path, ProcessState *ps) {
+  std::unique_ptr<ImageReader> r;
+  if (Status s = ImageReader::open(path, &r); !s)
+    return s;
+  ImageMeta m;
+  if (Status s = r->read_meta(&m); !s)
+    return s;
+  std::string ours = identity::hex(identity::executable_build_id());
+  if (m.build_id != ours)
+    return Status::error(
+        "the checkpoint " + path + " was written by a different build of this program (" +
+        m.exe_path + ", build-id " + m.build_id + "); this is " + identity::executable_path() +
+        ", build-id " + ours + ". Run the program that wrote it, or remove the checkpoint "
+        "directory (or set AUTOCKPT_RESTART=never) to start from the beginning.");
+  if (m.abi_version != AUTOCKPT_ABI_VERSION)
+    return Status::error("the checkpoint " + path + " was written with autockpt ABI version " +
+                         std::to_string(m.abi_version) + ", this runtime has " +
+                         std::to_string(AUTOCKPT_ABI_VERSION));
+
+  // Globals: the same variables at the same addresses, or the image is not ours.
+  const std::vector<registry::Global> &now = registry::globals();
+  if (now.size() != m.globals.size())
+    return Status::error("the checkpoint " + path + " lists " + std::to_string(m.globals.size()) +
+                         " global variables, this program has " + std::to_string(now.size()));
+  for (size_t k = 0; k < now.size(); ++k) {
+    const GlobalRecord &g = m.globals[k];
+    if (reinterpret_cast<uintptr_t>(now[k].addr) != g.addr || now[k].size != g.size)
+      return Status::error("global variable '" + g.name + "' of " + g.module +
+                           " moved or changed size since the checkpoint " + path +
+                           " was written (address randomisation not disabled?)");
+  }
+  std::string gbytes;
+  if (Status s = r->read_section(SectionKind::Globals, &gbytes); !s)
+    return s;
+  std::vector<char> fbuf(r->raw_size(SectionKind::Frames));
+  if (Status s = r->read_section(SectionKind::Frames, fbuf.data(), fbuf.size()); !s)
+    return s;
+  if (m.heap_base != arena::base())
+    return Status::error("the checkpoint's heap is at a different address");
+  void *heap = arena::prepare_restore(m.heap_size);
+  if (Status s = r->read_section(SectionKind::Heap, heap, m.heap_size); !s)
+    fatal("%s (the heap was partly overwritten; restart the program to try again)",
+          s.message().c_str());
+  for (size_t k = 0; k < now.size(); ++k)
+    memcpy(now[k].addr, gbytes.data() + m.globals[k].offset, now[k].size);
+
+  std::vector<frames::Record> recs;
+  for (const FrameRecord &f : m.frames)
+    recs.push_back({f.fid, f.spid, f.layout, f.offset, f.size});
+  frames::adopt(std::move(recs), std::move(fbuf));
+  ps->argc = m.argc;
+  ps->argv = reinterpret_cast<char **>(m.argv_addr);
+  ps->envp = reinterpret_cast<char **>(m.envp_addr);
+  ps->checkpoints = m.checkpoint_count;
+  double age = double(now_unix_ns() - m.created_unix_ns) * 1e-9;
+  log(1, "resuming from checkpoint %llu (%s, written %.0f s ago by pid %lld on %s)",
+      (unsigned long long)m.generation, path.c_str(), age, (long long)m.pid, m.hostname.c_str());
+  return Status::ok();
+}
+
+}  // namespace autockpt::checkpoint

@@ -1,0 +1,26 @@
+// Writing a checkpoint image from the unwound process, and reading one back (DESIGN D6).
+#pragma once
+
+#include "image/store.h"
+#include "options.h"
+#include "process.h"
+#include "status.h"
+
+#include <string>
+
+namespace autockpt::checkpoint {
+
+// Writes generation `store.next_number()` from the saved frames, the registered globals and
+// the arena.  On failure nothing new is committed and the previous generation stays intact.
+Status write(image::GenerationStore &store, const Options &opts, const std::string &reason,
+             ProcessState *ps);
+
+// Finds the newest committed generation that verifies, falling back to older ones with a
+// message.  Returns false in *found when there is none to use (fresh start).  An error means
+// there are checkpoints but none can be used: the caller must not silently start over.
+Status find_restart_image(image::GenerationStore &store, std::string *path, bool *found);
+
+// Restores globals, heap and frame records from the image at `path`.
+Status restore(const std::string &path, ProcessState *ps);
+
+}  // namespace autockpt::checkpoint

@@ -1,0 +1,281 @@
+// The runtime owns main().  The user's main runs on a stack at a fixed address; a checkpoint
+// unwinds it back to here (every frame saving itself), the image is written, and the frames
+// are re-entered at once (DESIGN D1).  A restart is the same re-entry, from the image on disk.
+#include "control.h"
+
+#include "arena.h"
+#include "autockpt/abi.h"
+#include "checkpoint.h"
+#include "frames.h"
+#include "identity.h"
+#include "layout.h"
+#include "log.h"
+#include "options.h"
+#include "registry.h"
+#include "trigger.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <unwind.h>
+
+extern char **environ;
+
+namespace autockpt::control {
+
+namespace {
+
+Options g_opts;
+image::GenerationStore *g_store;
+ProcessState g_ps;
+ucontext_t g_runtime_ctx, g_user_ctx;
+int g_user_ret;
+pid_t g_user_tid;
+bool g_exiting_after_checkpoint;
+uintptr_t g_foreign_cfa;  // a foreign frame sits above this stack address: don't walk again
+
+// ---- Address space -----------------------------------------------------------------------
+
+// Re-executes the program once with address-space randomisation off, so the executable, its
+// globals and the libraries sit at the same addresses in every run (DESIGN D3).
+void pin_address_space(char **argv) {
+  int p = personality(0xffffffff);
+  if (p == -1)
+    return warn("cannot query the process personality; restarts may refuse the image");
+  if (p & ADDR_NO_RANDOMIZE) {
+    personality(p & ~ADDR_NO_RANDOMIZE);  // programs this one starts get randomisation back
+    return;
+  }
+  if (personality(p | ADDR_NO_RANDOMIZE) == -1)
+    return warn("cannot disable address randomisation (%s); restarts may refuse the image",
+                strerror(errno));
+  execv("/proc/self/exe", argv);
+  warn("cannot re-execute /proc/self/exe (%s); restarts may refuse the image", strerror(errno));
+}
+
+void map_stack(uint64_t size) {
+  uint64_t page = 4096;
+  size = (size + page - 1) & ~(page - 1);
+  void *want = reinterpret_cast<void *>(kStackTop - size - page);  // one guard page below
+  void *got = mmap(want, size + page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (got != want)
+    fatal("cannot map the program's stack (%llu MiB at %p): %s; lower AUTOCKPT_STACK_SIZE",
+          (unsigned long long)(size >> 20), want, strerror(errno));
+  mprotect(want, page, PROT_NONE);
+  g_ps.stack_base = kStackTop - size;
+  g_ps.stack_size = size;
+}
+
+// argv and the environment, copied into the arena so pointers into them are saved and stay
+// valid in a later run whatever its environment.  Internal AUTOCKPT__ variables are dropped.
+char **copy_strings(char **src, int *count) {
+  int n = 0;
+  while (src && src[n])
+    ++n;
+  auto **dst = static_cast<char **>(__autockpt_malloc(sizeof(char *) * (n + 1)));
+  int k = 0;
+  for (int i = 0; i < n; ++i) {
+    if (strncmp(src[i], "AUTOCKPT__", 10) == 0)
+      continue;
+    size_t len = strlen(src[i]) + 1;
+    dst[k] = static_cast<char *>(__autockpt_malloc(len));
+    memcpy(dst[k++], src[i], len);
+  }
+  dst[k] = nullptr;
+  if (count)
+    *count = k;
+  return dst;
+}
+
+// ---- Running the user's main ---------------------------------------------------------------
+
+__attribute__((noinline)) void user_main_trampoline() {
+  g_user_ret = __autockpt_user_main(g_ps.argc, g_ps.argv, g_ps.envp);
+}
+
+void run_user_main() {
+  getcontext(&g_user_ctx);
+  g_user_ctx.uc_stack.ss_sp = reinterpret_cast<void *>(g_ps.stack_base);
+  g_user_ctx.uc_stack.ss_size = g_ps.stack_size;
+  g_user_ctx.uc_link = &g_runtime_ctx;
+  makecontext(&g_user_ctx, user_main_trampoline, 0);
+  swapcontext(&g_runtime_ctx, &g_user_ctx);
+}
+
+// ---- Is every frame up to main instrumented? -------------------------------------------------
+
+struct Walk {
+  bool reached_main = false;
+  bool seen_user_frame = false;
+  uintptr_t foreign_cfa = 0;
+};
+
+_Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
+  auto *w = static_cast<Walk *>(arg);
+  uintptr_t start = _Unwind_GetRegionStart(ctx);
+  if (start == reinterpret_cast<uintptr_t>(&user_main_trampoline)) {
+    w->reached_main = true;
+    return _URC_END_OF_STACK;
+  }
+  if (registry::is_instrumented_entry(start)) {
+    w->seen_user_frame = true;
+    return _URC_NO_REASON;
+  }
+  if (!w->seen_user_frame)
+    return _URC_NO_REASON;  // the runtime's own frames, below the poll
+  w->foreign_cfa = _Unwind_GetCFA(ctx);
+  return _URC_END_OF_STACK;
+}
+
+// ---- Restart and completion ------------------------------------------------------------------
+
+std::string completed_marker() { return g_store->dir() + "/COMPLETED"; }
+
+// A run that ended normally leaves a marker, so that running the same command again starts
+// over instead of resuming from the last checkpoint before the end.
+void mark_completed() {
+  if (g_exiting_after_checkpoint || !g_store)
+    return;
+  std::vector<image::GenerationInfo> gens = g_store->list();
+  if (gens.empty())
+    return;
+  int fd = open(completed_marker().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return;
+  std::string line = std::to_string(gens.back().number) + "\n";
+  ssize_t ignored = write(fd, line.data(), line.size());
+  (void)ignored;
+  close(fd);
+}
+
+// Generation number written in the completion marker, 0 if none.
+uint64_t completed_generation() {
+  FILE *f = fopen(completed_marker().c_str(), "r");
+  if (!f)
+    return 0;
+  unsigned long long n = 0;
+  if (fscanf(f, "%llu", &n) != 1)
+    n = 0;
+  fclose(f);
+  return n;
+}
+
+bool try_restore() {
+  if (g_opts.restart == Restart::Never)
+    return false;
+  std::string path;
+  bool found = false;
+  if (Status s = checkpoint::find_restart_image(*g_store, &path, &found); !s)
+    fatal("%s", s.message().c_str());
+  if (found) {
+    std::vector<image::GenerationInfo> gens = g_store->list();
+    uint64_t done = completed_generation();
+    uint64_t newest = 0;
+    for (const image::GenerationInfo &g : gens)
+      if (g.committed)
+        newest = g.number;
+    if (done && done >= newest) {
+      log(1, "the previous run in %s completed; starting from the beginning",
+          g_store->dir().c_str());
+      found = false;
+    }
+  }
+  if (!found) {
+    if (g_opts.restart == Restart::Require)
+      fatal("AUTOCKPT_RESTART=require, but there is no checkpoint to resume from in %s",
+            g_store->dir().c_str());
+    return false;
+  }
+  unlink(completed_marker().c_str());
+  if (Status s = checkpoint::restore(path, &g_ps); !s)
+    fatal("%s", s.message().c_str());
+  return true;
+}
+
+void take_checkpoint() {
+  bool was_signal = false;
+  std::string reason = trigger::take_reason(&was_signal);
+  Status s = checkpoint::write(*g_store, g_opts, reason, &g_ps);
+  if (!s)
+    warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
+  if (g_opts.max_checkpoints && g_ps.checkpoints >= g_opts.max_checkpoints)
+    trigger::disarm();
+  if (was_signal && g_opts.on_signal == OnSignal::Exit) {
+    g_exiting_after_checkpoint = true;
+    fflush(nullptr);
+    if (!s)
+      fatal("stopping on %s without a new checkpoint", reason.c_str());
+    log(1, "stopping after the checkpoint (%s); run the same command again to resume",
+        reason.c_str());
+    _exit(g_opts.exit_code);
+  }
+}
+
+}  // namespace
+
+int poll_slow() {
+  if (__autockpt_mode != AUTOCKPT_MODE_RUNNING || gettid() != g_user_tid)
+    return 0;  // another thread, or the runtime is not running the user's main
+  char here;
+  if (g_foreign_cfa && reinterpret_cast<uintptr_t>(&here) < g_foreign_cfa)
+    return 0;  // still below a frame that cannot be unwound
+  g_foreign_cfa = 0;
+  Walk w;
+  _Unwind_Backtrace(walk_step, &w);
+  if (!w.reached_main) {
+    g_foreign_cfa = w.foreign_cfa ? w.foreign_cfa : 1;
+    log(3, "checkpoint deferred: an uninstrumented frame is on the stack");
+    return 0;
+  }
+  __atomic_store_n(&__autockpt_flag, 0, __ATOMIC_RELAXED);
+  frames::clear();
+  __autockpt_mode = AUTOCKPT_MODE_UNWINDING;
+  return 1;
+}
+
+int run(int argc, char **argv, char **envp) {
+  pin_address_space(argv);
+  registry::finalize();
+  if (Status s = parse_environment(envp, &g_opts); !s)
+    fatal("%s", s.message().c_str());
+  set_verbosity(g_opts.verbose);
+  g_store = new image::GenerationStore(checkpoint_dir(g_opts, identity::executable_path()));
+  if (Status s = g_store->prepare(); !s)
+    fatal("%s", s.message().c_str());
+  arena::init(g_opts.heap_size);
+  map_stack(g_opts.stack_size);
+
+  if (try_restore()) {
+    frames::begin_restore();
+    __autockpt_mode = AUTOCKPT_MODE_RESTORING;
+  } else {
+    g_ps.argv = copy_strings(argv, &g_ps.argc);
+    g_ps.envp = copy_strings(envp, nullptr);
+  }
+  environ = copy_strings(environ, nullptr);  // this run's environment, in the arena
+  (void)argc;
+
+  atexit(mark_completed);
+  g_user_tid = gettid();
+  trigger::install(g_opts.signal, g_opts.interval_s);
+  for (;;) {
+    run_user_main();
+    if (__autockpt_mode != AUTOCKPT_MODE_UNWINDING)
+      break;
+    take_checkpoint();
+    frames::begin_restore();
+    __autockpt_mode = AUTOCKPT_MODE_RESTORING;
+  }
+  trigger::disarm();
+  return g_user_ret;
+}
+
+}  // namespace autockpt::control
+
+int main(int argc, char **argv, char **envp) { return autockpt::control::run(argc, argv, envp); }

@@ -1,0 +1,63 @@
+// Frame record storage.  Only the thread that runs the user's main touches it, at safe points.
+#include "frames.h"
+
+#include "autockpt/abi.h"
+#include "log.h"
+#include "registry.h"
+
+namespace autockpt::frames {
+
+namespace {
+std::vector<Record> g_records;
+std::vector<char> g_buffer;
+size_t g_cursor = 0;  // records still to pop
+constexpr uint64_t kHead = sizeof(autockpt_frame_head);
+}  // namespace
+
+void clear() {
+  g_records.clear();
+  g_buffer.clear();
+  g_cursor = 0;
+}
+
+void *push(uint64_t fid, uint32_t spid, uint64_t layout, uint64_t size) {
+  uint64_t off = (g_buffer.size() + 7) & ~uint64_t(7);
+  g_buffer.resize(off + kHead + size);
+  auto *head = reinterpret_cast<autockpt_frame_head *>(g_buffer.data() + off);
+  head->spid = spid;
+  head->reserved = 0;
+  g_records.push_back({fid, spid, layout, off, size});
+  return g_buffer.data() + off + kHead;
+}
+
+void begin_restore() { g_cursor = g_records.size(); }
+
+void *pop(uint64_t fid, uint64_t layout, bool *last) {
+  if (g_cursor == 0)
+    fatal("re-entering the saved frames: %s was entered but no saved frame is left; the image "
+          "does not match this program", registry::function_name(fid));
+  const Record &r = g_records[--g_cursor];
+  if (r.fid != fid)
+    fatal("re-entering the saved frames: frame %zu belongs to %s, but %s was entered; the image "
+          "does not match this program", g_cursor, registry::function_name(r.fid),
+          registry::function_name(fid));
+  if (r.layout != layout)
+    fatal("re-entering the saved frames: the frame of %s was saved by a different build of "
+          "it (layout differs); the image does not match this program",
+          registry::function_name(fid));
+  *last = g_cursor == 0;
+  return g_buffer.data() + r.offset;
+}
+
+bool restoring_done() { return g_cursor == 0; }
+
+const std::vector<Record> &records() { return g_records; }
+const std::vector<char> &buffer() { return g_buffer; }
+
+void adopt(std::vector<Record> records, std::vector<char> buffer) {
+  g_records = std::move(records);
+  g_buffer = std::move(buffer);
+  g_cursor = 0;
+}
+
+}  // namespace autockpt::frames

@@ -1,0 +1,32 @@
+// The frame records of one checkpoint: pushed innermost first while the stack unwinds, popped
+// outermost first while it is re-entered.  Records live in one growing buffer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace autockpt::frames {
+
+struct Record {
+  uint64_t fid;
+  uint32_t spid;
+  uint64_t layout;
+  uint64_t offset;  // of the record's head (autockpt_frame_head) in the buffer
+  uint64_t size;    // payload bytes
+};
+
+void clear();  // start of an unwind
+void *push(uint64_t fid, uint32_t spid, uint64_t layout, uint64_t size);  // -> payload
+// Start of re-entry: records are popped from the last pushed to the first.
+void begin_restore();
+// -> the record's head; the payload follows it.  Returns true in *last for the innermost.
+void *pop(uint64_t fid, uint64_t layout, bool *last);
+bool restoring_done();
+
+const std::vector<Record> &records();
+const std::vector<char> &buffer();
+// For reading an image: adopt records and their buffer.
+void adopt(std::vector<Record> records, std::vector<char> buffer);
+
+}  // namespace autockpt::frames

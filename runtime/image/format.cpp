@@ -1,0 +1,74 @@
+// The pieces of the image format that both the writer and the reader need: section names,
+// header and table checksums, and the Meta section's archive codec.
+#include "image/format.h"
+
+#include <cstring>
+#include <sstream>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <xxhash.h>
+
+#include "image/meta.h"
+
+namespace autockpt::image {
+
+const char *section_name(SectionKind kind) {
+  switch (kind) {
+    case SectionKind::Meta: return "Meta";
+    case SectionKind::Globals: return "Globals";
+    case SectionKind::Heap: return "Heap";
+    case SectionKind::Frames: return "Frames";
+    case SectionKind::Files: return "Files";
+    case SectionKind::Libc: return "Libc";
+    case SectionKind::Mpi: return "Mpi";
+    case SectionKind::Cuda: return "Cuda";
+  }
+  return "Unknown";
+}
+
+uint64_t compute_header_checksum(const FileHeader &h) {
+  FileHeader copy = h;
+  copy.header_checksum = 0;
+  return XXH3_64bits(&copy, sizeof copy);
+}
+
+uint64_t compute_table_checksum(const SectionEntry *entries, uint32_t count) {
+  return XXH3_64bits(entries, sizeof(SectionEntry) * count);
+}
+
+std::string to_hex(const void *data, uint64_t size) {
+  static const char digits[] = "0123456789abcdef";
+  const auto *bytes = static_cast<const unsigned char *>(data);
+  std::string hex;
+  hex.reserve(2 * size);
+  for (uint64_t i = 0; i < size; ++i) {
+    hex += digits[bytes[i] >> 4];
+    hex += digits[bytes[i] & 15];
+  }
+  return hex;
+}
+
+std::string encode_meta(const ImageMeta &meta) {
+  std::ostringstream out;
+  {
+    boost::archive::binary_oarchive archive(out);
+    archive << meta;
+  }
+  return out.str();
+}
+
+Status decode_meta(const std::string &bytes, ImageMeta *out) {
+  try {
+    std::istringstream in(bytes);
+    boost::archive::binary_iarchive archive(in);
+    ImageMeta meta;
+    archive >> meta;
+    *out = std::move(meta);
+    return Status::ok();
+  } catch (const std::exception &e) {  // boost::archive::archive_exception is one too
+    return Status::error(std::string("the image's metadata cannot be read (") + e.what() + ")");
+  }
+}
+
+}  // namespace autockpt::image

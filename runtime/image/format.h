@@ -1,0 +1,83 @@
+// The on-disk layout of a checkpoint image (DESIGN D6): a fixed-size header at offset 0, sections
+// at 4096-byte aligned offsets, and the section table at the end.  Writing and reading the layout
+// is left to writer.h and reader.h; the structured metadata inside the Meta section is in meta.h.
+//
+// All integers are stored in the host's byte order (little-endian on every supported target).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace autockpt::image {
+
+inline constexpr char kMagic[8] = {'A', 'U', 'T', 'O', 'C', 'K', 'P', 'T'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint64_t kSectionAlignment = 4096;  // where each section's data starts
+inline constexpr uint64_t kIoChunk = 8 << 20;        // the size of one write or read of bulk data
+inline constexpr uint32_t kMaxSections = 1024;       // a sanity bound for readers
+
+// Written last, at offset 0, once every section and the section table are on disk.
+struct FileHeader {
+  char magic[8];            // kMagic, no NUL
+  uint32_t format_version;  // kFormatVersion
+  uint32_t header_size;     // sizeof(FileHeader)
+  uint32_t section_count;
+  uint32_t flags;                 // none defined yet: 0
+  uint64_t section_table_offset;  // section_count SectionEntry records
+  uint8_t build_id[64];           // the executable's GNU build-id, raw bytes
+  uint32_t build_id_len;
+  uint32_t rank;
+  uint64_t generation;
+  uint64_t created_unix_ns;
+  uint64_t section_table_checksum;  // XXH3_64bits of the section table
+  uint8_t reserved[120];            // zero
+  uint64_t header_checksum;         // XXH3_64bits of the header with this field zeroed; last
+};
+static_assert(sizeof(FileHeader) == 256, "the image header is 256 bytes on disk");
+static_assert(offsetof(FileHeader, header_checksum) == 248,
+              "the header checksum is the header's last field");
+
+enum class SectionKind : uint32_t {
+  Meta = 1,     // ImageMeta, a Boost.Serialization binary archive
+  Globals = 2,  // the bytes of every global, in GlobalRecord order
+  Heap = 3,     // the arena
+  Frames = 4,   // frame records, innermost first
+  Files = 5,
+  Libc = 6,
+  Mpi = 7,
+  Cuda = 8,
+};
+
+// "Heap", "Frames", ...; "Unknown" for a kind this build does not know.
+const char *section_name(SectionKind kind);
+
+inline constexpr uint32_t kSectionZstd = 1u << 0;  // reserved: stored bytes are zstd-compressed
+
+struct SectionEntry {
+  uint32_t kind;  // a SectionKind
+  uint32_t flags;
+  uint64_t offset;         // from the start of the file, a multiple of kSectionAlignment
+  uint64_t stored_length;  // bytes in the file
+  uint64_t raw_length;     // bytes once decompressed (== stored_length when not compressed)
+  uint64_t checksum;       // XXH3_64bits of the stored bytes
+};
+static_assert(sizeof(SectionEntry) == 40, "a section table entry is 40 bytes on disk");
+
+// Who wrote an image: copied into its header.
+struct Identity {
+  std::string build_id_bytes;  // raw bytes, at most 64
+  uint32_t rank = 0;
+  uint64_t generation = 0;
+  uint64_t created_unix_ns = 0;
+};
+
+// XXH3_64bits of `h` with its header_checksum field taken as zero.
+uint64_t compute_header_checksum(const FileHeader &h);
+
+// XXH3_64bits of `count` section table entries.
+uint64_t compute_table_checksum(const SectionEntry *entries, uint32_t count);
+
+// Lower-case hex of raw bytes.
+std::string to_hex(const void *data, uint64_t size);
+
+}  // namespace autockpt::image

@@ -1,0 +1,106 @@
+// The structured metadata of an image (its Meta section): who wrote it, where things were, and
+// where each piece of saved memory lies in the bulk sections.  Serialized as a Boost.Serialization
+// binary archive; BOOST_CLASS_VERSION(ImageMeta) is the metadata format version, so a field added
+// later is read only when `version` says the archive has it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+
+#include "status.h"
+
+namespace autockpt::image {
+
+struct GlobalRecord {
+  std::string module;
+  std::string name;
+  uint64_t addr = 0, size = 0;
+  uint64_t offset = 0;  // into the Globals section
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & module & name & addr & size & offset;
+  }
+};
+
+// One saved frame; its payload lies in the Frames section.  ImageMeta::frames is innermost first.
+struct FrameRecord {
+  uint64_t fid = 0;
+  uint32_t spid = 0;
+  uint64_t layout = 0;
+  std::string function, file;
+  uint32_t line = 0;
+  uint64_t offset = 0, size = 0;  // into the Frames section
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & fid & spid & layout & function & file & line & offset & size;
+  }
+};
+
+struct LibraryRecord {
+  std::string path, build_id;  // build_id in hex
+  uint64_t base = 0;
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & path & build_id & base;
+  }
+};
+
+// An open file; its saved state (if any) lies in the Files section.
+struct FileRecord {
+  int32_t fd = -1;
+  std::string path;
+  int32_t flags = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  uint32_t kind = 0;
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & fd & path & flags & offset & size & kind;
+  }
+};
+
+struct ImageMeta {
+  uint32_t abi_version = 0;
+  std::string exe_path, build_id /*hex*/;
+  std::vector<LibraryRecord> libraries;
+  uint64_t generation = 0;
+  int64_t created_unix_ns = 0;
+  uint32_t rank = 0, nranks = 1;
+  std::string hostname;
+  int64_t pid = 0;
+  uint64_t checkpoint_count = 0;
+  std::string reason;
+  uint64_t heap_base = 0, heap_size = 0;
+  uint64_t stack_base = 0, stack_size = 0;
+  int32_t argc = 0;
+  uint64_t argv_addr = 0, envp_addr = 0;
+  std::vector<GlobalRecord> globals;
+  std::vector<FrameRecord> frames;
+  std::vector<FileRecord> files;
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & abi_version & exe_path & build_id & libraries;
+    a & generation & created_unix_ns & rank & nranks & hostname & pid & checkpoint_count & reason;
+    a & heap_base & heap_size & stack_base & stack_size & argc & argv_addr & envp_addr;
+    a & globals & frames & files;
+  }
+};
+
+// The bytes of the Meta section.
+std::string encode_meta(const ImageMeta &meta);
+
+// Parses the bytes of a Meta section; an archive that cannot be parsed is an error that says so.
+Status decode_meta(const std::string &bytes, ImageMeta *out);
+
+}  // namespace autockpt::image
+
+BOOST_CLASS_VERSION(autockpt::image::ImageMeta, 1)

@@ -1,0 +1,349 @@
+// The generations of one checkpoint directory (see store.h).  Every step that changes what is
+// committed is a rename or an unlink of a MANIFEST, fsynced with its directory; everything else
+// only ever touches uncommitted generations.
+#include "image/store.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <filesystem>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/io.h"
+#include "image/reader.h"
+
+namespace autockpt::image {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char *kManifest = "MANIFEST";
+constexpr uint64_t kMaxManifestBytes = 1 << 20;
+
+struct ManifestFile {
+  std::string name;
+  uint64_t size = 0;
+  uint64_t header_checksum = 0;
+};
+
+struct Manifest {
+  uint64_t generation = 0;
+  uint32_t ranks = 0;
+  int64_t created_unix_ns = 0;
+  std::vector<ManifestFile> files;
+};
+
+std::string format_manifest(const Manifest &m) {
+  std::ostringstream out;
+  out << "autockpt-manifest 1\n"
+      << "generation " << m.generation << "\n"
+      << "ranks " << m.ranks << "\n"
+      << "created_unix_ns " << m.created_unix_ns << "\n";
+  for (const ManifestFile &f : m.files) {
+    out << "file " << f.name << " " << f.size << " " << std::hex << f.header_checksum << std::dec
+        << "\n";
+  }
+  out << "end\n";
+  return out.str();
+}
+
+// Whether `text` is a complete manifest: every line present, one file per rank, "end" last.
+bool parse_manifest(const std::string &text, Manifest *m) {
+  std::istringstream in(text);
+  std::string key;
+  unsigned version = 0;
+  if (!(in >> key >> version) || key != "autockpt-manifest" || version != 1) return false;
+  if (!(in >> key >> m->generation) || key != "generation") return false;
+  if (!(in >> key >> m->ranks) || key != "ranks" || m->ranks == 0) return false;
+  if (!(in >> key >> m->created_unix_ns) || key != "created_unix_ns") return false;
+  for (uint32_t rank = 0; rank < m->ranks; ++rank) {
+    ManifestFile f;
+    if (!(in >> key >> f.name >> f.size >> std::hex >> f.header_checksum >> std::dec)) return false;
+    if (key != "file" || f.name.find('/') != std::string::npos) return false;
+    m->files.push_back(f);
+  }
+  return in >> key && key == "end" && (in >> std::ws).eof();
+}
+
+// Reads a small file whole; false when it is missing, unreadable or too large.
+bool read_small_file(const std::string &path, std::string *out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out->clear();
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) out->append(buf, n);
+    if (out->size() > kMaxManifestBytes) break;
+  }
+  ::close(fd);
+  return n == 0;
+}
+
+// Reads the manifest of the generation in `gen_dir` and checks that it names generation `gen`.
+bool load_manifest(const std::string &gen_dir, uint64_t gen, Manifest *m) {
+  std::string text;
+  return read_small_file(gen_dir + "/" + kManifest, &text) && parse_manifest(text, m) &&
+         m->generation == gen;
+}
+
+// Writes `path` through `path.tmp`: write, fsync, rename, fsync of the directory.
+Status write_file_durably(const std::string &path, const std::string &text) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return io_failure("create", tmp, errno);
+  int err = pwrite_all(fd, text.data(), text.size(), 0);
+  if (!err && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && !err) err = errno;
+  if (!err && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err) {
+    ::unlink(tmp.c_str());
+    return io_failure("write", path, err);
+  }
+  if ((err = fsync_dir(parent_dir(path)))) return io_failure("sync the directory of", path, err);
+  return Status::ok();
+}
+
+// "gen-000007" → 7.  False for any other name.
+bool parse_gen_name(const std::string &name, uint64_t *number) {
+  const std::string prefix = "gen-";
+  if (name.size() <= prefix.size() || name.size() > prefix.size() + 18 ||
+      name.compare(0, prefix.size(), prefix) != 0) {
+    return false;
+  }
+  uint64_t n = 0;
+  for (size_t i = prefix.size(); i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    n = 10 * n + (name[i] - '0');
+  }
+  *number = n;
+  return true;
+}
+
+int64_t mtime_ns(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+int64_t now_unix_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// The entries of `dir`; none when it cannot be read.  Unlike a range-for, never throws.
+std::vector<fs::directory_entry> entries_of(const std::string &dir) {
+  std::vector<fs::directory_entry> entries;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    entries.push_back(*it);
+  }
+  return entries;
+}
+
+GenerationInfo describe(const std::string &path, uint64_t number) {
+  GenerationInfo info;
+  info.number = number;
+  info.path = path;
+  for (const fs::directory_entry &e : entries_of(path)) {
+    std::error_code ec;
+    const uint64_t size = e.is_regular_file(ec) ? e.file_size(ec) : 0;
+    if (ec) continue;
+    info.bytes += size;
+    if (e.path().extension() == ".ackpt") info.files.push_back(e.path().filename().string());
+  }
+  std::sort(info.files.begin(), info.files.end());
+  Manifest m;
+  info.committed = load_manifest(path, number, &m);
+  info.mtime_unix_ns = mtime_ns(info.committed ? path + "/" + kManifest : path);
+  return info;
+}
+
+// The reason why a committed-looking generation cannot be restarted from, or "".
+std::string check_generation(const GenerationInfo &info) {
+  Manifest m;
+  if (!load_manifest(info.path, info.number, &m)) {
+    return "it has no complete MANIFEST (it was never committed)";
+  }
+  for (const ManifestFile &f : m.files) {
+    const std::string path = info.path + "/" + f.name;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return f.name + " is missing";
+    if (uint64_t(st.st_size) != f.size) {
+      return f.name + " has " + std::to_string(st.st_size) + " bytes, its MANIFEST says " +
+             std::to_string(f.size);
+    }
+    std::unique_ptr<ImageReader> reader;
+    if (Status s = ImageReader::open(path, &reader); !s) return s.message();
+    if (reader->header().header_checksum != f.header_checksum) {
+      return f.name + " is not the file its MANIFEST names (its header checksum differs)";
+    }
+    if (Status s = reader->verify(); !s) return s.message();
+  }
+  return "";
+}
+
+}  // namespace
+
+GenerationStore::GenerationStore(std::string dir) : dir_(std::move(dir)) {}
+
+Status GenerationStore::prepare() {
+  const std::string where = "AUTOCKPT_DIR=" + dir_;
+  if (dir_.empty()) return Status::error("AUTOCKPT_DIR is empty: set it to a directory");
+  for (size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
+    const std::string prefix = dir_.substr(0, slash);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::error(where + ": cannot create it (" + std::strerror(errno) + ")");
+    }
+    if (slash == std::string::npos) break;
+  }
+  struct stat st;
+  if (::stat(dir_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::error(where + " is not a directory");
+  }
+
+  const std::string probe = dir_ + "/.autockpt-probe-" + std::to_string(::getpid());
+  int fd = ::open(probe.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    if (::fsync(fd) != 0) err = errno;
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
+  if (err) {
+    return Status::error(where + " is not writable (" + std::strerror(err) +
+                         "): choose another directory for the checkpoints");
+  }
+  return Status::ok();
+}
+
+std::vector<GenerationInfo> GenerationStore::list() const {
+  std::vector<GenerationInfo> gens;
+  for (const fs::directory_entry &e : entries_of(dir_)) {
+    uint64_t number = 0;
+    std::error_code ec;
+    if (!parse_gen_name(e.path().filename().string(), &number)) continue;
+    if (!fs::is_directory(e.symlink_status(ec))) continue;
+    gens.push_back(describe(e.path().string(), number));
+  }
+  std::sort(gens.begin(), gens.end(),
+            [](const GenerationInfo &a, const GenerationInfo &b) { return a.number < b.number; });
+  return gens;
+}
+
+uint64_t GenerationStore::next_number() const {
+  std::vector<GenerationInfo> gens = list();
+  return gens.empty() ? 1 : gens.back().number + 1;
+}
+
+std::string GenerationStore::gen_path(uint64_t gen) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "/gen-%06" PRIu64, gen);
+  return dir_ + name;
+}
+
+std::string GenerationStore::image_path(uint64_t gen, uint32_t rank) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "/rank-%05" PRIu32 ".ackpt", rank);
+  return gen_path(gen) + name;
+}
+
+Status GenerationStore::begin(uint64_t gen, std::string *gen_dir) {
+  const std::string path = gen_path(gen);
+  Manifest m;
+  if (load_manifest(path, gen, &m)) {
+    return Status::error("generation " + std::to_string(gen) + " in " + dir_ +
+                         " is already committed");
+  }
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return io_failure("remove the leftovers in", path, ec.value());
+  if (::mkdir(path.c_str(), 0755) != 0) return io_failure("create", path, errno);
+  *gen_dir = path;
+  return Status::ok();
+}
+
+Status GenerationStore::commit(uint64_t gen, uint32_t nranks) {
+  const std::string cannot = "cannot commit generation " + std::to_string(gen) + ": ";
+  Manifest m;
+  m.generation = gen;
+  m.ranks = nranks;
+  m.created_unix_ns = now_unix_ns();
+  for (uint32_t rank = 0; rank < nranks; ++rank) {
+    std::unique_ptr<ImageReader> reader;
+    if (Status s = ImageReader::open(image_path(gen, rank), &reader); !s) {
+      return Status::error(cannot + s.message());
+    }
+    const FileHeader &h = reader->header();
+    if (h.generation != gen || h.rank != rank) {
+      return Status::error(cannot + reader->path() + " holds rank " + std::to_string(h.rank) +
+                           " of generation " + std::to_string(h.generation));
+    }
+    const std::string &path = reader->path();
+    m.files.push_back(
+        {path.substr(path.find_last_of('/') + 1), reader->file_size(), h.header_checksum});
+  }
+  if (Status s = write_file_durably(gen_path(gen) + "/" + kManifest, format_manifest(m)); !s) {
+    return Status::error(cannot + s.message());
+  }
+  if (int err = fsync_dir(dir_)) return io_failure("sync the directory", dir_, err);
+  return Status::ok();
+}
+
+Status GenerationStore::abandon(uint64_t gen) {
+  Manifest m;
+  if (load_manifest(gen_path(gen), gen, &m)) {
+    return Status::error("generation " + std::to_string(gen) + " in " + dir_ +
+                         " is committed; only an uncommitted one can be abandoned");
+  }
+  return remove(gen);
+}
+
+Status GenerationStore::remove(uint64_t gen) {
+  // The MANIFEST goes first, so that a kill during the removal leaves an uncommitted generation.
+  const std::string path = gen_path(gen);
+  const std::string manifest = path + "/" + kManifest;
+  if (::unlink(manifest.c_str()) == 0) {
+    if (int err = fsync_dir(path)) return io_failure("sync the directory", path, err);
+  } else if (errno != ENOENT) {
+    return io_failure("remove", manifest, errno);
+  }
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return io_failure("remove", path, ec.value());
+  return Status::ok();
+}
+
+void GenerationStore::prune(unsigned keep) {
+  keep = std::max(keep, 1u);
+  const std::vector<GenerationInfo> gens = list();
+  auto newest =
+      std::find_if(gens.rbegin(), gens.rend(), [](const GenerationInfo &g) { return g.committed; });
+  if (newest == gens.rend()) return;
+  unsigned kept = 0;
+  for (auto g = gens.rbegin(); g != gens.rend(); ++g) {
+    if (g->committed && kept < keep) {
+      ++kept;
+    } else if (g->committed || g->number < newest->number) {
+      (void)remove(g->number);  // best effort: what stays is removed by a later prune
+    }
+  }
+}
+
+Status GenerationStore::verify_generation(const GenerationInfo &info, std::string *why) const {
+  const std::string reason = check_generation(info);
+  if (reason.empty()) return Status::ok();
+  if (why) *why = reason;
+  return Status::error("generation " + std::to_string(info.number) + " in " + dir_ +
+                       " is not valid: " + reason);
+}
+
+}  // namespace autockpt::image

@@ -1,0 +1,78 @@
+// The generations of checkpoints in one directory (AUTOCKPT_DIR, DESIGN D6):
+//
+//   <dir>/gen-000007/rank-00000.ackpt   one image per process, written by ImageWriter
+//   <dir>/gen-000007/MANIFEST           written last; a generation is committed iff it parses
+//
+// The MANIFEST is text, written through MANIFEST.tmp and a rename:
+//
+//   autockpt-manifest 1
+//   generation 7
+//   ranks 2
+//   created_unix_ns 1700000000123456789
+//   file rank-00000.ackpt <size> <header_checksum in hex>
+//   file rank-00001.ackpt <size> <header_checksum in hex>
+//   end
+//
+// A kill at any moment leaves the previous committed generation intact and never makes a partial
+// generation look committed.  Choosing which generation to restart from is left to the runtime.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace autockpt::image {
+
+struct GenerationInfo {
+  uint64_t number = 0;
+  std::string path;  // <dir>/gen-NNNNNN
+  bool committed = false;
+  uint64_t bytes = 0;              // all files in the directory
+  int64_t mtime_unix_ns = 0;       // of the MANIFEST when committed, else of the directory
+  std::vector<std::string> files;  // the *.ackpt files present, sorted
+};
+
+class GenerationStore {
+ public:
+  using GenerationInfo = image::GenerationInfo;
+
+  explicit GenerationStore(std::string dir);
+  const std::string &dir() const { return dir_; }
+
+  // Creates the directory (and its missing parents) and proves that it is writable.
+  Status prepare();
+
+  // Every gen-NNNNNN directory, committed or not, by number ascending.
+  std::vector<GenerationInfo> list() const;
+
+  // 1 + the highest number of any generation directory (1 when there is none).
+  uint64_t next_number() const;
+
+  // Creates the directory of generation `gen`, removing what a failed attempt left there.
+  Status begin(uint64_t gen, std::string *gen_dir);
+  std::string gen_path(uint64_t gen) const;
+  std::string image_path(uint64_t gen, uint32_t rank) const;
+
+  // Commits generation `gen` once all `nranks` images are in place: writes its MANIFEST.
+  Status commit(uint64_t gen, uint32_t nranks);
+
+  // Removes an uncommitted generation; a committed one is refused.
+  Status abandon(uint64_t gen);
+
+  // Removes a generation, committed or not.
+  Status remove(uint64_t gen);
+
+  // Keeps the newest `keep` (at least 1) committed generations; removes older committed ones and
+  // uncommitted ones older than the newest committed one.
+  void prune(unsigned keep);
+
+  // Checks the manifest against the files and verifies every image.  On failure `why` (when not
+  // null) gets the reason alone; the Status says which generation.
+  Status verify_generation(const GenerationInfo &info, std::string *why) const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace autockpt::image

@@ -1,0 +1,220 @@
+// Thin definitions of every __autockpt_* entry point of include/autockpt/abi.h.
+#include "autockpt/abi.h"
+
+#include "arena.h"
+#include "control.h"
+#include "frames.h"
+#include "log.h"
+#include "registry.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <malloc.h>
+#include <new>
+
+volatile int __autockpt_flag;
+int __autockpt_mode;
+
+extern "C" {
+
+int __autockpt_poll_slow(void) { return autockpt::control::poll_slow(); }
+
+void *__autockpt_push_frame(autockpt_u64 fid, autockpt_u32 spid, autockpt_u64 layout,
+                            autockpt_u64 size) {
+  return autockpt::frames::push(fid, spid, layout, size);
+}
+
+void *__autockpt_pop_frame(autockpt_u64 fid, autockpt_u64 layout) {
+  bool last = false;
+  void *rec = autockpt::frames::pop(fid, layout, &last);
+  if (last)
+    __autockpt_mode = AUTOCKPT_MODE_RUNNING;
+  return rec;
+}
+
+void __autockpt_bad_frame(autockpt_u64 fid, autockpt_u32 spid) {
+  autockpt::fatal("re-entering the saved frames: %s has no safe point %u; the image does not "
+                  "match this program", autockpt::registry::function_name(fid), spid);
+}
+
+void __autockpt_register_module(const struct autockpt_module *m) { autockpt::registry::add(m); }
+
+}  // extern "C"
+
+// ---- The heap -----------------------------------------------------------------------------
+// Allocation may start in a static constructor, before main has read the options.
+
+namespace {
+
+constexpr uint64_t kDefaultArena = 1ull << 40;
+
+inline void ready() {
+  if (__builtin_expect(autockpt::arena::reserved_bytes() == 0, 0))
+    autockpt::arena::init(kDefaultArena);
+}
+
+// A block the system allocator handed out (libc, or a library) moves into the arena when the
+// program reallocates it.
+void *adopt_foreign(void *p, size_t n) {
+  size_t have = malloc_usable_size(p);
+  void *q = autockpt::arena::malloc(n);
+  if (q) {
+    memcpy(q, p, have < n ? have : n);
+    free(p);
+  }
+  return q;
+}
+
+}  // namespace
+
+extern "C" {
+
+void *__autockpt_malloc(autockpt_u64 n) {
+  ready();
+  return autockpt::arena::malloc(n);
+}
+
+void *__autockpt_calloc(autockpt_u64 n, autockpt_u64 size) {
+  ready();
+  return autockpt::arena::calloc(n, size);
+}
+
+void *__autockpt_realloc(void *p, autockpt_u64 n) {
+  ready();
+  if (p && !autockpt::arena::contains(p))
+    return adopt_foreign(p, n);
+  return autockpt::arena::realloc(p, n);
+}
+
+void *__autockpt_reallocarray(void *p, autockpt_u64 n, autockpt_u64 size) {
+  autockpt_u64 total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return __autockpt_realloc(p, total);
+}
+
+void __autockpt_free(void *p) {
+  if (!p)
+    return;
+  if (autockpt::arena::contains(p))
+    autockpt::arena::free(p);
+  else
+    free(p);  // allocated by libc or a library: not ours
+}
+
+void *__autockpt_aligned_alloc(autockpt_u64 align, autockpt_u64 size) {
+  if (align == 0 || (align & (align - 1))) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  ready();
+  return autockpt::arena::aligned(align, size);
+}
+
+void *__autockpt_memalign(autockpt_u64 align, autockpt_u64 size) {
+  return __autockpt_aligned_alloc(align, size);
+}
+
+int __autockpt_posix_memalign(void **out, autockpt_u64 align, autockpt_u64 size) {
+  if (align < sizeof(void *) || (align & (align - 1)))
+    return EINVAL;
+  void *p = __autockpt_aligned_alloc(align, size);
+  if (!p)
+    return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+void *__autockpt_valloc(autockpt_u64 size) { return __autockpt_aligned_alloc(4096, size); }
+
+void *__autockpt_pvalloc(autockpt_u64 size) {
+  return __autockpt_aligned_alloc(4096, (size + 4095) & ~autockpt_u64(4095));
+}
+
+autockpt_u64 __autockpt_malloc_usable_size(void *p) {
+  if (!p)
+    return 0;
+  return autockpt::arena::contains(p) ? autockpt::arena::usable_size(p) : malloc_usable_size(p);
+}
+
+char *__autockpt_strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  auto *d = static_cast<char *>(__autockpt_malloc(n));
+  return d ? static_cast<char *>(memcpy(d, s, n)) : nullptr;
+}
+
+char *__autockpt_strndup(const char *s, autockpt_u64 max) {
+  size_t n = strnlen(s, max);
+  auto *d = static_cast<char *>(__autockpt_malloc(n + 1));
+  if (!d)
+    return nullptr;
+  memcpy(d, s, n);
+  d[n] = 0;
+  return d;
+}
+
+// ---- C++ operator new and delete (Itanium names, as the pass redirects them) -----------------
+
+static void *new_or_throw(autockpt_u64 n, autockpt_u64 align) {
+  void *p = align > 16 ? __autockpt_aligned_alloc(align, n ? n : 1) : __autockpt_malloc(n ? n : 1);
+  if (!p)
+    throw std::bad_alloc();
+  return p;
+}
+
+void *__autockpt__Znwm(autockpt_u64 n) { return new_or_throw(n, 0); }
+void *__autockpt__Znam(autockpt_u64 n) { return new_or_throw(n, 0); }
+void *__autockpt__ZnwmRKSt9nothrow_t(autockpt_u64 n, const std::nothrow_t &) {
+  return __autockpt_malloc(n ? n : 1);
+}
+void *__autockpt__ZnamRKSt9nothrow_t(autockpt_u64 n, const std::nothrow_t &) {
+  return __autockpt_malloc(n ? n : 1);
+}
+void *__autockpt__ZnwmSt11align_val_t(autockpt_u64 n, std::align_val_t a) {
+  return new_or_throw(n, autockpt_u64(a));
+}
+void *__autockpt__ZnamSt11align_val_t(autockpt_u64 n, std::align_val_t a) {
+  return new_or_throw(n, autockpt_u64(a));
+}
+void *__autockpt__ZnwmSt11align_val_tRKSt9nothrow_t(autockpt_u64 n, std::align_val_t a,
+                                                     const std::nothrow_t &) {
+  return __autockpt_aligned_alloc(autockpt_u64(a), n ? n : 1);
+}
+void *__autockpt__ZnamSt11align_val_tRKSt9nothrow_t(autockpt_u64 n, std::align_val_t a,
+                                                     const std::nothrow_t &) {
+  return __autockpt_aligned_alloc(autockpt_u64(a), n ? n : 1);
+}
+
+// Every delete variant frees the same way: the arena knows the block's size and alignment.
+// A pointer from outside the arena was allocated by a library's operator new.
+static void delete_any(void *p) {
+  if (!p)
+    return;
+  if (autockpt::arena::contains(p))
+    autockpt::arena::free(p);
+  else
+    ::operator delete(p);
+}
+void __autockpt__ZdlPv(void *p) { delete_any(p); }
+void __autockpt__ZdaPv(void *p) { delete_any(p); }
+void __autockpt__ZdlPvm(void *p, autockpt_u64) { delete_any(p); }
+void __autockpt__ZdaPvm(void *p, autockpt_u64) { delete_any(p); }
+void __autockpt__ZdlPvSt11align_val_t(void *p, std::align_val_t) { delete_any(p); }
+void __autockpt__ZdaPvSt11align_val_t(void *p, std::align_val_t) { delete_any(p); }
+void __autockpt__ZdlPvmSt11align_val_t(void *p, autockpt_u64, std::align_val_t) { delete_any(p); }
+void __autockpt__ZdaPvmSt11align_val_t(void *p, autockpt_u64, std::align_val_t) { delete_any(p); }
+void __autockpt__ZdlPvRKSt9nothrow_t(void *p, const std::nothrow_t &) { delete_any(p); }
+void __autockpt__ZdaPvRKSt9nothrow_t(void *p, const std::nothrow_t &) { delete_any(p); }
+void __autockpt__ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, std::align_val_t,
+                                                     const std::nothrow_t &) {
+  delete_any(p);
+}
+void __autockpt__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, std::align_val_t,
+                                                     const std::nothrow_t &) {
+  delete_any(p);
+}
+
+}  // extern "C"

@@ -1,0 +1,73 @@
+// The registry of instrumented modules.
+#include "registry.h"
+
+#include "log.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace autockpt::registry {
+
+namespace {
+
+constexpr size_t kMaxModules = 1 << 16;
+const autockpt_module *g_modules[kMaxModules];  // constant-initialised: safe before main
+size_t g_nmodules;
+
+std::vector<Global> g_globals;
+std::unordered_map<uint64_t, const autockpt_function *> g_by_fid;
+std::unordered_set<uintptr_t> g_entries;
+
+}  // namespace
+
+void add(const autockpt_module *m) {
+  if (g_nmodules == kMaxModules)
+    fatal("more than %zu instrumented modules", kMaxModules);
+  g_modules[g_nmodules++] = m;
+}
+
+void finalize() {
+  g_globals.clear();
+  for (size_t i = 0; i < g_nmodules; ++i) {
+    const autockpt_module *m = g_modules[i];
+    if (m->abi_version != AUTOCKPT_ABI_VERSION)
+      fatal("%s was compiled by an autockpt pass with ABI version %u, but this runtime has "
+            "version %u; rebuild it with the same autockpt as the runtime", m->name,
+            m->abi_version, AUTOCKPT_ABI_VERSION);
+    for (uint64_t k = 0; k < m->nglobals; ++k)
+      g_globals.push_back({m->globals[k].addr, m->globals[k].size, m->globals[k].name, m->name});
+    for (uint64_t k = 0; k < m->nfunctions; ++k) {
+      const autockpt_function *f = &m->functions[k];
+      g_by_fid.emplace(f->fid, f);
+      g_entries.insert(reinterpret_cast<uintptr_t>(f->addr));
+    }
+  }
+  // The same weak or inline variable may be listed by several modules: keep one.
+  std::sort(g_globals.begin(), g_globals.end(),
+            [](const Global &a, const Global &b) { return a.addr < b.addr; });
+  g_globals.erase(std::unique(g_globals.begin(), g_globals.end(),
+                              [](const Global &a, const Global &b) { return a.addr == b.addr; }),
+                  g_globals.end());
+}
+
+const std::vector<Global> &globals() { return g_globals; }
+
+const autockpt_function *function(uint64_t fid) {
+  auto it = g_by_fid.find(fid);
+  return it == g_by_fid.end() ? nullptr : it->second;
+}
+
+const char *function_name(uint64_t fid) {
+  if (const autockpt_function *f = function(fid))
+    return f->name;
+  static char buf[40];
+  snprintf(buf, sizeof buf, "function %#llx", (unsigned long long)fid);
+  return buf;
+}
+
+bool is_instrumented_entry(uintptr_t entry) { return g_entries.count(entry) != 0; }
+size_t function_count() { return g_by_fid.size(); }
+
+}  // namespace autockpt::registry

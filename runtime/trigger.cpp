@@ -1,0 +1,92 @@
+// Signal and timer triggers.  Everything a handler touches is a lock-free atomic flag.
+#include "trigger.h"
+
+#include "autockpt/abi.h"
+#include "log.h"
+#include "options.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace autockpt::trigger {
+
+namespace {
+
+volatile sig_atomic_t g_signal_seen, g_timer_seen;
+int g_signal;
+timer_t g_timer;
+bool g_have_timer;
+char g_reason[64];
+
+void on_signal(int) {
+  g_signal_seen = 1;
+  __atomic_store_n(&__autockpt_flag, 1, __ATOMIC_RELAXED);
+}
+
+void on_timer(int) {
+  g_timer_seen = 1;
+  __atomic_store_n(&__autockpt_flag, 1, __ATOMIC_RELAXED);
+}
+
+void handle(int sig, void (*fn)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = fn;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) != 0)
+    fatal("cannot install the handler for signal %d: %s", sig, strerror(errno));
+}
+
+}  // namespace
+
+void install(int signal_number, double interval_s) {
+  g_signal = signal_number;
+  if (signal_number > 0)
+    handle(signal_number, on_signal);
+  if (interval_s > 0) {
+    // A real-time signal of our own, so the program's SIGALRM and sleep() are left alone.
+    int sig = SIGRTMIN + 7;
+    handle(sig, on_timer);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = sig;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &g_timer) != 0)
+      fatal("cannot create the checkpoint timer: %s", strerror(errno));
+    struct itimerspec its;
+    its.it_value.tv_sec = time_t(interval_s);
+    its.it_value.tv_nsec = long((interval_s - double(its.it_value.tv_sec)) * 1e9);
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+      its.it_value.tv_nsec = 1;
+    its.it_interval = its.it_value;
+    timer_settime(g_timer, 0, &its, nullptr);
+    g_have_timer = true;
+  }
+}
+
+void disarm() {
+  if (g_have_timer) {
+    timer_delete(g_timer);
+    g_have_timer = false;
+  }
+  if (g_signal > 0)
+    signal(g_signal, SIG_IGN);
+}
+
+const char *take_reason(bool *was_signal) {
+  *was_signal = g_signal_seen;
+  if (g_signal_seen)
+    snprintf(g_reason, sizeof g_reason, "signal SIG%s", signal_name(g_signal));
+  else if (g_timer_seen)
+    snprintf(g_reason, sizeof g_reason, "timer");
+  else
+    snprintf(g_reason, sizeof g_reason, "request");
+  g_signal_seen = g_timer_seen = 0;
+  return g_reason;
+}
+
+}  // namespace autockpt::trigger
