@@ -182,7 +182,8 @@ class Emitter {
       auto *I = cast<Instruction>(V);
       BasicBlock *DefBB = I->getParent();
       SSAUpdater SSA;
-      SSA.Initialize(V->getType(), V->getName());
+      std::string Name = V->hasName() ? (V->getName() + ".autockpt.phi").str() : "";
+      SSA.Initialize(V->getType(), Name);
       SSA.AddAvailableValue(DefBB, V);
       for (auto &[BB, Reloaded] : Reloads)
         SSA.AddAvailableValue(BB, Reloaded);

@@ -1,0 +1,25 @@
+; C++: a call that may throw is an invoke; its safe point keeps the unwind edge, and the
+; unwinding check goes on the (split) normal edge.  Re-entry re-issues the same invoke.
+; RUN: %opt -passes=autockpt,verify -S %s | %FileCheck %s
+
+declare void @may_throw(i32)
+declare i32 @__gxx_personality_v0(...)
+
+; CHECK-LABEL: define i32 @guarded(
+; CHECK: autockpt.call:
+; CHECK-NEXT: invoke void @may_throw(i32 %x)
+; CHECK-NEXT: to label %autockpt.call.ret unwind label %lpad
+; CHECK: autockpt.call.ret:
+; CHECK-NEXT: %autockpt.mode{{[0-9]+}} = load i32, ptr @__autockpt_mode
+; CHECK: autockpt.restore:
+; CHECK-NEXT: br label %autockpt.call
+define i32 @guarded(i32 %x) personality ptr @__gxx_personality_v0 {
+entry:
+  invoke void @may_throw(i32 %x)
+          to label %ok unwind label %lpad
+ok:
+  ret i32 0
+lpad:
+  %e = landingpad { ptr, i32 } catch ptr null
+  ret i32 1
+}

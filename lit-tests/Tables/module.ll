@@ -1,0 +1,29 @@
+; Each module registers one table with the runtime from a constructor: its writable globals
+; (not constants, not thread-locals) and its instrumented functions with their safe points.
+; The user's main is renamed: the runtime owns main.
+; RUN: %opt -passes=autockpt,verify -S %s | %FileCheck %s
+
+@counter = global i64 0
+@table = internal global [4 x double] zeroinitializer
+@message = constant [3 x i8] c"hi\00"
+@per_thread = thread_local global i32 0
+
+; CHECK: @autockpt.globals = private constant [2 x { ptr, i64, ptr }] [{ ptr, i64, ptr } { ptr @counter, i64 8, ptr @autockpt.str{{[.0-9]*}} }, { ptr, i64, ptr } { ptr @table, i64 32, ptr @autockpt.str{{[.0-9]*}} }]
+; CHECK: @autockpt.module = private constant {{.*}} { i32 1, i32 0, ptr @{{.*}}, ptr @autockpt.globals, i64 2, ptr @autockpt.functions, i64 1 }
+; CHECK: @llvm.global_ctors = appending global {{.*}} @autockpt.module_ctor
+; CHECK: define i32 @__autockpt_user_main(
+; CHECK: define internal void @autockpt.module_ctor()
+; CHECK-NEXT: call void @__autockpt_register_module(ptr @autockpt.module)
+; CHECK: !autockpt.instrumented = !{}
+define i32 @main() {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %n, %loop ]
+  %n = add i64 %i, 1
+  store i64 %n, ptr @counter
+  %c = icmp ult i64 %n, 10
+  br i1 %c, label %loop, label %exit
+exit:
+  ret i32 0
+}
