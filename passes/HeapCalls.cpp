@@ -1,6 +1,6 @@
-// Redirects allocation functions to the arena: malloc -> __autockpt_malloc, operator new ->
-// __autockpt__Znwm, ... (calls, invokes and address-taken uses alike).  The runtime defines one
-// replacement per name below, with the same signature and contract.
+// Redirects library functions to the runtime's replacements: malloc -> __autockpt_malloc,
+// operator new -> __autockpt__Znwm, fopen -> __autockpt_fopen, ... (calls, invokes and
+// address-taken uses alike).  The list is include/autockpt/redirects.def.
 #include "HeapCalls.h"
 
 #include "llvm/IR/Constants.h"
@@ -11,23 +11,15 @@ using namespace llvm;
 
 namespace autockpt {
 
-// C allocation functions, and the Itanium-mangled operator new/delete variants.
-static const char *const HeapFunctions[] = {
-    "malloc", "calloc", "realloc", "reallocarray", "free", "aligned_alloc", "posix_memalign",
-    "memalign", "valloc", "pvalloc", "malloc_usable_size", "strdup", "strndup",
-    // operator new / new[] (plain, nothrow, aligned, aligned nothrow)
-    "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t", "_ZnwmSt11align_val_t",
-    "_ZnamSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t",
-    "_ZnamSt11align_val_tRKSt9nothrow_t",
-    // operator delete / delete[] (plain, sized, aligned, sized aligned, nothrow variants)
-    "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvSt11align_val_t", "_ZdaPvSt11align_val_t",
-    "_ZdlPvmSt11align_val_t", "_ZdaPvmSt11align_val_t", "_ZdlPvRKSt9nothrow_t",
-    "_ZdaPvRKSt9nothrow_t", "_ZdlPvSt11align_val_tRKSt9nothrow_t",
-    "_ZdaPvSt11align_val_tRKSt9nothrow_t"};
+static const char *const Redirected[] = {
+#define AUTOCKPT_REDIRECT(Name) #Name,
+#include "autockpt/redirects.def"
+#undef AUTOCKPT_REDIRECT
+};
 
 unsigned redirectHeapCalls(Module &M) {
   unsigned N = 0;
-  for (const char *Name : HeapFunctions) {
+  for (const char *Name : Redirected) {
     Function *F = M.getFunction(Name);
     if (!F || !F->isDeclaration() || F->use_empty())
       continue;  // absent, or the program defines its own allocator

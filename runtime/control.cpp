@@ -206,6 +206,8 @@ void take_checkpoint() {
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
   if (g_opts.max_checkpoints && g_ps.checkpoints >= g_opts.max_checkpoints)
     trigger::disarm();
+  else
+    trigger::rearm();
   if (was_signal && g_opts.on_signal == OnSignal::Exit) {
     g_exiting_after_checkpoint = true;
     fflush(nullptr);

@@ -19,6 +19,7 @@ volatile sig_atomic_t g_signal_seen, g_timer_seen;
 int g_signal;
 timer_t g_timer;
 bool g_have_timer;
+double g_interval_s;
 char g_reason[64];
 
 void on_signal(int) {
@@ -57,15 +58,21 @@ void install(int signal_number, double interval_s) {
     ev.sigev_signo = sig;
     if (timer_create(CLOCK_MONOTONIC, &ev, &g_timer) != 0)
       fatal("cannot create the checkpoint timer: %s", strerror(errno));
-    struct itimerspec its;
-    its.it_value.tv_sec = time_t(interval_s);
-    its.it_value.tv_nsec = long((interval_s - double(its.it_value.tv_sec)) * 1e9);
-    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-      its.it_value.tv_nsec = 1;
-    its.it_interval = its.it_value;
-    timer_settime(g_timer, 0, &its, nullptr);
     g_have_timer = true;
+    g_interval_s = interval_s;
+    rearm();
   }
+}
+
+void rearm() {
+  if (!g_have_timer)
+    return;
+  struct itimerspec its = {};
+  its.it_value.tv_sec = time_t(g_interval_s);
+  its.it_value.tv_nsec = long((g_interval_s - double(its.it_value.tv_sec)) * 1e9);
+  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+    its.it_value.tv_nsec = 1;
+  timer_settime(g_timer, 0, &its, nullptr);  // one shot: the next interval starts now
 }
 
 void disarm() {

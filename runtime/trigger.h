@@ -6,6 +6,9 @@ namespace autockpt::trigger {
 
 // signal_number 0: no signal; interval_s 0: no timer.
 void install(int signal_number, double interval_s);
+// Starts the next interval; called when a checkpoint ends, so that a checkpoint that takes
+// longer than the interval does not leave the program doing nothing but checkpoints.
+void rearm();
 // Stop asking (after AUTOCKPT_MAX_CHECKPOINTS, and while exiting).
 void disarm();
 

@@ -69,6 +69,8 @@ void __autockpt_free(void *p);
 void *__autockpt_aligned_alloc(autockpt_u64 align, autockpt_u64 size);
 int __autockpt_posix_memalign(void **out, autockpt_u64 align, autockpt_u64 size);
 autockpt_u64 __autockpt_malloc_usable_size(void *p);
+char *__autockpt_strdup(const char *s);
+/* The other replacements of include/autockpt/redirects.def have their library's signature. */
 
 /* ---- Per-module tables ----------------------------------------------------------------------
  * Each instrumented module has one constructor that registers one autockpt_module. */

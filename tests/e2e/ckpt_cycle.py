@@ -1,0 +1,644 @@
+#!/usr/bin/env python3
+"""Checkpoint/restart harness: builds a program plainly and with autockpt, runs the instrumented
+one through chained checkpoint/kill/restart cycles and compares its output with the plain run's.
+Building the plugin and runtime is left to CMake; this script only drives and judges one case.
+
+One invocation is one row of the test table: a source, its flags and arguments, a trigger,
+where to interrupt, how many cycles, what must match.  The lit tests in lit-tests/EndToEnd are
+the table (`%e2e` runs this script with --config).
+
+    ckpt_cycle.py --config build/bin/autockpt-config examples/count.c -O2 --args 15 \\
+        --interval 0.3 --kill-after-gen 1 --kill-delay-ms 100 --cycles 3
+
+What happens:
+  1. SOURCE is compiled twice with the same compiler and flags: plain (no plugin, no runtime)
+     and instrumented (-fpass-plugin, autockpt-config --cflags/--ldflags).
+  2. The plain program runs once: its stdout and exit status are the reference.
+  3. The instrumented program runs in a fresh checkpoint directory (AUTOCKPT_DIR=WORK/ckpt;
+     inherited AUTOCKPT_* variables are dropped).  Each of the --cycles runs is interrupted:
+     SIGKILL --kill-delay-ms after the run's --kill-after-gen'th new checkpoint is committed
+     (its MANIFEST exists), or --kill-after-ms after the start; with --signal-after-ms the
+     harness sends SIGUSR1 instead and the program checkpoints and exits with status 75 by
+     itself (AUTOCKPT_ON_SIGNAL=exit).  The same command is then run again, and after the last
+     cycle one more run is left to finish.
+  4. Checks (all three unless some are named):
+     --expect-final   the last run's exit status equals the reference's, and its last line too.
+     --expect-resume  every restarted run resumed: its first line is not the reference's first
+                      line, it is the line after the one printed just before the checkpoint it
+                      resumed from (the harness watches stdout while it waits for MANIFESTs; the
+                      program is stopped while it writes a checkpoint, so the line count at the
+                      commit is known to within one poll), and the runtime's "resuming from
+                      checkpoint G" names the newest committed generation G.
+     --same-output    the runs' outputs, concatenated as a file opened in append mode would hold
+                      them, are the reference with only replays added: every run's lines are a
+                      contiguous slice ref[s_i : s_i + n_i] of the reference, s_1 = 0, each
+                      restarted run starts no later than where the previous one stopped
+                      (s_i <= s_(i-1) + n_(i-1): nothing skipped) and no earlier than where that
+                      one started (s_i >= s_(i-1)), and the last run ends where the reference ends.
+                      Lines printed between a checkpoint and the kill appear twice ("replayed");
+                      a killed run's incomplete last line is ignored.
+     --in-process     no kills: checkpoints every --interval (default 0.1 s) in one run; the
+                      output and exit status must equal the reference exactly, and at least one
+                      checkpoint must have been taken.
+
+With --build-only the harness only builds the instrumented program into --workdir (named after
+the source, e.g. WORK/count) and leaves WORK/ckpt alone.  With --stop-after-kill it builds the
+instrumented program the same way, runs it once with the trigger, kills it at the kill point and
+leaves WORK/ckpt for the commands that follow (the bad-input tests damage it).
+
+Every wait has a timeout (--timeout per run); every process started is killed, with its process
+group, before the harness exits.  Prints a PASS/FAIL report; exit status 0 on PASS, 1 on FAIL,
+2 on a usage error.
+"""
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+POLL_S = 0.005            # how often a running program's checkpoint directory is looked at
+EXIT_AFTER_SIGNAL = 75    # AUTOCKPT_EXIT_CODE's default
+CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".C")
+
+
+class Fail(Exception):
+    """A check failed: the message says what differed."""
+
+
+class SetupError(Exception):
+    """The case could not be run (build failed, bad arguments, ...)."""
+
+
+# ---- small helpers ---------------------------------------------------------------------------
+
+def say(msg=""):
+    print(msg, flush=True)
+
+
+def show(line, limit=60):
+    text = line if len(line) <= limit else line[:limit] + "..."
+    return '"' + text + '"'
+
+
+def tail(path, n=8):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return ""
+    return "\n".join("      | " + line for line in lines[-n:])
+
+
+def read_text(path):
+    with open(path, "rb") as f:
+        return f.read().decode(errors="replace")
+
+
+def complete_lines(path):
+    """The lines of `path` that end with a newline (a killed writer may leave half a line)."""
+    text = read_text(path)
+    return text.split("\n")[:-1]
+
+
+def committed_generations(ckpt_dir):
+    """Numbers of the generations in `ckpt_dir` whose MANIFEST exists."""
+    gens = set()
+    try:
+        names = os.listdir(ckpt_dir)
+    except OSError:
+        return gens
+    for name in names:
+        m = re.fullmatch(r"gen-(\d+)", name)
+        if m and os.path.exists(os.path.join(ckpt_dir, name, "MANIFEST")):
+            gens.add(int(m.group(1)))
+    return gens
+
+
+def describe_status(rc):
+    if rc is None:
+        return "still running"
+    if rc < 0:
+        try:
+            return "killed by " + signal.Signals(-rc).name
+        except ValueError:
+            return "killed by signal %d" % -rc
+    return "exit %d" % rc
+
+
+def config_query(config, flag):
+    try:
+        out = subprocess.run([config, flag], check=True, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise SetupError("cannot run %s %s: %s" % (config, flag, e))
+    return out.stdout.strip()
+
+
+# ---- building --------------------------------------------------------------------------------
+
+def build(args, work):
+    """Compiles the plain and the instrumented program; returns their paths."""
+    is_cxx = args.source.endswith(CXX_SUFFIXES)
+    cc = args.cc or config_query(args.config, "--cxx" if is_cxx else "--cc")
+    plugin = config_query(args.config, "--plugin")
+    cflags = shlex.split(config_query(args.config, "--cflags"))
+    ldflags = shlex.split(config_query(args.config, "--ldflags"))
+    flags = [args.opt] + [f for group in args.cflags for f in shlex.split(group)]
+    name = args.name or os.path.splitext(os.path.basename(args.source))[0]
+    plain = os.path.join(work, name + ".plain")
+    instrumented = os.path.join(work, name)
+    builds = [("instrumented", [cc] + flags + ["-fpass-plugin=" + plugin] + cflags +
+               [args.source] + ldflags + ["-o", instrumented])]
+    if not (args.stop_after_kill or args.build_only):
+        builds.insert(0, ("plain", [cc] + flags + cflags + [args.source, "-o", plain]))
+    for what, cmd in builds:
+        t0 = time.monotonic()
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            raise SetupError("the %s build took longer than %g s: %s" %
+                             (what, args.timeout, shlex.join(cmd)))
+        if r.returncode != 0:
+            raise SetupError("the %s build failed (%s):\n  %s\n%s" %
+                             (what, describe_status(r.returncode), shlex.join(cmd),
+                              r.stderr.rstrip()))
+        say("  build %-13s %5.2f s  %s" % (what, time.monotonic() - t0, shlex.join(cmd)))
+    return plain, instrumented
+
+
+# ---- running ---------------------------------------------------------------------------------
+
+class Run:
+    """One execution of a program with stdout and stderr in files, watched while it runs."""
+
+    def __init__(self, label, cmd, env, work, ckpt_dir):
+        self.label = label
+        self.cmd = cmd
+        self.stdout = os.path.join(work, label.replace(" ", "-") + ".stdout")
+        self.stderr = os.path.join(work, label.replace(" ", "-") + ".stderr")
+        self.ckpt_dir = ckpt_dir
+        self.rc = None
+        self.how = "finished"        # finished | killed | signalled
+        self.brackets = {}           # generation -> (min, max) complete lines at its commit
+        self.low = None              # lines printed before the latest listing of ckpt_dir
+        self.gens_after = set()      # committed generations once the run has exited
+        self.gens_before = committed_generations(ckpt_dir) if ckpt_dir else set()
+        self.t0 = time.monotonic()
+        with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def lines_now(self):
+        try:
+            with open(self.stdout, "rb") as f:
+                return f.read().count(b"\n")
+        except OSError:
+            return 0
+
+    def watch(self, until, timeout):
+        """Polls until `until(self)` is true or the process exits; returns True if `until` held.
+        Brackets, for each generation committed meanwhile, the number of lines printed at its
+        commit: a lower bound read before the last listing that lacked it, an upper bound read
+        after the first listing that has it."""
+        seen = set(self.gens_before) | set(self.brackets)
+        low = self.low if self.low is not None else self.lines_now()
+        deadline = self.t0 + timeout
+        while True:
+            before = self.lines_now()
+            gens = committed_generations(self.ckpt_dir)
+            after = self.lines_now()
+            for g in sorted(gens - seen):
+                self.brackets[g] = (low, after)
+            seen |= gens
+            low = self.low = before
+            if until(self):
+                return True
+            if self.proc.poll() is not None:
+                self.rc = self.proc.returncode  # wait() brackets what came after the listing
+                return False
+            if time.monotonic() > deadline:
+                raise Fail("%s: still running after %g s (--timeout); output so far:\n%s\n%s" %
+                           (self.label, timeout, tail(self.stdout), tail(self.stderr)))
+            time.sleep(POLL_S)
+
+    def new_generations(self):
+        return sorted(g for g in self.brackets if g not in self.gens_before)
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def wait(self, timeout):
+        try:
+            self.rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Fail("%s: did not exit within %g s" % (self.label, timeout))
+        if self.ckpt_dir:
+            # Bracket a generation committed between the last poll and the exit.
+            self.gens_after = committed_generations(self.ckpt_dir)
+            low = self.low if self.low is not None else 0
+            for g in sorted(self.gens_after - self.gens_before - set(self.brackets)):
+                self.brackets[g] = (low, self.lines_now())
+        return self.rc
+
+    def cleanup(self):
+        """Kills whatever is left of the process group."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def run_environment(args, ckpt_dir, interval):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
+    env["AUTOCKPT_DIR"] = ckpt_dir
+    env["AUTOCKPT_VERBOSE"] = "1"
+    if interval:
+        env["AUTOCKPT_INTERVAL"] = interval
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SetupError("--env wants NAME=VALUE, got %r" % item)
+        env[name] = value
+    return env
+
+
+def interrupt(run, args):
+    """Runs the trigger and kill plan on one instrumented run; returns when it has exited."""
+    if args.signal_after_ms is not None:
+        # SIGUSR1 at a fixed time; with AUTOCKPT_ON_SIGNAL=exit the program leaves by itself.
+        run.watch(lambda r: r.elapsed() * 1000 >= args.signal_after_ms, args.timeout)
+        if run.proc.poll() is None:
+            run.kill(signal.SIGUSR1)
+            run.how = "signalled"
+    if args.kill_after_ms is not None:
+        run.watch(lambda r: r.elapsed() * 1000 >= args.kill_after_ms, args.timeout)
+    else:
+        k = args.kill_after_gen
+        if not run.watch(lambda r: len(r.new_generations()) >= k, args.timeout):
+            run.wait(args.timeout)
+            return
+        time.sleep(args.kill_delay_ms / 1000.0)
+    if run.proc.poll() is None:
+        run.kill()
+        run.how = "killed"
+    run.wait(args.timeout)
+
+
+# ---- judging ---------------------------------------------------------------------------------
+
+def find_slice(ref, lines, lo, hi):
+    """Offsets s in [lo, hi] with ref[s:s+len(lines)] == lines, largest first."""
+    n = len(lines)
+    hits = [s for s in range(max(lo, 0), min(hi, len(ref) - n) + 1) if ref[s:s + n] == lines]
+    return sorted(hits, reverse=True)
+
+
+def first_difference(ref, lines, start):
+    for i, line in enumerate(lines):
+        j = start + i
+        if j >= len(ref):
+            return "line %d of the run, %s, is past the reference's end (%d lines)" % (
+                i + 1, show(line), len(ref))
+        if ref[j] != line:
+            return "line %d of the run is %s, the reference's line %d is %s" % (
+                i + 1, show(line), j + 1, show(ref[j]))
+    return "no difference from line %d of the reference" % (start + 1)
+
+
+def judge_cycles(args, ref, ref_rc, runs):
+    """Checks the chained runs; returns the notes for the report, raises Fail on a mismatch."""
+    notes = []
+    at_commit = {}   # generation -> (low, high): reference lines printed when it was committed
+    prev_start, prev_len = 0, 0
+    final = runs[-1]
+    for i, run in enumerate(runs):
+        is_last = run is final
+        lines = read_text(run.stdout).splitlines() if is_last else complete_lines(run.stdout)
+        want = None      # (generation, (low, high)) this run must resume from
+        if i > 0 and runs[i - 1].gens_after:
+            g = max(runs[i - 1].gens_after)
+            want = (g, at_commit.get(g))
+        # Where this run's output may start in the reference.
+        if i == 0:
+            lo, hi = (0, 0) if args.same_output or args.expect_resume else (0, len(ref))
+        elif args.expect_resume and want and want[1]:
+            lo, hi = want[1]
+        elif args.same_output:
+            lo, hi = prev_start, prev_start + prev_len
+        else:
+            lo, hi = 0, len(ref)
+        if not lines:
+            notes.append("%s printed nothing" % run.label)
+            if is_last and ref:
+                raise Fail("%s printed nothing, the reference printed %d lines" %
+                           (run.label, len(ref)))
+            start = lo if lo == hi else None
+        else:
+            hits = find_slice(ref, lines, lo, hi)
+            if not hits:
+                anywhere = find_slice(ref, lines, 0, len(ref))
+                if anywhere:
+                    s = anywhere[0]
+                    why = "it starts at reference line %d %s, expected %s" % (
+                        s + 1, show(ref[s]), "line %d" % (lo + 1) if lo == hi else
+                        "between lines %d and %d" % (lo + 1, hi + 1))
+                    if i > 0 and s == 0:
+                        why += ": it started from the beginning instead of resuming"
+                else:
+                    why = "its lines are not a slice of the reference: " + first_difference(
+                        ref, lines, lo if lo < len(ref) else 0)
+                raise Fail("%s: %s\n    first line: %s\n    last line:  %s" %
+                           (run.label, why, show(lines[0]), show(lines[-1])))
+            start = hits[0]
+            if i > 0 and args.same_output and not prev_start <= start <= prev_start + prev_len:
+                raise Fail("%s starts at reference line %d, outside lines %d-%d that the run "
+                           "before it printed" % (run.label, start + 1, prev_start + 1,
+                                                  prev_start + prev_len + 1))
+        if i > 0:
+            msg = "%s " % run.label
+            msg += "began at reference line %d %s" % (start + 1, show(ref[start])) if lines else \
+                "resumed"
+            if want and want[1]:
+                low, high = want[1]
+                msg += " after checkpoint gen %d (committed after line %s)" % (
+                    want[0], low if low == high else "%d-%d" % (low, high))
+            if lines and args.same_output:
+                replayed = prev_start + prev_len - start
+                msg += ", %d line%s replayed" % (replayed, "" if replayed == 1 else "s")
+            notes.append(msg)
+            if args.expect_resume:
+                resumed = re.search(r"resuming from checkpoint (\d+)", read_text(run.stderr))
+                if not resumed:
+                    raise Fail("%s did not say \"resuming from checkpoint\" on stderr:\n%s" %
+                               (run.label, tail(run.stderr)))
+                if want and int(resumed.group(1)) != want[0]:
+                    raise Fail("%s resumed from checkpoint %s, the newest committed one was %d" %
+                               (run.label, resumed.group(1), want[0]))
+                if lines and start == 0 and not (want and want[1] == (0, 0)):
+                    raise Fail("%s started from the beginning instead of resuming" % run.label)
+        if start is not None:
+            for g, (low, high) in run.brackets.items():
+                at_commit[g] = (start + low, start + high)
+            prev_start, prev_len = start, len(lines)
+    if args.same_output and prev_start + prev_len != len(ref):
+        raise Fail("%s stopped at reference line %d of %d" % (final.label, prev_start + prev_len,
+                                                              len(ref)))
+    if args.expect_final:
+        if final.rc != ref_rc:
+            raise Fail("%s: %s, the reference: %s\n%s" % (final.label, describe_status(final.rc),
+                                                          describe_status(ref_rc),
+                                                          tail(final.stderr)))
+        got = read_text(final.stdout).splitlines()
+        if got[-1:] != ref[-1:]:
+            raise Fail("%s's last line is %s, the reference's is %s" % (
+                final.label, show(got[-1]) if got else "(none)", show(ref[-1]) if ref else "(none)"))
+        notes.append("%s ended with %s and %s, as the reference" % (
+            final.label, show(got[-1]) if got else "no output", describe_status(final.rc)))
+    return notes
+
+
+# ---- the modes -------------------------------------------------------------------------------
+
+def run_reference(args, plain, work):
+    ref = Run("reference", [plain] + args.prog_args, None, work, None)
+    try:
+        rc = ref.wait(args.timeout)
+    finally:
+        ref.cleanup()
+    lines = read_text(ref.stdout).splitlines()
+    say("  reference           %5.2f s  %s, %d lines, last %s" % (
+        ref.elapsed(), describe_status(rc), len(lines), show(lines[-1]) if lines else "(none)"))
+    return lines, rc
+
+
+def cycle_mode(args, plain, instrumented, work):
+    ckpt = os.path.join(work, "ckpt")
+    ref, ref_rc = run_reference(args, plain, work)
+    interval = args.interval if args.interval is not None else (
+        None if args.signal_after_ms is not None else "0.5")
+    env = run_environment(args, ckpt, interval)
+    runs = []
+    try:
+        for c in range(1, args.cycles + 2):
+            last = c == args.cycles + 1
+            run = Run("run %d" % c, [instrumented] + args.prog_args, env, work, ckpt)
+            runs.append(run)
+            if last:
+                run.watch(lambda r: False, args.timeout)
+                run.wait(args.timeout)
+            else:
+                interrupt(run, args)
+            new = run.new_generations()
+            say("  %-8s %10.2f s  %s%s, %d lines, checkpoints %s" % (
+                run.label, run.elapsed(), describe_status(run.rc),
+                " (after SIGUSR1)" if run.how == "signalled" else "",
+                len(complete_lines(run.stdout)),
+                ", ".join("gen %d" % g for g in new) if new else "none"))
+            if not last:
+                if run.rc == ref_rc and run.how == "finished":
+                    raise Fail("%s finished before it was interrupted: give the program more "
+                               "work or interrupt it earlier" % run.label)
+                ok = {"killed": [-signal.SIGKILL], "signalled": [EXIT_AFTER_SIGNAL, -signal.SIGKILL]}
+                if run.rc not in ok.get(run.how, []):
+                    raise Fail("%s: %s (expected to be stopped by the harness)\n%s" % (
+                        run.label, describe_status(run.rc), tail(run.stderr)))
+                if not committed_generations(ckpt):
+                    raise Fail("%s was stopped before any checkpoint was committed in %s" %
+                               (run.label, ckpt))
+    finally:
+        for run in runs:
+            run.cleanup()
+    return judge_cycles(args, ref, ref_rc, runs)
+
+
+def in_process_mode(args, plain, instrumented, work):
+    ckpt = os.path.join(work, "ckpt")
+    ref, ref_rc = run_reference(args, plain, work)
+    env = run_environment(args, ckpt, args.interval or "0.1")
+    run = Run("run 1", [instrumented] + args.prog_args, env, work, ckpt)
+    try:
+        run.watch(lambda r: False, args.timeout)
+        run.wait(args.timeout)
+    finally:
+        run.cleanup()
+    taken = len(re.findall(r"^autockpt: checkpoint \d+ .* written", read_text(run.stderr), re.M))
+    newest = max(committed_generations(ckpt), default=0)
+    say("  run 1    %10.2f s  %s, %d checkpoints (newest gen %d)" % (
+        run.elapsed(), describe_status(run.rc), taken, newest))
+    got = read_text(run.stdout).splitlines()
+    if run.rc != ref_rc:
+        raise Fail("run 1: %s, the reference: %s\n%s" % (describe_status(run.rc),
+                                                         describe_status(ref_rc), tail(run.stderr)))
+    if got != ref:
+        if got == ref[:len(got)]:
+            raise Fail("run 1 printed %d lines, the reference %d" % (len(got), len(ref)))
+        raise Fail("run 1's output differs from the reference: " + first_difference(ref, got, 0))
+    if newest == 0:
+        raise Fail("no checkpoint was taken: make the program run longer than --interval")
+    return ["output identical to the reference (%d lines) across %d checkpoints" %
+            (len(got), max(taken, newest))]
+
+
+def stop_after_kill_mode(args, instrumented, work):
+    ckpt = os.path.join(work, "ckpt")
+    interval = args.interval if args.interval is not None else (
+        None if args.signal_after_ms is not None else "0.5")
+    env = run_environment(args, ckpt, interval)
+    run = Run("run 1", [instrumented] + args.prog_args, env, work, ckpt)
+    try:
+        interrupt(run, args)
+    finally:
+        run.cleanup()
+    gens = sorted(committed_generations(ckpt))
+    say("  run 1    %10.2f s  %s, %d lines; committed: %s" % (
+        run.elapsed(), describe_status(run.rc), len(complete_lines(run.stdout)),
+        ", ".join("gen-%06d" % g for g in gens) or "none"))
+    if run.how == "finished":
+        raise Fail("run 1 was not interrupted (%s)" % describe_status(run.rc))
+    if not gens:
+        raise Fail("run 1 was stopped before any checkpoint was committed")
+    return ["left %s and %s" % (instrumented, ckpt)]
+
+
+# ---- command line ----------------------------------------------------------------------------
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="ckpt_cycle.py", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="See the top of this file for what each check means.")
+    p.add_argument("--config", required=True, help="the build's bin/autockpt-config")
+    p.add_argument("source", help="a C or C++ source file (C++: .cc .cpp .cxx .C)")
+    b = p.add_argument_group("build")
+    b.add_argument("-O", dest="opt", default="-O2", metavar="LEVEL",
+                   type=lambda v: "-O" + v, help="optimisation level: -O0, -O2 (default), -Os ...")
+    b.add_argument("--cflags", action="append", default=[], metavar="FLAGS",
+                   help="more compiler flags for both builds (repeatable)")
+    b.add_argument("--cc", help="compiler (default: autockpt-config --cc, or --cxx for C++)")
+    b.add_argument("--name", help="name of the instrumented executable (default: source stem)")
+    r = p.add_argument_group("run")
+    r.add_argument("--args", default="", metavar="ARGS", help="the program's arguments (one string)")
+    r.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="more environment for the instrumented runs (repeatable)")
+    r.add_argument("--workdir", help="build and run here (default: a temporary directory, "
+                   "removed after a PASS)")
+    r.add_argument("--timeout", type=float, default=60, metavar="S",
+                   help="limit for each build and each run (default 60)")
+    t = p.add_argument_group("trigger and interruption")
+    t.add_argument("--interval", metavar="S", help="AUTOCKPT_INTERVAL for the instrumented runs "
+                   "(default 0.5; 0.1 with --in-process; none with --signal-after-ms)")
+    t.add_argument("--signal-after-ms", type=float, metavar="MS",
+                   help="send SIGUSR1 this long after each interrupted run starts")
+    t.add_argument("--kill-after-gen", type=int, default=1, metavar="K",
+                   help="SIGKILL once the run has committed K new checkpoints (default 1) ...")
+    t.add_argument("--kill-delay-ms", type=float, default=100, metavar="MS",
+                   help="... and this much later (default 100)")
+    t.add_argument("--kill-after-ms", type=float, metavar="MS",
+                   help="SIGKILL this long after the start instead")
+    t.add_argument("--cycles", type=int, default=3, metavar="K",
+                   help="interrupted runs before the one left to finish (default 3)")
+    c = p.add_argument_group("checks (default: the first three)")
+    c.add_argument("--expect-final", action="store_true")
+    c.add_argument("--expect-resume", action="store_true")
+    c.add_argument("--same-output", action="store_true")
+    c.add_argument("--in-process", action="store_true",
+                   help="one run, frequent checkpoints, no kill: output must equal the reference")
+    c.add_argument("--stop-after-kill", action="store_true",
+                   help="build, run once, kill, and leave WORKDIR/ckpt (needs --workdir)")
+    c.add_argument("--build-only", action="store_true",
+                   help="only build the instrumented program into WORKDIR (needs --workdir)")
+    c.add_argument("--keep", action="store_true", help="keep the temporary directory after a PASS")
+    args = p.parse_args(argv)
+    args.prog_args = shlex.split(args.args)
+    if not (args.expect_final or args.expect_resume or args.same_output):
+        args.expect_final = args.expect_resume = args.same_output = True
+    if (args.stop_after_kill or args.build_only) and not args.workdir:
+        p.error("--stop-after-kill and --build-only need --workdir")
+    if args.cycles < 0 or args.kill_after_gen < 1:
+        p.error("--cycles must be >= 0 and --kill-after-gen >= 1")
+    if not os.path.isfile(args.source):
+        p.error("no such source file: " + args.source)
+    if args.interval is not None and args.interval.strip() in ("", "0"):
+        args.interval = None
+    args.source = os.path.abspath(args.source)
+    return args
+
+
+def summary(args):
+    prog = " ".join([os.path.basename(args.source), args.opt] + args.cflags + args.prog_args)
+    if args.build_only:
+        return prog + ": build only"
+    mode = ("in-process" if args.in_process else "stop-after-kill" if args.stop_after_kill
+            else "%d cycle%s" % (args.cycles, "" if args.cycles == 1 else "s"))
+    trig = []
+    if args.interval or args.signal_after_ms is None:
+        trig.append("AUTOCKPT_INTERVAL=%s" % (args.interval or
+                                              ("0.1" if args.in_process else "0.5")))
+    if args.signal_after_ms is not None:
+        trig.append("SIGUSR1 after %g ms" % args.signal_after_ms)
+    if args.in_process:
+        pass
+    elif args.kill_after_ms is not None:
+        trig.append("SIGKILL after %g ms" % args.kill_after_ms)
+    else:
+        trig.append("SIGKILL %g ms after checkpoint %d of a run%s" % (
+            args.kill_delay_ms, args.kill_after_gen,
+            " if still running" if args.signal_after_ms is not None else ""))
+    return "%s: %s, %s" % (prog, mode, ", ".join(trig))
+
+
+def main(argv):
+    args = parse_args(argv)
+    title = summary(args)
+    say("ckpt_cycle: " + title)
+    if args.workdir:
+        work = os.path.abspath(args.workdir)
+        os.makedirs(work, exist_ok=True)
+        if not args.build_only:
+            shutil.rmtree(os.path.join(work, "ckpt"), ignore_errors=True)
+    else:
+        work = tempfile.mkdtemp(prefix="autockpt-e2e-")
+    t0 = time.monotonic()
+    try:
+        plain, instrumented = build(args, work)
+        if args.build_only:
+            notes = ["built " + instrumented]
+        elif args.stop_after_kill:
+            notes = stop_after_kill_mode(args, instrumented, work)
+        elif args.in_process:
+            notes = in_process_mode(args, plain, instrumented, work)
+        else:
+            notes = cycle_mode(args, plain, instrumented, work)
+    except SetupError as e:
+        say("ERROR: %s\n  %s\n  (work directory kept: %s)" % (title, e, work))
+        return 2
+    except Fail as e:
+        say("  " + "\n  ".join(str(e).split("\n")))
+        say("FAIL: %s\n  (work directory kept: %s)" % (title, work))
+        return 1
+    for note in notes:
+        say("  " + note)
+    say("PASS: %s (%.1f s)" % (title, time.monotonic() - t0))
+    if not args.workdir and not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,282 @@
+#!/bin/bash
+# End-to-end test of examples/slurm/: runs both job scripts, unchanged, on a one-node Slurm cluster
+# on loopback with a 1-minute walltime, so that each job is signalled, checkpoints, exits 75,
+# requeues itself and resumes, until the program completes; the output must equal an uninterrupted
+# run's. Installs slurm/munge when missing (apt), starts its own munged, slurmctld and slurmd in a
+# temporary directory, and stops them on every way out. Leaves the job scripts' logic to them.
+#
+# Usage: run-slurm-test.sh BUILD_DIR     (as root; exit 77 = skipped, not root)
+# Env:   AUTOCKPT_SLURM_TEST_KEEP=1 keeps the temporary directory (it is always kept on failure).
+set -u -o pipefail
+
+BUILD=$(realpath "${1:?usage: run-slurm-test.sh BUILD_DIR}")
+SRC=$(cd "$(dirname "$(realpath "$0")")/../.." && pwd)
+EXAMPLES=$SRC/examples/slurm
+T0=$(date +%s)
+DEADLINE=$((T0 + 480))   # for everything after the install; CTest's TIMEOUT must be larger
+ID_TAG=autockpt-slurm-test   # in the temp dir's name: how leftovers of this test are recognised
+
+# The two scenarios: job script, the walltime options that override its #SBATCH lines.
+# --time=1 with @20: slurmctld checks on a 30 s tick and sends the signal at the first tick once
+# `remaining <= 20 + 30` s, i.e. 10-40 s into each run; count N (N*0.2 s > 60 s) cannot finish
+# within one run, so every job needs at least one checkpoint, requeue and resume.
+SCENARIOS=(
+  "batch|job-requeue.sbatch|--time=1 --signal=B:USR1@20"
+  "srun|job-srun.sbatch|--time=1 --signal=USR1@20"
+)
+
+say() { printf '[slurm-test +%3ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
+fail() { say "FAIL: $*" >&2; exit 1; }
+past_deadline() { [ "$(date +%s)" -ge "$DEADLINE" ]; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: the Slurm test must run as root (it installs packages and starts slurmctld/slurmd)"
+  exit 77
+fi
+for v in $(compgen -e | grep '^AUTOCKPT_'); do unset "$v"; done   # the jobs inherit our environment
+unset SLURM_CONF
+CONFIG=$BUILD/bin/autockpt-config
+[ -x "$CONFIG" ] && [ -x "$BUILD/bin/autockpt" ] || fail "no $CONFIG or $BUILD/bin/autockpt: build first"
+command -v clang-19 >/dev/null || fail "clang-19 not found"
+
+# --- 1. Packages ---------------------------------------------------------------------------------
+export PATH=$PATH:/usr/sbin:/sbin
+need_install=0
+for c in slurmctld slurmd sbatch scontrol squeue srun munged munge unmunge mungekey; do
+  command -v "$c" >/dev/null || need_install=1
+done
+if [ "$need_install" = 1 ]; then
+  say "installing slurmctld slurmd slurm-client munge (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=900 \
+      slurmctld slurmd slurm-client munge > /tmp/$ID_TAG-apt.log 2>&1 \
+    || { tail -20 /tmp/$ID_TAG-apt.log >&2; fail "apt-get install of slurm/munge failed (log: /tmp/$ID_TAG-apt.log)"; }
+  for c in slurmctld slurmd sbatch munged mungekey; do
+    command -v "$c" >/dev/null || fail "$c still missing after apt-get install"
+  done
+  T0=$(date +%s); DEADLINE=$((T0 + 480))
+fi
+id munge >/dev/null 2>&1 || fail "no 'munge' user (the munge package creates it)"
+
+# --- 2. One cluster at a time ----------------------------------------------------------------------
+LOCK=/run/lock/$ID_TAG.lock; [ -d /run/lock ] || LOCK=/tmp/$ID_TAG.lock
+exec 9>"$LOCK"
+flock -n 9 || fail "another run of this test is running (it holds $LOCK)"
+
+# Processes of a run of this test, recognised by its /tmp/$ID_TAG.* directory: in the executable's
+# path (the program; the autockpt runtime re-executes it, so its comm is "exe"), in the command line
+# (daemons; batch scripts, run from the spool), or in the cwd of a Slurm process (slurmstepd).
+# At the start these are leftovers of an earlier run killed before it could clean up (we hold the
+# lock, so no live run owns them); in cleanup(), what is left of ours.
+leftovers() {   # [DIR]
+  local pat=${1:-/tmp/$ID_TAG.} p what comm
+  {
+    find /proc -mindepth 2 -maxdepth 2 \( -name exe -o -name cwd \) -lname "*$pat*" 2>/dev/null
+    grep -lsaF -- "$pat" /proc/[0-9]*/cmdline
+  } | while IFS=/ read -r _ _ p what; do
+    [ "$p" = $$ ] && continue
+    read -r comm < "/proc/$p/comm" 2>/dev/null || continue
+    case $what:$comm in
+      exe:*|cwd:slurm*|cwd:munged|cwd:srun) echo "$p" ;;
+      cmdline:slurm*|cmdline:munged|cmdline:srun|cmdline:bash|cmdline:runuser) echo "$p" ;;
+    esac
+  done | sort -un
+}
+stale=$(leftovers)
+if [ -n "$stale" ]; then
+  say "killing leftovers of an earlier run of this test:"; ps -o pid=,args= -p "${stale//$'\n'/,}"
+  kill -KILL $stale 2>/dev/null; sleep 1   # (one pid a line: split on purpose)
+fi
+other=$( (pgrep -x slurmctld; pgrep -x slurmd) | paste -sd,)
+[ -z "$other" ] || fail "a Slurm daemon is already running ($(ps -o pid=,args= -p "$other" | tr '\n' ';')); this test needs ports 6817/6818 for its own cluster: stop that one first"
+busy=$(ss -Hltn '( sport = :6817 or sport = :6818 )' 2>/dev/null)
+[ -z "$busy" ] || fail "port 6817 or 6818 is in use: $busy"
+
+# --- 3. Cluster (own munged with its own key and socket; slurmctld/slurmd in the foreground) -----
+D=$(mktemp -d /tmp/$ID_TAG.XXXXXX) || fail "mktemp"
+chmod 755 "$D"
+cd "$D" || fail "cd $D"   # the daemons, and so slurmstepd, inherit this cwd: leftovers() finds them by it
+mkdir -p "$D/munge" "$D/state" "$D/spool" "$D/log"
+export SLURM_CONF=$D/slurm.conf
+PIDS=()   # the daemons we started, in start order
+OK=0
+
+diagnose() {
+  say "---- diagnostics (everything is in $D) ----"
+  local j
+  for j in ${JOBS:-}; do
+    echo "== scontrol show job $j"; scontrol show job "$j" 2>&1 | sed 's/^/   /'
+  done
+  echo "== squeue"; squeue 2>&1 | sed 's/^/   /'
+  echo "== jobcomp (one record per run; sacct needs accounting storage)"
+  cut -c1-300 "$D/log/jobcomp.txt" 2>/dev/null | sed 's/^/   /'
+  for f in "$D"/job-*/job.out; do [ -f "$f" ] && { echo "== $f (program lines elided)"; grep -vE '^[0-9]+$' "$f" | sed 's/^/   /'; }; done
+  echo "== slurmctld.log (tail)"; tail -25 "$D/log/slurmctld.log" 2>/dev/null | sed 's/^/   /'
+  echo "== slurmd.log (tail)"; tail -15 "$D/log/slurmd.log" 2>/dev/null | sed 's/^/   /'
+  echo "== daemons' stdout/stderr (tail)"; tail -n 3 "$D"/log/*.out 2>/dev/null | sed 's/^/   /'
+}
+
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM HUP
+  [ "$OK" = 1 ] || diagnose
+  [ -n "${REF_PID:-}" ] && { kill "$REF_PID"; wait "$REF_PID"; } 2>/dev/null
+  if [ ${#PIDS[@]} -gt 0 ]; then
+    # Jobs first (slurmstepd outlives slurmd), then the daemons, then anything left of ours.
+    squeue -h -o %i 2>/dev/null | xargs -r scancel --full 2>/dev/null
+    for _ in $(seq 1 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+    scontrol shutdown >/dev/null 2>&1
+    for p in "${PIDS[@]}"; do
+      for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    done
+    [ -f "$D/munge/munged.pid" ] && kill "$(cat "$D/munge/munged.pid")" 2>/dev/null
+    kill "${PIDS[@]}" 2>/dev/null
+    for _ in $(seq 1 30); do p=$(leftovers "$D"); [ -z "$p" ] && break; sleep 0.1; done
+    if [ -n "$p" ]; then
+      say "killing what is left of ours:"; ps -o pid=,args= -p "${p//$'\n'/,}" | sed 's/^/   /'
+      kill -KILL $p 2>/dev/null
+    fi
+    wait 2>/dev/null
+  fi
+  if [ "$OK" = 1 ] && [ -z "${AUTOCKPT_SLURM_TEST_KEEP:-}" ]; then rm -rf "$D"; else say "kept $D"; fi
+  say "cluster stopped; exit $rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP
+
+MSOCK=$D/munge/munge.sock
+mungekey --create --keyfile="$D/munge/munge.key" >/dev/null || fail "mungekey"
+chown -R munge:munge "$D/munge"; chmod 755 "$D/munge"; chmod 600 "$D/munge/munge.key"
+runuser -u munge -- "$(command -v munged)" -F --socket="$MSOCK" --key-file="$D/munge/munge.key" \
+  --pid-file="$D/munge/munged.pid" --log-file="$D/munge/munged.log" --seed-file="$D/munge/munged.seed" \
+  > "$D/log/munged.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do munge -S "$MSOCK" -n 2>/dev/null | unmunge -S "$MSOCK" >/dev/null 2>&1 && break; sleep 0.1; done
+munge -S "$MSOCK" -n | unmunge -S "$MSOCK" >/dev/null || fail "munged did not start"
+
+cat > "$SLURM_CONF" <<EOF
+# One-node Slurm 22.05 on loopback for autockpt's tests: no systemd, cgroups or accounting.
+ClusterName=autockpt-test
+SlurmctldHost=localhost
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$MSOCK
+SlurmctldPort=6817
+SlurmdPort=6818
+StateSaveLocation=$D/state
+SlurmdSpoolDir=$D/spool
+SlurmctldPidFile=$D/slurmctld.pid
+SlurmdPidFile=$D/slurmd.pid
+SlurmctldLogFile=$D/log/slurmctld.log
+SlurmdLogFile=$D/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$D/log/jobcomp.txt
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SchedulerType=sched/backfill
+MpiDefault=none
+MailProg=/bin/true
+ReturnToService=2
+JobRequeue=1
+InactiveLimit=0
+KillWait=5
+MinJobAge=600
+Waittime=0
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=2000 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+EOF
+slurmctld -D -f "$SLURM_CONF" > "$D/log/slurmctld.out" 2>&1 &
+PIDS+=($!)
+slurmd -D -f "$SLURM_CONF" -N localhost > "$D/log/slurmd.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 150); do [ "$(sinfo -h -o %T 2>/dev/null)" = idle ] && break; sleep 0.1; done
+[ "$(sinfo -h -o %T 2>/dev/null)" = idle ] || fail "slurm did not come up (sinfo: $(sinfo -h 2>&1))"
+say "cluster up in $D ($(nproc) CPUs)"
+
+# --- 4. The program, and an uninterrupted run of it to compare with --------------------------------
+# Both scripts run `./count N` (examples/count.c prints 1..N, one per 0.2 s, then "sum S").
+N=$(sed -n 's|^[^#]*\./count \([0-9][0-9]*\).*|\1|p' "$EXAMPLES/job-requeue.sbatch" | head -1)
+[ -n "$N" ] && [ "$N" -gt 300 ] || fail "expected './count N' with N > 300 in job-requeue.sbatch (N=$N)"
+# shellcheck disable=SC2046  # --ldflags is several words
+clang-19 -O2 -fpass-plugin="$("$CONFIG" --plugin)" "$SRC/examples/count.c" $("$CONFIG" --ldflags) \
+  -o "$D/count" || fail "building examples/count.c with autockpt failed"
+mkdir -p "$D/ref"
+(cd "$D/ref" && exec ./../count "$N" > ref.out 2> ref.err) &
+REF_PID=$!
+
+# --- 5. Submit both jobs; skip the ~120 s requeue delay; wait -------------------------------------
+JOBS=""
+declare -A NAME SUBMIT_T END_T DIR PD_SINCE TIMELINE LAST
+for s in "${SCENARIOS[@]}"; do
+  IFS='|' read -r name script opts <<< "$s"
+  dir=$D/job-$name; mkdir -p "$dir"; cp "$D/count" "$dir/"
+  # shellcheck disable=SC2086  # opts are several words
+  j=$(cd "$dir" && sbatch --parsable $opts --output=job.out --job-name="$name" "$EXAMPLES/$script") \
+    || fail "sbatch $opts $script failed"
+  JOBS="$JOBS $j"; NAME[$j]=$name; DIR[$j]=$dir; SUBMIT_T[$j]=$(date +%s); TIMELINE[$j]=""; LAST[$j]=""
+  say "submitted $script $opts as job $j"
+done
+
+pending="$JOBS "   # " 12 13 ": each id between spaces
+while [ -n "${pending// /}" ]; do
+  past_deadline && fail "jobs did not finish within $((DEADLINE - T0)) s (still:$pending)"
+  now=$(date +%s)
+  for j in $pending; do
+    st=$(squeue -h -j "$j" -o '%t %r' 2>/dev/null)
+    if [ "$st" != "${LAST[$j]}" ]; then
+      TIMELINE[$j]="${TIMELINE[$j]} +$((now - SUBMIT_T[$j]))s:${st:-gone}"; LAST[$j]=$st
+    fi
+    case "$st" in
+      "")  END_T[$j]=$now; pending=${pending/ $j / } ;;
+      "PD BeginTime")
+        # The requeued job waits ~120 s (credential lifetime); release it, but not in the same
+        # second as the requeue or slurmd refuses it ("Job credential revoked") and it FAILS.
+        if [ -z "${PD_SINCE[$j]:-}" ]; then PD_SINCE[$j]=$now
+        elif [ $((now - PD_SINCE[$j])) -ge 3 ]; then
+          scontrol update JobId="$j" StartTime=now; PD_SINCE[$j]=""
+        fi ;;
+      PD*Held*|PD*launch*|PD*Dependency*) fail "job $j is stuck: $st" ;;
+      *)   PD_SINCE[$j]="" ;;
+    esac
+  done
+  sleep 1
+done
+
+# --- 6. Checks --------------------------------------------------------------------------------------
+while kill -0 "$REF_PID" 2>/dev/null && ! past_deadline; do sleep 1; done
+wait "$REF_PID" || fail "the uninterrupted run failed: $(cat "$D/ref/ref.err")"
+grep -q "^sum $((N * (N + 1) / 2))\$" "$D/ref/ref.out" || fail "the uninterrupted run printed: $(tail -1 "$D/ref/ref.out")"
+
+ERRORS=0
+check() { if ! eval "$2"; then say "  FAIL ($1): $3"; ERRORS=$((ERRORS + 1)); fi; }
+for j in $JOBS; do
+  log=${DIR[$j]}/job.out
+  info=$(scontrol show job "$j")
+  state=$(grep -o 'JobState=[^ ]*' <<< "$info"); restarts=$(grep -o 'Restarts=[0-9]*' <<< "$info")
+  exitc=$(grep -o ' ExitCode=[^ ]*' <<< "$info")
+  grep -E '^([0-9]+|sum [0-9]+)$' "$log" > "${DIR[$j]}/program.out"
+  runs=$(grep -c "^job $j run " "$log"); resumed=$(grep -c 'autockpt: resuming from checkpoint' "$log")
+  requeued=$(grep -c "^checkpoint taken; requeueing job $j" "$log")
+  # Where each run started counting: "1" once, then one past the previous run's last number.
+  starts=$(awk -v j="$j" '$0 ~ "^job "j" run " {fresh=1; next} fresh && /^[0-9]+$/ {printf "%s ", $0; fresh=0}' "$log")
+  say "job $j (${NAME[$j]}): $state$exitc $restarts, $runs runs, starting at: $starts, $((END_T[$j] - SUBMIT_T[$j])) s"
+  say "  timeline:${TIMELINE[$j]}"
+  check "$j" '[ "$state" = JobState=COMPLETED ] && [ "$exitc" = " ExitCode=0:0" ]' "job did not complete cleanly: $state$exitc"
+  check "$j" '[ "${restarts#Restarts=}" -ge 1 ] && [ "$runs" -eq $((${restarts#Restarts=} + 1)) ]' "expected >= 1 requeue and one run per restart: $restarts, $runs runs"
+  check "$j" '[ "$resumed" -eq $((runs - 1)) ] && [ "$requeued" -eq $((runs - 1)) ]' "every run but the last must checkpoint + requeue and every run but the first resume: $requeued requeues, $resumed resumes, $runs runs"
+  check "$j" 'diff -q "$D/ref/ref.out" "${DIR[$j]}/program.out" >/dev/null' "program output differs from the uninterrupted run: $(diff "$D/ref/ref.out" "${DIR[$j]}/program.out" | head -5 | tr '\n' ' ')"
+  check "$j" '[ "$(grep -cx 1 "${DIR[$j]}/program.out")" -eq 1 ]' "the program started again at 1 instead of resuming"
+  check "$j" '[ -f "${DIR[$j]}/count.ckpt/COMPLETED" ]' "no count.ckpt/COMPLETED after the last run"
+  check "$j" '"$BUILD/bin/autockpt" verify "${DIR[$j]}/count.ckpt" >/dev/null 2>&1' "autockpt verify ${DIR[$j]}/count.ckpt: $("$BUILD/bin/autockpt" verify "${DIR[$j]}/count.ckpt" 2>&1 | tail -2 | tr '\n' ' ')"
+done
+[ "$ERRORS" -eq 0 ] || fail "$ERRORS check(s) failed"
+OK=1
+say "PASS: both job scripts checkpointed, requeued, resumed and completed with the uninterrupted output"
