@@ -70,6 +70,8 @@ bool layoutFrames(FunctionShape &S, const DataLayout &DL, std::string *Why) {
       Fields.push_back(T);
     }
     Fields.append(AllocaTys.begin(), AllocaTys.end());
+    if (S.DynamicStack)
+      Fields.push_back(Type::getInt64Ty(C));  // bytes of dynamic stack that follow the record
     SP.RecordTy = StructType::get(C, Fields, /*isPacked=*/true);
     H.add(uint64_t(SP.Id));
     H.add(uint64_t(SP.Kind));

@@ -121,16 +121,11 @@ class ModuleInstrumenter {
         return "it uses token values (coroutines or funclet exception handling)";
       if (isa<CallBrInst>(I))
         return "it contains asm goto";
-      if (auto *A = dyn_cast<AllocaInst>(&I); A && !A->isStaticAlloca())
-        return "it uses a variable-length array or alloca()";
       if (auto *CB = dyn_cast<CallBase>(&I)) {
         if (CB->hasFnAttr(Attribute::ReturnsTwice))
           return "it calls setjmp (or another function that returns twice)";
         if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isMustTailCall())
           return "it contains a musttail call";
-        if (auto *II = dyn_cast<IntrinsicInst>(CB);
-            II && II->getIntrinsicID() == Intrinsic::stacksave)
-          return "it adjusts the stack pointer (stacksave)";
       }
     }
     return "";
@@ -240,7 +235,8 @@ PreservedAnalyses PrintSafePointsPass::run(Module &M, ModuleAnalysisManager &MAM
   static const char *const KindName[] = {"poll", "call", "entry"};
   for (FunctionShape &S : ModuleInstrumenter(M, MAM).shapeFunctions()) {
     OS << "autockpt: function " << S.F->getName() << ": " << S.SafePoints.size()
-       << " safe point(s), " << S.Allocas.size() << " saved alloca(s)\n";
+       << " safe point(s), " << S.Allocas.size() << " saved alloca(s)"
+       << (S.DynamicStack ? ", dynamic stack" : "") << "\n";
     for (SafePoint &SP : S.SafePoints) {
       OS << "  #" << SP.Id << " " << KindName[SP.Kind] << " in " << SP.Site->getName();
       if (SP.TheCall)

@@ -49,8 +49,8 @@ class TableBuilder {
 };
 
 bool isSavedGlobal(const GlobalVariable &GV) {
-  if (GV.isDeclaration() || GV.isConstant() || GV.isThreadLocal() ||
-      GV.hasAvailableExternallyLinkage() || GV.hasAppendingLinkage())
+  if (GV.isDeclaration() || GV.isConstant() || GV.hasAvailableExternallyLinkage() ||
+      GV.hasAppendingLinkage())
     return false;
   StringRef N = GV.getName();
   if (N.starts_with("llvm.") || N.starts_with("__autockpt") || N.starts_with("autockpt."))
@@ -75,11 +75,21 @@ void emitModuleTables(Module &M, const RuntimeABI &R, const std::vector<Function
 
   // struct autockpt_global { void *addr; u64 size; const char *name; }
   StructType *GlobalTy = StructType::get(C, {R.Ptr, R.I64, R.Ptr});
+  // A thread-local variable has no constant address: the constructor, which runs on the main
+  // thread (the one that runs the user's main), fills in that thread's instance.
   std::vector<Constant *> Globals;
-  for (GlobalVariable &GV : M.globals())
-    if (isSavedGlobal(GV))
-      Globals.push_back(ConstantStruct::get(
-          GlobalTy, {&GV, T.i64(DL.getTypeAllocSize(GV.getValueType())), T.string(GV.getName())}));
+  std::vector<std::pair<unsigned, GlobalVariable *>> ThreadLocals;
+  for (GlobalVariable &GV : M.globals()) {
+    if (!isSavedGlobal(GV))
+      continue;
+    Constant *Addr = &GV;
+    if (GV.isThreadLocal()) {
+      ThreadLocals.push_back({unsigned(Globals.size()), &GV});
+      Addr = ConstantPointerNull::get(cast<PointerType>(R.Ptr));
+    }
+    Globals.push_back(ConstantStruct::get(
+        GlobalTy, {Addr, T.i64(DL.getTypeAllocSize(GV.getValueType())), T.string(GV.getName())}));
+  }
 
   // struct autockpt_safepoint { u32 line; u32 kind; }
   StructType *SafePointTy = StructType::get(C, {R.I32, R.I32});
@@ -112,6 +122,14 @@ void emitModuleTables(Module &M, const RuntimeABI &R, const std::vector<Function
   Function *Ctor = Function::Create(FunctionType::get(R.Void, false),
                                     GlobalValue::InternalLinkage, "autockpt.module_ctor", &M);
   IRBuilder<> B(BasicBlock::Create(C, "", Ctor));
+  if (!ThreadLocals.empty()) {
+    auto *Table = cast<GlobalVariable>(cast<ConstantStruct>(Desc)->getOperand(3));
+    Table->setConstant(false);
+    for (auto [Index, GV] : ThreadLocals)
+      B.CreateStore(B.CreateThreadLocalAddress(GV),
+                    B.CreateInBoundsGEP(Table->getValueType(), Table,
+                                        {T.i32(0), T.i32(Index), T.i32(0)}));
+  }
   B.CreateCall(R.RegisterModule, {DescGV});
   B.CreateRetVoid();
   appendToGlobalCtors(M, Ctor, /*Priority=*/0);

@@ -30,6 +30,9 @@ static void makeEntryBlock(FunctionShape &S) {
   for (Instruction &I : *Old)
     if (auto *A = dyn_cast<AllocaInst>(&I); A && A->isStaticAlloca())
       S.Allocas.push_back(A);
+  for (Instruction &I : instructions(F))
+    if (auto *A = dyn_cast<AllocaInst>(&I); A && !A->isStaticAlloca())
+      S.DynamicStack = true;
   S.Entry = BasicBlock::Create(F.getContext(), "autockpt.entry", &F, Old);
   for (AllocaInst *A : S.Allocas)
     A->moveBefore(*S.Entry, S.Entry->end());

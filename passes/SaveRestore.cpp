@@ -72,6 +72,8 @@ class Emitter {
     BasicBlock *Bad = BasicBlock::Create(C, "autockpt.bad", &F);
 
     IRBuilder<> B(S.Entry);
+    if (S.DynamicStack)
+      S.StackBase = B.CreateStackSave("autockpt.sp0");
     Value *Mode = B.CreateLoad(R.I32, R.Mode, "autockpt.mode");
     B.CreateCondBr(B.CreateICmpEQ(Mode, i32(ModeRestoring), "autockpt.restoring"), Dispatch,
                    Body, Unlikely);
@@ -93,8 +95,15 @@ class Emitter {
     BasicBlock *Save = BasicBlock::Create(C, "autockpt.save", &F);
     IRBuilder<> B(Save);
     B.SetCurrentDebugLocation(SP.Loc);
-    uint64_t Size = DL.getTypeAllocSize(SP.RecordTy);
-    Value *Buf = B.CreateCall(R.PushFrame, {i64(S.Fid), i32(SP.Id), i64(S.Layout), i64(Size)},
+    Value *Size = i64(DL.getTypeAllocSize(SP.RecordTy));
+    Value *SP0 = nullptr, *Dyn = nullptr;
+    if (S.DynamicStack) {
+      SP0 = B.CreateStackSave("autockpt.sp");
+      Dyn = B.CreateSub(B.CreatePtrToInt(S.StackBase, R.I64), B.CreatePtrToInt(SP0, R.I64),
+                        "autockpt.dyn");
+      Size = B.CreateAdd(Size, Dyn);
+    }
+    Value *Buf = B.CreateCall(R.PushFrame, {i64(S.Fid), i32(SP.Id), i64(S.Layout), Size},
                               "autockpt.buf");
     unsigned K = 0;
     for (Value *V : SP.Live) {
@@ -104,6 +113,12 @@ class Emitter {
     for (AllocaInst *A : S.Allocas) {
       Value *Slot = B.CreateConstInBoundsGEP2_32(SP.RecordTy, Buf, 0, K++);
       B.CreateMemCpy(Slot, Align(1), A, A->getAlign(), A->getAllocationSize(DL)->getFixedValue());
+    }
+    if (S.DynamicStack) {
+      B.CreateAlignedStore(Dyn, B.CreateConstInBoundsGEP2_32(SP.RecordTy, Buf, 0, K), Align(1));
+      Value *Tail = B.CreateConstInBoundsGEP1_64(Type::getInt8Ty(C), Buf,
+                                                 DL.getTypeAllocSize(SP.RecordTy));
+      B.CreateMemCpy(Tail, Align(1), SP0, Align(16), Dyn);
     }
     if (F.getReturnType()->isVoidTy())
       B.CreateRetVoid();
@@ -160,6 +175,17 @@ class Emitter {
     for (AllocaInst *A : S.Allocas) {
       Value *Slot = B.CreateConstInBoundsGEP2_32(SP.RecordTy, Payload, 0, K++);
       B.CreateMemCpy(A, A->getAlign(), Slot, Align(1), A->getAllocationSize(DL)->getFixedValue());
+    }
+    if (S.DynamicStack) {
+      // The same bytes of dynamic stack at the same addresses: from the same stack pointer at
+      // entry, one allocation of the saved size ends where the saved frame's did.
+      Value *Dyn = B.CreateAlignedLoad(R.I64, B.CreateConstInBoundsGEP2_32(SP.RecordTy, Payload, 0, K),
+                                       Align(1), "autockpt.dyn");
+      AllocaInst *Area = B.CreateAlloca(Type::getInt8Ty(C), Dyn, "autockpt.dynstack");
+      Area->setAlignment(Align(16));
+      Value *Tail = B.CreateConstInBoundsGEP1_64(Type::getInt8Ty(C), Payload,
+                                                 DL.getTypeAllocSize(SP.RecordTy));
+      B.CreateMemCpy(Area, Align(16), Tail, Align(1), Dyn);
     }
     if (SP.Kind == SafePoint::Call) {
       B.CreateBr(SP.Site);

@@ -24,7 +24,8 @@ struct SafePoint {
   llvm::BasicBlock *After = nullptr;
   llvm::DebugLoc Loc;
   std::vector<llvm::Value *> Live;  // SSA values live on entry to Site (arguments excluded)
-  llvm::StructType *RecordTy = nullptr;  // {Live..., [allocas as bytes]...}, packed
+  // {Live..., [allocas as bytes]..., i64 dynamic bytes if DynamicStack}, packed.
+  llvm::StructType *RecordTy = nullptr;
   llvm::BasicBlock *Restore = nullptr;   // reloads the record, then continues at Site/Target
   std::vector<llvm::Value *> Reloaded;   // parallel to Live
 };
@@ -35,6 +36,10 @@ struct FunctionShape {
   uint64_t Layout = 0;  // hash of every record layout of the function
   llvm::BasicBlock *Entry = nullptr;  // new entry: static allocas + the restoring test
   llvm::SmallVector<llvm::AllocaInst *, 8> Allocas;  // static allocas, saved wholesale
+  // Variable-length arrays or alloca(): the dynamic stack area [sp, StackBase) is saved as one
+  // blob after the record, and re-allocated at restore so that every address stays the same.
+  bool DynamicStack = false;
+  llvm::Value *StackBase = nullptr;  // stack pointer at entry, after the static allocas
   std::vector<SafePoint> SafePoints;
 };
 

@@ -6,18 +6,11 @@ declare i32 @setjmp(ptr) returns_twice
 declare void @work()
 
 ; CHECK: warning: {{.*}}function 'jumps' is not instrumented because it calls setjmp
-; CHECK: warning: {{.*}}function 'vla' is not instrumented because it uses a variable-length array
 ; CHECK-LABEL: define void @jumps(
 ; CHECK-NOT: autockpt.
 ; CHECK: ret void
 define void @jumps(ptr %buf) {
   %r = call i32 @setjmp(ptr %buf)
-  call void @work()
-  ret void
-}
-
-define void @vla(i64 %n) {
-  %a = alloca i8, i64 %n
   call void @work()
   ret void
 }

@@ -1,5 +1,6 @@
 ; Each module registers one table with the runtime from a constructor: its writable globals
-; (not constants, not thread-locals) and its instrumented functions with their safe points.
+; (not constants) and its instrumented functions with their safe points.  A thread-local
+; variable's address is the main thread's instance, filled in by the constructor.
 ; The user's main is renamed: the runtime owns main.
 ; RUN: %opt -passes=autockpt,verify -S %s | %FileCheck %s
 
@@ -8,11 +9,13 @@
 @message = constant [3 x i8] c"hi\00"
 @per_thread = thread_local global i32 0
 
-; CHECK: @autockpt.globals = private constant [2 x { ptr, i64, ptr }] [{ ptr, i64, ptr } { ptr @counter, i64 8, ptr @autockpt.str{{[.0-9]*}} }, { ptr, i64, ptr } { ptr @table, i64 32, ptr @autockpt.str{{[.0-9]*}} }]
-; CHECK: @autockpt.module = private constant {{.*}} { i32 1, i32 0, ptr @{{.*}}, ptr @autockpt.globals, i64 2, ptr @autockpt.functions, i64 1 }
+; CHECK: @autockpt.globals = private global [3 x { ptr, i64, ptr }] [{ ptr, i64, ptr } { ptr @counter, i64 8, ptr @autockpt.str{{[.0-9]*}} }, { ptr, i64, ptr } { ptr @table, i64 32, ptr @autockpt.str{{[.0-9]*}} }, { ptr, i64, ptr } { ptr null, i64 4, ptr @autockpt.str{{[.0-9]*}} }]
+; CHECK: @autockpt.module = private constant {{.*}} { i32 1, i32 0, ptr @{{.*}}, ptr @autockpt.globals, i64 3, ptr @autockpt.functions, i64 1 }
 ; CHECK: @llvm.global_ctors = appending global {{.*}} @autockpt.module_ctor
 ; CHECK: define i32 @__autockpt_user_main(
 ; CHECK: define internal void @autockpt.module_ctor()
+; CHECK-NEXT: %[[TLS:[0-9]+]] = call ptr @llvm.threadlocal.address.p0(ptr @per_thread)
+; CHECK-NEXT: store ptr %[[TLS]], ptr getelementptr inbounds ([3 x { ptr, i64, ptr }], ptr @autockpt.globals, i32 0, i32 2, i32 0)
 ; CHECK-NEXT: call void @__autockpt_register_module(ptr @autockpt.module)
 ; CHECK: !autockpt.instrumented = !{}
 define i32 @main() {

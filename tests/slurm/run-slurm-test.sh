@@ -59,7 +59,7 @@ id munge >/dev/null 2>&1 || fail "no 'munge' user (the munge package creates it)
 
 # --- 2. One cluster at a time ----------------------------------------------------------------------
 LOCK=/run/lock/$ID_TAG.lock; [ -d /run/lock ] || LOCK=/tmp/$ID_TAG.lock
-exec 9>"$LOCK"
+exec 9>"$LOCK"   # long-lived children get `9>&-`: the lock lives and dies with this script
 flock -n 9 || fail "another run of this test is running (it holds $LOCK)"
 
 # Processes of a run of this test, recognised by its /tmp/$ID_TAG.* directory: in the executable's
@@ -86,7 +86,7 @@ if [ -n "$stale" ]; then
   say "killing leftovers of an earlier run of this test:"; ps -o pid=,args= -p "${stale//$'\n'/,}"
   kill -KILL $stale 2>/dev/null; sleep 1   # (one pid a line: split on purpose)
 fi
-other=$( (pgrep -x slurmctld; pgrep -x slurmd) | paste -sd,)
+other=$(ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 ~ /^slurm(ctld|d)(-wlm)?$/ {print $1}' | paste -sd,)
 [ -z "$other" ] || fail "a Slurm daemon is already running ($(ps -o pid=,args= -p "$other" | tr '\n' ';')); this test needs ports 6817/6818 for its own cluster: stop that one first"
 busy=$(ss -Hltn '( sport = :6817 or sport = :6818 )' 2>/dev/null)
 [ -z "$busy" ] || fail "port 6817 or 6818 is in use: $busy"
@@ -149,7 +149,7 @@ mungekey --create --keyfile="$D/munge/munge.key" >/dev/null || fail "mungekey"
 chown -R munge:munge "$D/munge"; chmod 755 "$D/munge"; chmod 600 "$D/munge/munge.key"
 runuser -u munge -- "$(command -v munged)" -F --socket="$MSOCK" --key-file="$D/munge/munge.key" \
   --pid-file="$D/munge/munged.pid" --log-file="$D/munge/munged.log" --seed-file="$D/munge/munged.seed" \
-  > "$D/log/munged.out" 2>&1 &
+  > "$D/log/munged.out" 2>&1 9>&- &
 PIDS+=($!)
 for _ in $(seq 1 50); do munge -S "$MSOCK" -n 2>/dev/null | unmunge -S "$MSOCK" >/dev/null 2>&1 && break; sleep 0.1; done
 munge -S "$MSOCK" -n | unmunge -S "$MSOCK" >/dev/null || fail "munged did not start"
@@ -193,9 +193,9 @@ Waittime=0
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=2000 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
-slurmctld -D -f "$SLURM_CONF" > "$D/log/slurmctld.out" 2>&1 &
+slurmctld -D -f "$SLURM_CONF" > "$D/log/slurmctld.out" 2>&1 9>&- &
 PIDS+=($!)
-slurmd -D -f "$SLURM_CONF" -N localhost > "$D/log/slurmd.out" 2>&1 &
+slurmd -D -f "$SLURM_CONF" -N localhost > "$D/log/slurmd.out" 2>&1 9>&- &
 PIDS+=($!)
 for _ in $(seq 1 150); do [ "$(sinfo -h -o %T 2>/dev/null)" = idle ] && break; sleep 0.1; done
 [ "$(sinfo -h -o %T 2>/dev/null)" = idle ] || fail "slurm did not come up (sinfo: $(sinfo -h 2>&1))"
@@ -209,7 +209,7 @@ N=$(sed -n 's|^[^#]*\./count \([0-9][0-9]*\).*|\1|p' "$EXAMPLES/job-requeue.sbat
 clang-19 -O2 -fpass-plugin="$("$CONFIG" --plugin)" "$SRC/examples/count.c" $("$CONFIG" --ldflags) \
   -o "$D/count" || fail "building examples/count.c with autockpt failed"
 mkdir -p "$D/ref"
-(cd "$D/ref" && exec ./../count "$N" > ref.out 2> ref.err) &
+(cd "$D/ref" && exec ./../count "$N" > ref.out 2> ref.err 9>&-) &
 REF_PID=$!
 
 # --- 5. Submit both jobs; skip the ~120 s requeue delay; wait -------------------------------------
