@@ -21,10 +21,12 @@ updated=no
 
 say() { printf '\n=== %s\n' "$*"; }
 
+# (No `cmd | grep -q` here: with pipefail, grep's early exit can fail the pipeline.)
 missing() {
-  local p
+  local p status
   for p in "$@"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q ' installed$' || echo "$p"
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ $status == *" installed" ]] || echo "$p"
   done
 }
 
@@ -48,9 +50,10 @@ install() {
 
 # Whether apt can install every package named (a candidate version exists).
 available() {
-  local p
+  local p policy
   for p in "$@"; do
-    apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]' || return 1
+    policy=$(apt-cache policy "$p" 2>/dev/null || true)
+    [[ $policy =~ Candidate:\ [0-9] ]] || return 1
   done
 }
 
@@ -66,27 +69,39 @@ build() {  # build DIR [CMAKE ARGS...]
   ninja -C "$dir" -j "$JOBS"
 }
 
+# CMake needs a host C and C++ compiler.  A fresh Debian has no g++: use the clang just installed.
+host_compiler() {
+  if [ -z "${CXX:-}" ] && ! command -v c++ > /dev/null; then
+    export CC=clang-19 CXX=clang++-19
+  fi
+}
+
 mode=${1:-}
 case "$mode" in
   demo | build)
     install "${PACKAGES[@]}"
+    host_compiler
     build build
     [ "$mode" = build ] || { say "Running examples/demo.sh"; examples/demo.sh build; }
     ;;
   test)
     start=$SECONDS
     install "${PACKAGES[@]}"
-    if [ -n "$(missing "${PACKAGES_22[@]}")" ] && [ $updated = no ] && [ "$(id -u)" -eq 0 ]; then
-      apt-get update
-      updated=yes
-    fi
     llvm22=yes
-    if ! available "${PACKAGES_22[@]}"; then
-      llvm22=no
-      echo "setup.sh: ${PACKAGES_22[*]} cannot be installed (bookworm-security is not in the" \
-           "apt sources?): the LLVM 22 build is skipped" >&2
+    if [ -n "$(missing "${PACKAGES_22[@]}")" ]; then
+      if [ $updated = no ] && [ "$(id -u)" -eq 0 ]; then
+        apt-get update
+        updated=yes
+      fi
+      if available "${PACKAGES_22[@]}"; then
+        install "${PACKAGES_22[@]}"
+      else
+        llvm22=no
+        echo "setup.sh: ${PACKAGES_22[*]} cannot be installed (bookworm-security is not in" \
+             "the apt sources?): the LLVM 22 build and its tests are skipped" >&2
+      fi
     fi
-    [ $llvm22 = no ] || install "${PACKAGES_22[@]}"
+    host_compiler
     build build
     [ $llvm22 = no ] || build build-22 -DAUTOCKPT_LLVM_MAJOR=22
     if [ $llvm22 = yes ]; then

@@ -12,6 +12,7 @@ plugin = os.path.join(config.autockpt_lib_dir, "libautockpt-pass.so")
 tools = config.llvm_tools_dir
 config.substitutions += [
     ("%opt", f"{tools}/opt -load-pass-plugin={plugin}"),
+    ("%plugin", plugin),
     ("%FileCheck", f"{tools}/FileCheck"),
     ("%clang", f"{tools}/clang"),
     ("%autockpt-config", f"{config.autockpt_bin_dir}/autockpt-config"),

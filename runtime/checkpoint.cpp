@@ -3,11 +3,13 @@
 
 #include "arena.h"
 #include "autockpt/abi.h"
+#include "files.h"
 #include "frames.h"
 #include "identity.h"
 #include "image/reader.h"
 #include "image/writer.h"
 #include "layout.h"
+#include "libc_state.h"
 #include "log.h"
 #include "registry.h"
 
@@ -87,7 +89,8 @@ ImageMeta describe(uint64_t gen, const std::string &reason, const ProcessState &
 }
 
 Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
-                   const std::vector<Piece> &globals, uint64_t *bytes) {
+                   const std::vector<Piece> &globals, const std::string &files,
+                   const std::string &libc, uint64_t *bytes) {
   Identity id;
   id.build_id_bytes = identity::executable_build_id().substr(0, 64);
   id.generation = gen;
@@ -105,6 +108,10 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
     s = w->add_section(SectionKind::Heap,
                        {{reinterpret_cast<const void *>(meta.heap_base), meta.heap_size}});
   if (s)
+    s = w->add_section(SectionKind::Files, files);
+  if (s)
+    s = w->add_section(SectionKind::Libc, libc);
+  if (s)
     s = w->commit();
   *bytes = w->bytes_written();
   return s;
@@ -116,6 +123,8 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
              ProcessState *ps) {
   double t0 = monotonic_s();
   fflush(nullptr);  // stdio buffers are not in the image: what was printed stays printed
+  std::string files_state = files::save();     // before the heap is written: it may touch it
+  std::string libc_state = libc_state::save();
   uint64_t gen = store.next_number();
   std::string gen_dir;
   if (Status s = store.begin(gen, &gen_dir); !s)
@@ -124,7 +133,8 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   std::vector<Piece> globals;
   ImageMeta meta = describe(gen, reason, *ps, &globals);
   uint64_t bytes = 0;
-  Status s = write_image(store.image_path(gen, 0), gen, meta, globals, &bytes);
+  Status s = write_image(store.image_path(gen, 0), gen, meta, globals, files_state, libc_state,
+                         &bytes);
   if (s)
     s = store.commit(gen, 1);
   if (!s) {
@@ -205,6 +215,13 @@ Status restore(const std::string &path, ProcessState *ps) {
   std::string gbytes;
   if (Status s = r->read_section(SectionKind::Globals, &gbytes); !s)
     return s;
+  std::string files_state, libc_state;  // absent in images of older builds
+  if (r->has(SectionKind::Files))
+    if (Status s = r->read_section(SectionKind::Files, &files_state); !s)
+      return s;
+  if (r->has(SectionKind::Libc))
+    if (Status s = r->read_section(SectionKind::Libc, &libc_state); !s)
+      return s;
   std::vector<char> fbuf(r->raw_size(SectionKind::Frames));
   if (Status s = r->read_section(SectionKind::Frames, fbuf.data(), fbuf.size()); !s)
     return s;
@@ -228,6 +245,9 @@ Status restore(const std::string &path, ProcessState *ps) {
   double age = double(now_unix_ns() - m.created_unix_ns) * 1e-9;
   log(1, "resuming from checkpoint %llu (%s, written %.0f s ago by pid %lld on %s)",
       (unsigned long long)m.generation, path.c_str(), age, (long long)m.pid, m.hostname.c_str());
+  r.reset();  // its descriptor may be a number one of the program's files gets back
+  files::restore(files_state);
+  libc_state::restore(libc_state);
   return Status::ok();
 }
 

@@ -35,7 +35,7 @@ image::GenerationStore *g_store;
 ProcessState g_ps;
 ucontext_t g_runtime_ctx, g_user_ctx;
 int g_user_ret;
-pid_t g_user_tid;
+thread_local bool t_runs_user_main;  // on the thread that runs the user's main
 bool g_exiting_after_checkpoint;
 uintptr_t g_foreign_cfa;  // a foreign frame sits above this stack address: don't walk again
 
@@ -222,11 +222,13 @@ void take_checkpoint() {
 }  // namespace
 
 int poll_slow() {
-  if (__autockpt_mode != AUTOCKPT_MODE_RUNNING || gettid() != g_user_tid)
-    return 0;  // another thread, or the runtime is not running the user's main
+  // Cheapest tests first: while a checkpoint waits for a foreign frame to return, every poll
+  // under it comes here.
   char here;
   if (g_foreign_cfa && reinterpret_cast<uintptr_t>(&here) < g_foreign_cfa)
     return 0;  // still below a frame that cannot be unwound
+  if (__autockpt_mode != AUTOCKPT_MODE_RUNNING || !t_runs_user_main)
+    return 0;  // another thread, or the runtime is not running the user's main
   g_foreign_cfa = 0;
   Walk w;
   _Unwind_Backtrace(walk_step, &w);
@@ -264,7 +266,7 @@ int run(int argc, char **argv, char **envp) {
   (void)argc;
 
   atexit(mark_completed);
-  g_user_tid = gettid();
+  t_runs_user_main = true;
   trigger::install(g_opts.signal, g_opts.interval_s);
   for (;;) {
     run_user_main();

@@ -1,7 +1,8 @@
 // Files and file descriptors across a restart (DESIGN D5): the program's FILE* are handles in
-// checkpointed memory; the runtime records how each real stream was opened and re-creates it
-// at restart (same fd, same offset; output files truncated to their size at the checkpoint so
-// that nothing is written twice).
+// checkpointed memory; the runtime records how each real stream, descriptor and C++ filebuf was
+// opened and re-creates it at restart (same fd, same offset; output files truncated to their
+// size at the checkpoint so that nothing is written twice; input files checked unchanged).
+// The wrappers the pass redirects to are in files_stdio.cpp, files_fd.cpp, files_fstream.cpp.
 #pragma once
 
 #include <cstdio>
@@ -13,9 +14,23 @@ namespace autockpt::files {
 // stream opened by uninstrumented code), which are passed through.
 FILE *real(FILE *f);
 
-// Checkpoint: flush, and serialise the state of every open handle (positions, sizes).
+// Checkpoint, after fflush(NULL): the state of every open handle, descriptor and filebuf of the
+// program, and of fds 0-2 (the Files section).  Warns once about files that cannot be
+// re-created; a restart from this checkpoint then stops with a message naming them.
 std::string save();
-// Restart, after the heap is restored: re-open every file, or say which cannot be.
+
+// Restart, after the heap and globals are restored and before the frames are re-entered:
+// checks every file, re-opens it at its descriptor number and offset, truncates output files
+// (and a stdout/stderr file) to their size at the checkpoint.  Dies with a message if a file
+// is gone or changed.
 void restore(const std::string &saved);
+
+// Is p in memory a checkpoint saves and a restart restores (the arena, the program's stack,
+// the instrumented modules' globals)?
+bool in_saved_memory(const void *p);
+
+// The innermost saved frame has been re-entered (called at every re-entry; does something only
+// after a restart): objects that live in frames (C++ filebufs) are patched now.
+void resumed();
 
 }  // namespace autockpt::files

@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "control.h"
+#include "files.h"
 #include "frames.h"
 #include "log.h"
 #include "registry.h"
@@ -28,8 +29,10 @@ void *__autockpt_push_frame(autockpt_u64 fid, autockpt_u32 spid, autockpt_u64 la
 void *__autockpt_pop_frame(autockpt_u64 fid, autockpt_u64 layout) {
   bool last = false;
   void *rec = autockpt::frames::pop(fid, layout, &last);
-  if (last)
+  if (last) {
     __autockpt_mode = AUTOCKPT_MODE_RUNNING;
+    autockpt::files::resumed();
+  }
   return rec;
 }
 

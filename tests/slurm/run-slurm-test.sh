@@ -33,8 +33,9 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: the Slurm test must run as root (it installs packages and starts slurmctld/slurmd)"
   exit 77
 fi
-for v in $(compgen -e | grep '^AUTOCKPT_'); do unset "$v"; done   # the jobs inherit our environment
-unset SLURM_CONF
+KEEP=${AUTOCKPT_SLURM_TEST_KEEP:-}
+# The jobs inherit our environment: no AUTOCKPT_ settings, and nothing of an enclosing Slurm job.
+for v in $(compgen -e | grep -E '^(AUTOCKPT_|SLURM_|SBATCH_|SRUN_|SQUEUE_)'); do unset "$v"; done
 CONFIG=$BUILD/bin/autockpt-config
 [ -x "$CONFIG" ] && [ -x "$BUILD/bin/autockpt" ] || fail "no $CONFIG or $BUILD/bin/autockpt: build first"
 command -v clang-19 >/dev/null || fail "clang-19 not found"
@@ -74,7 +75,7 @@ leftovers() {   # [DIR]
     grep -lsaF -- "$pat" /proc/[0-9]*/cmdline
   } | while IFS=/ read -r _ _ p what; do
     [ "$p" = $$ ] && continue
-    read -r comm < "/proc/$p/comm" 2>/dev/null || continue
+    read -r comm 2>/dev/null < "/proc/$p/comm" || continue
     case $what:$comm in
       exe:*|cwd:slurm*|cwd:munged|cwd:srun) echo "$p" ;;
       cmdline:slurm*|cmdline:munged|cmdline:srun|cmdline:bash|cmdline:runuser) echo "$p" ;;
@@ -97,7 +98,7 @@ chmod 755 "$D"
 cd "$D" || fail "cd $D"   # the daemons, and so slurmstepd, inherit this cwd: leftovers() finds them by it
 mkdir -p "$D/munge" "$D/state" "$D/spool" "$D/log"
 export SLURM_CONF=$D/slurm.conf
-PIDS=()   # the daemons we started, in start order
+MUNGED_PID=""; SLURM_PIDS=()   # the daemons we started
 OK=0
 
 diagnose() {
@@ -120,16 +121,20 @@ cleanup() {
   trap - EXIT INT TERM HUP
   [ "$OK" = 1 ] || diagnose
   [ -n "${REF_PID:-}" ] && { kill "$REF_PID"; wait "$REF_PID"; } 2>/dev/null
-  if [ ${#PIDS[@]} -gt 0 ]; then
-    # Jobs first (slurmstepd outlives slurmd), then the daemons, then anything left of ours.
-    squeue -h -o %i 2>/dev/null | xargs -r scancel --full 2>/dev/null
-    for _ in $(seq 1 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
-    scontrol shutdown >/dev/null 2>&1
-    for p in "${PIDS[@]}"; do
-      for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    done
+  if [ -n "$MUNGED_PID" ]; then
+    # Jobs first (slurmstepd outlives slurmd), then slurm (munge authenticates the shutdown),
+    # then munged, then anything left of ours.
+    if [ ${#SLURM_PIDS[@]} -gt 0 ]; then
+      squeue -h -o %i 2>/dev/null | xargs -r scancel --full 2>/dev/null
+      for _ in $(seq 1 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+      scontrol shutdown >/dev/null 2>&1
+      for p in "${SLURM_PIDS[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      done
+      kill "${SLURM_PIDS[@]}" 2>/dev/null
+    fi
     [ -f "$D/munge/munged.pid" ] && kill "$(cat "$D/munge/munged.pid")" 2>/dev/null
-    kill "${PIDS[@]}" 2>/dev/null
+    kill "$MUNGED_PID" 2>/dev/null
     for _ in $(seq 1 30); do p=$(leftovers "$D"); [ -z "$p" ] && break; sleep 0.1; done
     if [ -n "$p" ]; then
       say "killing what is left of ours:"; ps -o pid=,args= -p "${p//$'\n'/,}" | sed 's/^/   /'
@@ -137,7 +142,7 @@ cleanup() {
     fi
     wait 2>/dev/null
   fi
-  if [ "$OK" = 1 ] && [ -z "${AUTOCKPT_SLURM_TEST_KEEP:-}" ]; then rm -rf "$D"; else say "kept $D"; fi
+  if [ "$OK" = 1 ] && [ -z "$KEEP" ]; then rm -rf "$D"; else say "kept $D"; fi
   say "cluster stopped; exit $rc"
   exit "$rc"
 }
@@ -150,7 +155,7 @@ chown -R munge:munge "$D/munge"; chmod 755 "$D/munge"; chmod 600 "$D/munge/munge
 runuser -u munge -- "$(command -v munged)" -F --socket="$MSOCK" --key-file="$D/munge/munge.key" \
   --pid-file="$D/munge/munged.pid" --log-file="$D/munge/munged.log" --seed-file="$D/munge/munged.seed" \
   > "$D/log/munged.out" 2>&1 9>&- &
-PIDS+=($!)
+MUNGED_PID=$!   # runuser's; munged's own is in munged.pid
 for _ in $(seq 1 50); do munge -S "$MSOCK" -n 2>/dev/null | unmunge -S "$MSOCK" >/dev/null 2>&1 && break; sleep 0.1; done
 munge -S "$MSOCK" -n | unmunge -S "$MSOCK" >/dev/null || fail "munged did not start"
 
@@ -194,9 +199,9 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=2000 State=UNKNOW
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 slurmctld -D -f "$SLURM_CONF" > "$D/log/slurmctld.out" 2>&1 9>&- &
-PIDS+=($!)
+SLURM_PIDS+=($!)
 slurmd -D -f "$SLURM_CONF" -N localhost > "$D/log/slurmd.out" 2>&1 9>&- &
-PIDS+=($!)
+SLURM_PIDS+=($!)
 for _ in $(seq 1 150); do [ "$(sinfo -h -o %T 2>/dev/null)" = idle ] && break; sleep 0.1; done
 [ "$(sinfo -h -o %T 2>/dev/null)" = idle ] || fail "slurm did not come up (sinfo: $(sinfo -h 2>&1))"
 say "cluster up in $D ($(nproc) CPUs)"
@@ -256,26 +261,33 @@ wait "$REF_PID" || fail "the uninterrupted run failed: $(cat "$D/ref/ref.err")"
 grep -q "^sum $((N * (N + 1) / 2))\$" "$D/ref/ref.out" || fail "the uninterrupted run printed: $(tail -1 "$D/ref/ref.out")"
 
 ERRORS=0
-check() { if ! eval "$2"; then say "  FAIL ($1): $3"; ERRORS=$((ERRORS + 1)); fi; }
 for j in $JOBS; do
-  log=${DIR[$j]}/job.out
+  dir=${DIR[$j]}; log=$dir/job.out
   info=$(scontrol show job "$j")
-  state=$(grep -o 'JobState=[^ ]*' <<< "$info"); restarts=$(grep -o 'Restarts=[0-9]*' <<< "$info")
-  exitc=$(grep -o ' ExitCode=[^ ]*' <<< "$info")
-  grep -E '^([0-9]+|sum [0-9]+)$' "$log" > "${DIR[$j]}/program.out"
-  runs=$(grep -c "^job $j run " "$log"); resumed=$(grep -c 'autockpt: resuming from checkpoint' "$log")
+  state=$(grep -o 'JobState=[^ ]*' <<< "$info"); state=${state#*=}
+  exitc=$(grep -o ' ExitCode=[^ ]*' <<< "$info"); exitc=${exitc#*=}
+  restarts=$(grep -o 'Restarts=[0-9]*' <<< "$info"); restarts=${restarts#*=}
+  grep -E '^([0-9]+|sum [0-9]+)$' "$log" > "$dir/program.out"
+  runs=$(grep -c "^job $j run " "$log")
   requeued=$(grep -c "^checkpoint taken; requeueing job $j" "$log")
-  # Where each run started counting: "1" once, then one past the previous run's last number.
-  starts=$(awk -v j="$j" '$0 ~ "^job "j" run " {fresh=1; next} fresh && /^[0-9]+$/ {printf "%s ", $0; fresh=0}' "$log")
-  say "job $j (${NAME[$j]}): $state$exitc $restarts, $runs runs, starting at: $starts, $((END_T[$j] - SUBMIT_T[$j])) s"
+  resumed=$(grep -c 'autockpt: resuming from checkpoint' "$log")
+  # The first number each run printed: 1, then one past where the previous run stopped.
+  starts=$(awk -v j="$j" '$0 ~ "^job "j" run " {fresh=1; next} fresh && /^[0-9]+$/ {printf " %s", $0; fresh=0}' "$log")
+  say "job $j (${NAME[$j]}): $state, exit $exitc, $restarts requeues, $runs runs counting from$starts; $((END_T[$j] - SUBMIT_T[$j])) s"
   say "  timeline:${TIMELINE[$j]}"
-  check "$j" '[ "$state" = JobState=COMPLETED ] && [ "$exitc" = " ExitCode=0:0" ]' "job did not complete cleanly: $state$exitc"
-  check "$j" '[ "${restarts#Restarts=}" -ge 1 ] && [ "$runs" -eq $((${restarts#Restarts=} + 1)) ]' "expected >= 1 requeue and one run per restart: $restarts, $runs runs"
-  check "$j" '[ "$resumed" -eq $((runs - 1)) ] && [ "$requeued" -eq $((runs - 1)) ]' "every run but the last must checkpoint + requeue and every run but the first resume: $requeued requeues, $resumed resumes, $runs runs"
-  check "$j" 'diff -q "$D/ref/ref.out" "${DIR[$j]}/program.out" >/dev/null' "program output differs from the uninterrupted run: $(diff "$D/ref/ref.out" "${DIR[$j]}/program.out" | head -5 | tr '\n' ' ')"
-  check "$j" '[ "$(grep -cx 1 "${DIR[$j]}/program.out")" -eq 1 ]' "the program started again at 1 instead of resuming"
-  check "$j" '[ -f "${DIR[$j]}/count.ckpt/COMPLETED" ]' "no count.ckpt/COMPLETED after the last run"
-  check "$j" '"$BUILD/bin/autockpt" verify "${DIR[$j]}/count.ckpt" >/dev/null 2>&1' "autockpt verify ${DIR[$j]}/count.ckpt: $("$BUILD/bin/autockpt" verify "${DIR[$j]}/count.ckpt" 2>&1 | tail -2 | tr '\n' ' ')"
+  problems=()
+  [ "$state" = COMPLETED ] && [ "$exitc" = 0:0 ] || problems+=("the job did not complete cleanly")
+  [ "${restarts:-0}" -ge 1 ] && [ "$runs" -eq $((restarts + 1)) ] || problems+=("expected at least one requeue and one run per requeue + 1")
+  [ "$requeued" -eq $((runs - 1)) ] || problems+=("$requeued checkpoint+requeue lines for $runs runs (every run but the last should have one)")
+  [ "$resumed" -eq $((runs - 1)) ] || problems+=("$resumed 'resuming from checkpoint' lines for $runs runs (every run but the first should resume)")
+  [ "$(grep -cx 1 "$dir/program.out")" -eq 1 ] || problems+=("the program counted from 1 again instead of resuming")
+  cmp -s "$D/ref/ref.out" "$dir/program.out" ||
+    problems+=("the output differs from the uninterrupted run's: $(diff "$D/ref/ref.out" "$dir/program.out" | head -4 | tr '\n' ' ')")
+  [ -f "$dir/count.ckpt/COMPLETED" ] || problems+=("no count.ckpt/COMPLETED after the last run")
+  "$BUILD/bin/autockpt" verify "$dir/count.ckpt" > "$dir/verify.txt" 2>&1 ||
+    problems+=("autockpt verify: $(tail -2 "$dir/verify.txt" | tr '\n' ' ')")
+  for p in "${problems[@]}"; do say "  FAIL: $p"; done
+  ERRORS=$((ERRORS + ${#problems[@]}))
 done
 [ "$ERRORS" -eq 0 ] || fail "$ERRORS check(s) failed"
 OK=1
