@@ -242,12 +242,12 @@ Status restore(const std::string &path, ProcessState *ps) {
   ps->argv = reinterpret_cast<char **>(m.argv_addr);
   ps->envp = reinterpret_cast<char **>(m.envp_addr);
   ps->checkpoints = m.checkpoint_count;
+  r.reset();  // its descriptor may be a number one of the program's files gets back
+  files::restore(files_state);  // may truncate stdout, which may be stderr too: log after it
+  libc_state::restore(libc_state);
   double age = double(now_unix_ns() - m.created_unix_ns) * 1e-9;
   log(1, "resuming from checkpoint %llu (%s, written %.0f s ago by pid %lld on %s)",
       (unsigned long long)m.generation, path.c_str(), age, (long long)m.pid, m.hostname.c_str());
-  r.reset();  // its descriptor may be a number one of the program's files gets back
-  files::restore(files_state);
-  libc_state::restore(libc_state);
   return Status::ok();
 }
 

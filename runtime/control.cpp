@@ -37,7 +37,16 @@ ucontext_t g_runtime_ctx, g_user_ctx;
 int g_user_ret;
 thread_local bool t_runs_user_main;  // on the thread that runs the user's main
 bool g_exiting_after_checkpoint;
-uintptr_t g_foreign_cfa;  // a foreign frame sits above this stack address: don't walk again
+// A frame that cannot be unwound (R3 in docs/design.md): the stack address of its top (its
+// caller's stack pointer at the call).  A poll whose own frame lies below it is still inside
+// the foreign frame's extent and returns at once, without walking the stack again.  Every 2^20
+// such polls the stack is walked anyway, in case the program's own stack moved below it.
+uintptr_t g_foreign_top;
+unsigned g_deferred_polls;
+
+bool under_foreign_frame(uintptr_t poller_sp) {
+  return g_foreign_top && poller_sp < g_foreign_top && (++g_deferred_polls & 0xfffff) != 0;
+}
 
 // ---- Address space -----------------------------------------------------------------------
 
@@ -113,11 +122,18 @@ void run_user_main() {
 struct Walk {
   bool reached_main = false;
   bool seen_user_frame = false;
-  uintptr_t foreign_cfa = 0;
+  bool foreign = false;
+  uintptr_t foreign_top = 0;
 };
 
+// Called for each frame, innermost first.  _Unwind_GetCFA(ctx) is the stack pointer of the
+// frame at its call into the previous (inner) one, i.e. the top of that inner frame.
 _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
   auto *w = static_cast<Walk *>(arg);
+  if (w->foreign) {
+    w->foreign_top = _Unwind_GetCFA(ctx);
+    return _URC_END_OF_STACK;
+  }
   uintptr_t start = _Unwind_GetRegionStart(ctx);
   if (start == reinterpret_cast<uintptr_t>(&user_main_trampoline)) {
     w->reached_main = true;
@@ -129,8 +145,8 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
   }
   if (!w->seen_user_frame)
     return _URC_NO_REASON;  // the runtime's own frames, below the poll
-  w->foreign_cfa = _Unwind_GetCFA(ctx);
-  return _URC_END_OF_STACK;
+  w->foreign = true;  // one more step gives its top
+  return _URC_NO_REASON;
 }
 
 // ---- Restart and completion ------------------------------------------------------------------
@@ -221,20 +237,21 @@ void take_checkpoint() {
 
 }  // namespace
 
-int poll_slow() {
+int poll_slow(uintptr_t poller_sp) {
   // Cheapest tests first: while a checkpoint waits for a foreign frame to return, every poll
   // under it comes here.
-  char here;
-  if (g_foreign_cfa && reinterpret_cast<uintptr_t>(&here) < g_foreign_cfa)
+  if (under_foreign_frame(poller_sp))
     return 0;  // still below a frame that cannot be unwound
   if (__autockpt_mode != AUTOCKPT_MODE_RUNNING || !t_runs_user_main)
     return 0;  // another thread, or the runtime is not running the user's main
-  g_foreign_cfa = 0;
+  g_foreign_top = 0;
   Walk w;
   _Unwind_Backtrace(walk_step, &w);
   if (!w.reached_main) {
-    g_foreign_cfa = w.foreign_cfa ? w.foreign_cfa : 1;
-    log(3, "checkpoint deferred: an uninstrumented frame is on the stack");
+    g_foreign_top = w.foreign_top;
+    g_deferred_polls = 0;
+    log(3, "checkpoint deferred: an uninstrumented frame is on the stack (up to %#lx)",
+        (unsigned long)g_foreign_top);
     return 0;
   }
   __atomic_store_n(&__autockpt_flag, 0, __ATOMIC_RELAXED);

@@ -1,13 +1,16 @@
 // The runtime's state machine: running -> unwinding -> writing -> restoring -> running.
 #pragma once
 
+#include <cstdint>
+
 namespace autockpt::control {
 
 // The program's main: sets up the fixed stack and arena, restores if there is an image, and
 // runs the user's main until it returns without a checkpoint pending.
 int run(int argc, char **argv, char **envp);
 
-// From a poll with the flag set: returns 1 to start unwinding here, 0 to go on.
-int poll_slow();
+// From a poll with the flag set: returns 1 to start unwinding here, 0 to go on.  `poller_sp`
+// is the polling frame's stack pointer at its call into the runtime.
+int poll_slow(uintptr_t poller_sp);
 
 }  // namespace autockpt::control

@@ -67,8 +67,6 @@ int g_nfds;
 int g_inherited[64];
 int g_ninherited;
 
-bool g_restored;  // a restart re-created files; resumed() has work to do
-
 FdInfo &info(int fd) {  // caller holds g_mutex
   if (fd >= g_nfds) {
     int n = std::max(fd + 1, 2 * g_nfds + 16);
@@ -301,6 +299,12 @@ void restore_std(const FileState &s) {
     return;
   }
   bool same = S_ISREG(st.st_mode) && st.st_dev == s.dev && st.st_ino == s.ino;
+  if (s.writable() && s.fd == 2) {
+    // The runtime's own messages go to stderr: those of runs cut short stay.  With 2>&1 the
+    // file is stdout's, which is truncated.
+    log(2, "stderr (%s) left as it is", s.path.c_str());
+    return;
+  }
   if (s.writable()) {
     if (!same) {
       log(2, "%s is not the file it was at the checkpoint (%s): left as it is", name,
@@ -369,9 +373,14 @@ FILE *real(FILE *f) {
   return h ? h->real : f;
 }
 
+bool on_program_stack(const void *p) {
+  auto a = reinterpret_cast<uintptr_t>(p);
+  return a < kStackTop && a >= kStackTop - (uint64_t(1) << 44);  // below it, only the stack
+}
+
 bool in_saved_memory(const void *p) {
   auto a = reinterpret_cast<uintptr_t>(p);
-  if (arena::contains(p) || (a < kStackTop && a >= kStackTop - (uint64_t(1) << 44)))
+  if (arena::contains(p) || on_program_stack(p))
     return true;
   const std::vector<registry::Global> &gs = registry::globals();
   auto it = std::upper_bound(gs.begin(), gs.end(), a, [](uintptr_t x, const registry::Global &g) {
@@ -711,15 +720,7 @@ void restore(const std::string &saved) {
   for (const FileState &s : files)
     if (s.kind == RecordKind::Std)
       restore_std(s);
-  g_restored = true;
   log(2, "%zu open files re-created", files.size());
-}
-
-void resumed() {
-  if (!g_restored)
-    return;
-  g_restored = false;
-  patch_filebufs();
 }
 
 }  // namespace autockpt::files

@@ -19,7 +19,8 @@ FILE *real(FILE *f);
 // re-created; a restart from this checkpoint then stops with a message naming them.
 std::string save();
 
-// Restart, after the heap and globals are restored and before the frames are re-entered:
+// Restart, after the heap, globals and frame records are restored, before the frames are
+// re-entered:
 // checks every file, re-opens it at its descriptor number and offset, truncates output files
 // (and a stdout/stderr file) to their size at the checkpoint.  Dies with a message if a file
 // is gone or changed.
@@ -28,9 +29,5 @@ void restore(const std::string &saved);
 // Is p in memory a checkpoint saves and a restart restores (the arena, the program's stack,
 // the instrumented modules' globals)?
 bool in_saved_memory(const void *p);
-
-// The innermost saved frame has been re-entered (called at every re-entry; does something only
-// after a restart): objects that live in frames (C++ filebufs) are patched now.
-void resumed();
 
 }  // namespace autockpt::files

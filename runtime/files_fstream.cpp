@@ -3,13 +3,18 @@
 // Every instrumented call that can leave a filebuf open registers it (the wrappers below; the
 // pass redirects them by their mangled names).  A checkpoint records the descriptor, its offset
 // and the buffer's bytes without touching the object; a restart re-opens the descriptor at the
-// same number and, once the frames are re-entered (a filebuf often lives in one), gives the
-// object a new FILE* and a copy of its buffer at a new address.  Only char streams with the
-// classic locale's conversion (none) are handled; others make the restart stop with a message.
+// same number and gives the object a new FILE* and a copy of its buffer at a new address.  An
+// object in the heap or a global is patched in place; one in a stack frame is patched in the
+// frame's saved copy (found by its bytes at the checkpoint), which re-entering the frame then
+// copies to the stack.  Only char streams without a converting locale are handled; others make
+// the restart stop with a message.
 #include "files_internal.h"
+#include "frames.h"
 #include "log.h"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <fcntl.h>
 #include <fstream>
 #include <locale>
@@ -52,13 +57,6 @@ static_assert(sizeof(std::__basic_file<char>) == sizeof(CFile), "libstdc++'s __b
 
 std::filebuf **g_bufs;  // registered filebufs (under g_mutex)
 size_t g_nbufs, g_cap;
-
-struct Pending {
-  std::filebuf *fb;
-  FILE *file;
-  std::string buffer;
-};
-std::vector<Pending> *g_pending;  // restart -> resumed()
 
 // What the vtable pointer of a live std::filebuf is: past the offset-to-top and typeinfo words.
 const void *filebuf_vptr() { return &_ZTVSt13basic_filebufIcSt11char_traitsIcEE[2]; }
@@ -130,6 +128,17 @@ void save_filebufs(std::vector<FileState> *out) {  // caller holds g_mutex
     char *b = fb->*Access::buf;
     if (b && fb->*Access::buf_allocated && !in_saved_memory(b))
       s.buffer.assign(b, fb->*Access::buf_size);
+    if (on_program_stack(fb)) {
+      // The frame that holds it has saved a copy already; a restart patches that copy.
+      const std::vector<char> &frames = frames::buffer();
+      const char *obj = reinterpret_cast<const char *>(fb);
+      std::boyer_moore_horspool_searcher find(obj, obj + sizeof(std::filebuf));
+      auto hit = std::search(frames.begin(), frames.end(), find);
+      if (hit == frames.end())
+        s.problem = "lives in a stack frame that did not save it";
+      else
+        s.in_frames = hit - frames.begin();
+    }
     out->push_back(std::move(s));
   }
   g_nbufs = kept;
@@ -149,41 +158,41 @@ void restore_filebuf(const FileState &s) {
   if (!f)
     fatal("cannot re-open the C++ file stream on %s (fd %d): %s", s.path.c_str(), s.fd,
           strerror(errno));
-  if (!g_pending)
-    g_pending = new std::vector<Pending>;
-  g_pending->push_back({reinterpret_cast<std::filebuf *>(s.object), f, s.buffer});
-}
-
-void patch_filebufs() {
-  if (!g_pending)
-    return;
-  for (Pending &p : *g_pending) {
-    std::filebuf *fb = p.fb;
-    if (*reinterpret_cast<const void *const *>(fb) != filebuf_vptr())
-      fatal("the C++ file stream at %p was not restored with the program's memory; the image "
-            "does not match this program", static_cast<void *>(fb));
-    auto &cf = reinterpret_cast<CFile &>(fb->*Access::file);
-    cf.file = p.file;
-    cf.created = true;
-    if (!p.buffer.empty()) {
-      char *old = fb->*Access::buf;
-      uint64_t n = p.buffer.size();
-      char *now = new char[n];  // libstdc++ delete[]s it when the stream closes
-      memcpy(now, p.buffer.data(), n);
-      fb->*Access::buf = now;
-      rebase(fb->*Access::in_beg, old, n, now);
-      rebase(fb->*Access::in_cur, old, n, now);
-      rebase(fb->*Access::in_end, old, n, now);
-      rebase(fb->*Access::out_beg, old, n, now);
-      rebase(fb->*Access::out_cur, old, n, now);
-      rebase(fb->*Access::out_end, old, n, now);
-      rebase(fb->*Access::pback_cur, old, n, now);
-      rebase(fb->*Access::pback_end, old, n, now);
-    }
-    opened(fb);
+  // The bytes to patch: the object itself, or its copy in the saved frames.
+  char *at = reinterpret_cast<char *>(s.object);
+  if (s.in_frames >= 0) {
+    const std::vector<char> &frames = frames::buffer();
+    if (uint64_t(s.in_frames) + sizeof(std::filebuf) > frames.size())
+      fatal("the C++ file stream on %s is not in the checkpoint's frames", s.path.c_str());
+    at = const_cast<char *>(frames.data()) + s.in_frames;  // frames' own, not yet re-entered
   }
-  delete g_pending;
-  g_pending = nullptr;
+  alignas(std::filebuf) unsigned char copy[sizeof(std::filebuf)];
+  memcpy(copy, at, sizeof copy);
+  auto *fb = reinterpret_cast<std::filebuf *>(copy);  // its pointers still mean the real place
+  if (*reinterpret_cast<const void *const *>(fb) != filebuf_vptr())
+    fatal("the C++ file stream on %s was not restored with the program's memory; the image "
+          "does not match this program", s.path.c_str());
+  auto &cf = reinterpret_cast<CFile &>(fb->*Access::file);
+  cf.file = f;
+  cf.created = true;
+  if (!s.buffer.empty()) {
+    char *old = fb->*Access::buf;
+    uint64_t n = s.buffer.size();
+    char *now = new char[n];  // libstdc++ delete[]s it when the stream closes
+    memcpy(now, s.buffer.data(), n);
+    fb->*Access::buf = now;
+    for (auto m : {Access::in_beg, Access::in_cur, Access::in_end, Access::out_beg,
+                   Access::out_cur, Access::out_end})
+      rebase(fb->*m, old, n, now);
+    rebase(fb->*Access::pback_cur, old, n, now);
+    rebase(fb->*Access::pback_end, old, n, now);
+  }
+  memcpy(at, copy, sizeof copy);
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    add(reinterpret_cast<std::filebuf *>(s.object));
+  }
+  fd_opened(s.fd, Owner::Filebuf);
 }
 
 }  // namespace autockpt::files

@@ -120,13 +120,14 @@ struct FileState {
   uint64_t offset = 0;     // stream position (Stream), or the descriptor's offset
   int32_t sticky = 0;      // Stream: EOF/error bits; Filebuf: its openmode
   std::string buffer;      // Filebuf: the contents of its buffer
+  int64_t in_frames = -1;  // Filebuf on the stack: where the saved frames hold its bytes
   std::string problem;     // why it cannot be re-created; empty when it can
 
   bool writable() const;
   template <class A>
   void serialize(A &a, unsigned /*version*/) {
     a & kind & object & fd & shares & path & opened_as & oflags & type & dev & ino & size;
-    a & mtime_ns & sample & offset & sticky & buffer & problem;
+    a & mtime_ns & sample & offset & sticky & buffer & in_frames & problem;
   }
 };
 
@@ -140,8 +141,10 @@ void reopen_at(const FileState &s, uint64_t offset);
 
 // files_fstream.cpp: records every open std::filebuf; re-creates them after a restart.
 void save_filebufs(std::vector<FileState> *out);
-void restore_filebuf(const FileState &s);  // at restore; the object is patched by resumed()
-void patch_filebufs();                     // once the frames are re-entered
+void restore_filebuf(const FileState &s);  // after frames::adopt
 void forget_filebufs();                    // a restart: those of this run's constructors
+
+// Is p on the program's fixed stack?
+bool on_program_stack(const void *p);
 
 }  // namespace autockpt::files

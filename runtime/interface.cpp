@@ -3,7 +3,6 @@
 
 #include "arena.h"
 #include "control.h"
-#include "files.h"
 #include "frames.h"
 #include "log.h"
 #include "registry.h"
@@ -19,7 +18,9 @@ int __autockpt_mode;
 
 extern "C" {
 
-int __autockpt_poll_slow(void) { return autockpt::control::poll_slow(); }
+int __autockpt_poll_slow(void) {
+  return autockpt::control::poll_slow(reinterpret_cast<uintptr_t>(__builtin_dwarf_cfa()));
+}
 
 void *__autockpt_push_frame(autockpt_u64 fid, autockpt_u32 spid, autockpt_u64 layout,
                             autockpt_u64 size) {
@@ -29,10 +30,8 @@ void *__autockpt_push_frame(autockpt_u64 fid, autockpt_u32 spid, autockpt_u64 la
 void *__autockpt_pop_frame(autockpt_u64 fid, autockpt_u64 layout) {
   bool last = false;
   void *rec = autockpt::frames::pop(fid, layout, &last);
-  if (last) {
+  if (last)
     __autockpt_mode = AUTOCKPT_MODE_RUNNING;
-    autockpt::files::resumed();
-  }
   return rec;
 }
 

@@ -18,8 +18,9 @@ What happens:
      inherited AUTOCKPT_* variables are dropped).  Each of the --cycles runs is interrupted:
      SIGKILL --kill-delay-ms after the run's --kill-after-gen'th new checkpoint is committed
      (its MANIFEST exists), or --kill-after-ms after the start; with --signal-after-ms the
-     harness sends SIGUSR1 instead and the program checkpoints and exits with status 75 by
-     itself (AUTOCKPT_ON_SIGNAL=exit).  The same command is then run again, and after the last
+     harness sends SIGUSR1 that long after the run printed its first line (not after the start:
+     a signal that arrives while the runtime starts up kills the program) and the program
+     checkpoints and exits with status 75 by itself (AUTOCKPT_ON_SIGNAL=exit).  The same command is then run again, and after the last
      cycle one more run is left to finish.
   4. Checks (all three unless some are named):
      --expect-final   the last run's exit status equals the reference's, and its last line too.
@@ -186,6 +187,7 @@ class Run:
         self.how = "finished"        # finished | killed | signalled
         self.brackets = {}           # generation -> (min, max) complete lines at its commit
         self.low = None              # lines printed before the latest listing of ckpt_dir
+        self.first_line_t = None     # when the first complete line was seen
         self.gens_after = set()      # committed generations once the run has exited
         self.gens_before = committed_generations(ckpt_dir) if ckpt_dir else set()
         self.t0 = time.monotonic()
@@ -215,6 +217,8 @@ class Run:
             before = self.lines_now()
             gens = committed_generations(self.ckpt_dir)
             after = self.lines_now()
+            if after and self.first_line_t is None:
+                self.first_line_t = time.monotonic()
             for g in sorted(gens - seen):
                 self.brackets[g] = (low, after)
             seen |= gens
@@ -281,8 +285,10 @@ def run_environment(args, ckpt_dir, interval):
 def interrupt(run, args):
     """Runs the trigger and kill plan on one instrumented run; returns when it has exited."""
     if args.signal_after_ms is not None:
-        # SIGUSR1 at a fixed time; with AUTOCKPT_ON_SIGNAL=exit the program leaves by itself.
-        run.watch(lambda r: r.elapsed() * 1000 >= args.signal_after_ms, args.timeout)
+        # SIGUSR1 once the program is surely running (its first line is out, so the runtime has
+        # installed its handler); with AUTOCKPT_ON_SIGNAL=exit the program leaves by itself.
+        run.watch(lambda r: r.first_line_t is not None and
+                  time.monotonic() - r.first_line_t >= args.signal_after_ms / 1000.0, args.timeout)
         if run.proc.poll() is None:
             run.kill(signal.SIGUSR1)
             run.how = "signalled"
@@ -544,7 +550,7 @@ def parse_args(argv):
     t.add_argument("--interval", metavar="S", help="AUTOCKPT_INTERVAL for the instrumented runs "
                    "(default 0.5; 0.1 with --in-process; none with --signal-after-ms)")
     t.add_argument("--signal-after-ms", type=float, metavar="MS",
-                   help="send SIGUSR1 this long after each interrupted run starts")
+                   help="send SIGUSR1 this long after each interrupted run's first line")
     t.add_argument("--kill-after-gen", type=int, default=1, metavar="K",
                    help="SIGKILL once the run has committed K new checkpoints (default 1) ...")
     t.add_argument("--kill-delay-ms", type=float, default=100, metavar="MS",
@@ -591,7 +597,7 @@ def summary(args):
         trig.append("AUTOCKPT_INTERVAL=%s" % (args.interval or
                                               ("0.1" if args.in_process else "0.5")))
     if args.signal_after_ms is not None:
-        trig.append("SIGUSR1 after %g ms" % args.signal_after_ms)
+        trig.append("SIGUSR1 %g ms after the first line" % args.signal_after_ms)
     if args.in_process:
         pass
     elif args.kill_after_ms is not None:

@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
       n->name = (i % 3) ? strdup(buf) : strndup(buf, 2);
       n->next = g_list;
       g_list = n;
-      if (i % 8 != 0) { /* churn: drop the head */
+      if (i % 32 != 0) { /* churn: drop the head */
         struct node *d = g_list;
         g_list = d->next;
         check += (unsigned long)d->payload[0] + strlen(d->name);
