@@ -4,8 +4,8 @@ prints ONE table of ratios (instrumented / plain, checkpoint write / dd, restart
 checkpoint latency) next to the targets of DESIGN.md section 4.  Leaves building autockpt itself
 to CMake, and pass/fail of functionality to tests/ and lit-tests/.
 
-    python3 bench/run.py            # full run, about 3-4 minutes on 2 cores
-    python3 bench/run.py --quick    # about 1 minute: fewer rounds, shorter kernels, 256 MiB image
+    python3 bench/run.py            # full run, about 4-5 minutes on 2 cores
+    python3 bench/run.py --quick    # about 1.5 minutes: fewer rounds, shorter kernels, 256 MiB image
 
 Only the Python 3 standard library is used.  Kernel times are measured inside each program
 (clock_gettime around the kernel: CPU time, which other processes taking the cores do not inflate,
@@ -684,7 +684,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="about 1 minute: 3 rounds, half-length kernels, 256 MiB image, no callgrind")
+                    help="about 1.5 minutes: 3 rounds, half-length kernels, 256 MiB image, no callgrind")
     ap.add_argument("--rounds", type=int, help="interleaved rounds of the kernels (default 7, quick 3)")
     ap.add_argument("--config", default=os.path.join(ROOT, "build", "bin", "autockpt-config"),
                     help="autockpt-config of the build to measure (default: build/ of this tree)")

@@ -19,6 +19,9 @@ config.substitutions += [
     ("%autockpt", f"{config.autockpt_bin_dir}/autockpt"),
     ("%e2e", f"{config.python} {config.autockpt_src_dir}/tests/e2e/ckpt_cycle.py "
              f"--config {config.autockpt_bin_dir}/autockpt-config"),
+    ("%files-cycle", f"{config.python} {config.autockpt_src_dir}/tests/e2e/files_cycle.py "
+                     f"--config {config.autockpt_bin_dir}/autockpt-config"),
+    ("%programs", f"{config.autockpt_src_dir}/tests/programs"),
     ("%damage-image", f"{config.python} {config.autockpt_src_dir}/tests/e2e/damage_image.py"),
     ("%examples", f"{config.autockpt_src_dir}/examples"),
     ("%python", config.python),

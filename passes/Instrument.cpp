@@ -18,6 +18,8 @@
 #include "llvm/Analysis/CallGraph.h"
 #include "llvm/Analysis/CycleAnalysis.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/AttributeMask.h"
+#include "llvm/IR/Attributes.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
@@ -203,15 +205,22 @@ class ModuleInstrumenter {
     }
   }
 
-  // An instrumented function writes memory (its frame record) and may not return normally
-  // in the usual sense: facts like memory(none) inferred before the pass no longer hold.
+  // An instrumented function writes memory (its frame record) and may return early while
+  // unwinding: facts like memory(none) inferred before the pass no longer hold.
+  // Its value returned while unwinding is meaningless (the caller tests the mode first), so
+  // return attributes that make such a value undefined behaviour (noundef, nonnull, ...) go:
+  // an optimiser that runs later (LTO) would otherwise delete the save blocks.
   static void dropMemoryFacts(Function &F) {
+    AttributeMask UB = AttributeFuncs::getUBImplyingAttributes();
     F.removeFnAttr(Attribute::Memory);
     F.removeFnAttr(Attribute::Speculatable);
     F.removeFnAttr(Attribute::NoSync);
+    F.removeRetAttrs(UB);
     for (User *U : F.users())
-      if (auto *CB = dyn_cast<CallBase>(U); CB && CB->getCalledOperand() == &F)
+      if (auto *CB = dyn_cast<CallBase>(U); CB && CB->getCalledOperand() == &F) {
         CB->removeFnAttr(Attribute::Memory);
+        CB->removeRetAttrs(UB);
+      }
   }
 };
 

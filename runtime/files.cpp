@@ -208,6 +208,9 @@ const char *std_name(int fd) {
 
 // How a message names a file: "the output file /a/b (fd 3)".
 std::string name_of(const FileState &s) {
+  if (s.kind == RecordKind::Stream && s.type == 0)  // popen, tmpfile, fmemopen, ...
+    return "the stream from " + s.opened_as + (s.fd >= 0 ? " (fd " + std::to_string(s.fd) + ")"
+                                                          : std::string());
   std::string what = s.kind == RecordKind::Filebuf ? "the C++ file stream on "
                      : s.type != S_IFREG            ? "the file "
                      : s.writable()                 ? "the output file "
@@ -227,7 +230,8 @@ const char *fdopen_mode(int oflags) {
 // ---- Restart steps -------------------------------------------------------------------------
 
 // Every reason the checkpoint's files cannot be re-created, checked before anything is changed.
-std::vector<std::string> check(const std::vector<FileState> &files) {
+// *hopeless: one of them is not a file a person can put back.
+std::vector<std::string> check(const std::vector<FileState> &files, bool *hopeless) {
   std::vector<std::string> problems;
   auto written = [&](const FileState &s) {
     for (const FileState &o : files)
@@ -241,12 +245,13 @@ std::vector<std::string> check(const std::vector<FileState> &files) {
       continue;
     if (!s.problem.empty()) {
       problems.push_back(name_of(s) + " " + s.problem);
+      *hopeless = true;
       continue;
     }
     struct stat st;
     if (stat(s.path.c_str(), &st) != 0) {
-      problems.push_back(name_of(s) + ", open at the checkpoint, no longer exists" +
-                         (errno == ENOENT ? std::string() : std::string(" (") + strerror(errno) + ")"));
+      std::string why = errno == ENOENT ? "" : std::string(" (") + strerror(errno) + ")";
+      problems.push_back(name_of(s) + ", open at the checkpoint, no longer exists" + why);
       continue;
     }
     if (s.type != S_IFREG)
@@ -292,8 +297,12 @@ std::vector<std::string> check(const std::vector<FileState> &files) {
 void restore_std(const FileState &s) {
   struct stat st;
   const char *name = std_name(s.fd);
-  if (s.type != S_IFREG)
+  if (s.type != S_IFREG) {
+    if (s.writable() && s.fd != 2)
+      log(2, "%s was not a file at the checkpoint (%s): what the program printed after the "
+          "checkpoint is printed again", name, s.path.c_str());
     return;
+  }
   if (fstat(s.fd, &st) != 0) {
     log(2, "%s is closed in this run; at the checkpoint it was %s", name, s.path.c_str());
     return;
@@ -671,11 +680,15 @@ void restore(const std::string &saved) {
       g_fds[fd] = FdInfo{Owner::None, false, -1, 0};
   }
   forget_filebufs();
-  std::vector<std::string> problems = check(files);
+  bool hopeless = false;
+  std::vector<std::string> problems = check(files, &hopeless);
   if (!problems.empty()) {
     std::string text;
     for (const std::string &p : problems)
       text += "\n  " + p;
+    if (hopeless)
+      fatal("cannot resume from the checkpoint:%s\nThis checkpoint cannot be resumed; start over "
+            "with AUTOCKPT_RESTART=never.", text.c_str());
     fatal("cannot resume from the checkpoint:%s\nRestore %s, or start over with "
           "AUTOCKPT_RESTART=never.", text.c_str(),
           problems.size() == 1 ? "that file" : "those files");

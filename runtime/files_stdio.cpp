@@ -42,6 +42,23 @@ inline auto on(FILE *f, Op op) {
   return r;
 }
 
+// The same for a call that sets the EOF/error bits only when it fails (its result says so) and
+// never clears them: the loop path of reads and writes pays no mirror.
+template <class Op, class Failed>
+inline auto io(FILE *f, Op op, Failed failed) {
+  Handle *h = as_handle(f);
+  if (!h)
+    return op(f);
+  auto r = op(h->real);
+  if (__builtin_expect(failed(r), 0))
+    mirror(h);
+  return r;
+}
+
+constexpr auto kEof = [](int r) { return r == EOF; };
+constexpr auto kNull = [](const char *r) { return r == nullptr; };
+constexpr auto kNegative = [](auto r) { return r < 0; };
+
 FILE *make(FILE *real, HandleKind kind, const std::string &what) {
   if (!real)
     return nullptr;
@@ -182,30 +199,35 @@ void __autockpt_setlinebuf(FILE *f) { __autockpt_setvbuf(f, nullptr, _IOLBF, 0);
 // ---- Reading ---------------------------------------------------------------------------------
 
 size_t __autockpt_fread(void *p, size_t size, size_t n, FILE *f) {
-  return on(f, [&](FILE *r) { return fread(p, size, n, r); });
+  return io(f, [&](FILE *r) { return fread(p, size, n, r); }, [&](size_t r) { return r < n; });
 }
 size_t __autockpt_fread_unlocked(void *p, size_t size, size_t n, FILE *f) {
-  return on(f, [&](FILE *r) { return fread_unlocked(p, size, n, r); });
+  return io(f, [&](FILE *r) { return fread_unlocked(p, size, n, r); },
+            [&](size_t r) { return r < n; });
 }
 char *__autockpt_fgets(char *s, int n, FILE *f) {
-  return on(f, [&](FILE *r) { return fgets(s, n, r); });
+  return io(f, [&](FILE *r) { return fgets(s, n, r); }, kNull);
 }
 char *__autockpt_fgets_unlocked(char *s, int n, FILE *f) {
-  return on(f, [&](FILE *r) { return fgets_unlocked(s, n, r); });
+  return io(f, [&](FILE *r) { return fgets_unlocked(s, n, r); }, kNull);
 }
-int __autockpt_fgetc(FILE *f) { return on(f, [](FILE *r) { return fgetc(r); }); }
-int __autockpt_fgetc_unlocked(FILE *f) { return on(f, [](FILE *r) { return fgetc_unlocked(r); }); }
-int __autockpt_getc(FILE *f) { return on(f, [](FILE *r) { return getc(r); }); }
-int __autockpt_getc_unlocked(FILE *f) { return on(f, [](FILE *r) { return getc_unlocked(r); }); }
+int __autockpt_fgetc(FILE *f) { return io(f, [](FILE *r) { return fgetc(r); }, kEof); }
+int __autockpt_fgetc_unlocked(FILE *f) {
+  return io(f, [](FILE *r) { return fgetc_unlocked(r); }, kEof);
+}
+int __autockpt_getc(FILE *f) { return io(f, [](FILE *r) { return getc(r); }, kEof); }
+int __autockpt_getc_unlocked(FILE *f) {
+  return io(f, [](FILE *r) { return getc_unlocked(r); }, kEof);
+}
 int __autockpt_ungetc(int c, FILE *f) { return on(f, [&](FILE *r) { return ungetc(c, r); }); }
 
 // The out-of-line half of glibc's inline getc_unlocked: a handle's buffer is always empty.
 int __autockpt___uflow(FILE *f) {
-  return on(f, [&](FILE *r) { return r == f ? __uflow(r) : getc_unlocked(r); });
+  return io(f, [&](FILE *r) { return r == f ? __uflow(r) : getc_unlocked(r); }, kEof);
 }
 
 ssize_t __autockpt___getdelim(char **line, size_t *n, int delim, FILE *f) {
-  return on(f, [&](FILE *r) { return __autockpt_getdelim(line, n, delim, r); });
+  return io(f, [&](FILE *r) { return __autockpt_getdelim(line, n, delim, r); }, kNegative);
 }
 
 int __autockpt_vfscanf(FILE *f, const char *fmt, va_list ap) {
@@ -232,35 +254,41 @@ int __autockpt___isoc99_fscanf(FILE *f, const char *fmt, ...) {
 // ---- Writing ---------------------------------------------------------------------------------
 
 size_t __autockpt_fwrite(const void *p, size_t size, size_t n, FILE *f) {
-  return on(f, [&](FILE *r) { return fwrite(p, size, n, r); });
+  return io(f, [&](FILE *r) { return fwrite(p, size, n, r); }, [&](size_t r) { return r < n; });
 }
 size_t __autockpt_fwrite_unlocked(const void *p, size_t size, size_t n, FILE *f) {
-  return on(f, [&](FILE *r) { return fwrite_unlocked(p, size, n, r); });
+  return io(f, [&](FILE *r) { return fwrite_unlocked(p, size, n, r); },
+            [&](size_t r) { return r < n; });
 }
-int __autockpt_fputs(const char *s, FILE *f) { return on(f, [&](FILE *r) { return fputs(s, r); }); }
+int __autockpt_fputs(const char *s, FILE *f) {
+  return io(f, [&](FILE *r) { return fputs(s, r); }, kEof);
+}
 int __autockpt_fputs_unlocked(const char *s, FILE *f) {
-  return on(f, [&](FILE *r) { return fputs_unlocked(s, r); });
+  return io(f, [&](FILE *r) { return fputs_unlocked(s, r); }, kEof);
 }
-int __autockpt_fputc(int c, FILE *f) { return on(f, [&](FILE *r) { return fputc(c, r); }); }
+int __autockpt_fputc(int c, FILE *f) { return io(f, [&](FILE *r) { return fputc(c, r); }, kEof); }
 int __autockpt_fputc_unlocked(int c, FILE *f) {
-  return on(f, [&](FILE *r) { return fputc_unlocked(c, r); });
+  return io(f, [&](FILE *r) { return fputc_unlocked(c, r); }, kEof);
 }
-int __autockpt_putc(int c, FILE *f) { return on(f, [&](FILE *r) { return putc(c, r); }); }
+int __autockpt_putc(int c, FILE *f) { return io(f, [&](FILE *r) { return putc(c, r); }, kEof); }
 int __autockpt_putc_unlocked(int c, FILE *f) {
-  return on(f, [&](FILE *r) { return putc_unlocked(c, r); });
+  return io(f, [&](FILE *r) { return putc_unlocked(c, r); }, kEof);
 }
 
 // The out-of-line half of glibc's inline putc_unlocked.
 int __autockpt___overflow(FILE *f, int c) {
-  return on(f, [&](FILE *r) {
-    if (r == f)
-      return __overflow(r, c);
-    return c == EOF ? (fflush_unlocked(r) == 0 ? 0 : EOF) : putc_unlocked(c, r);
-  });
+  return io(
+      f,
+      [&](FILE *r) {
+        if (r == f)
+          return __overflow(r, c);
+        return c == EOF ? (fflush_unlocked(r) == 0 ? 0 : EOF) : putc_unlocked(c, r);
+      },
+      kEof);
 }
 
 int __autockpt_vfprintf(FILE *f, const char *fmt, va_list ap) {
-  return on(f, [&](FILE *r) { return vfprintf(r, fmt, ap); });
+  return io(f, [&](FILE *r) { return vfprintf(r, fmt, ap); }, kNegative);
 }
 int __autockpt_fprintf(FILE *f, const char *fmt, ...) {
   va_list ap;
@@ -343,7 +371,7 @@ int __autockpt_ftrylockfile(FILE *f) {
 // ---- _FORTIFY_SOURCE spellings ---------------------------------------------------------------
 
 int __autockpt___vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap) {
-  return on(f, [&](FILE *r) { return __vfprintf_chk(r, flag, fmt, ap); });
+  return io(f, [&](FILE *r) { return __vfprintf_chk(r, flag, fmt, ap); }, kNegative);
 }
 int __autockpt___fprintf_chk(FILE *f, int flag, const char *fmt, ...) {
   va_list ap;

@@ -20,8 +20,8 @@ What happens:
      (its MANIFEST exists), or --kill-after-ms after the start; with --signal-after-ms the
      harness sends SIGUSR1 that long after the run printed its first line (not after the start:
      a signal that arrives while the runtime starts up kills the program) and the program
-     checkpoints and exits with status 75 by itself (AUTOCKPT_ON_SIGNAL=exit).  The same command is then run again, and after the last
-     cycle one more run is left to finish.
+     checkpoints and exits with status 75 by itself (AUTOCKPT_ON_SIGNAL=exit).  The same
+     command is then run again, and after the last cycle one more run is left to finish.
   4. Checks (all three unless some are named):
      --expect-final   the last run's exit status equals the reference's, and its last line too.
      --expect-resume  every restarted run resumed: its first line is not the reference's first
@@ -107,18 +107,24 @@ def complete_lines(path):
     return text.split("\n")[:-1]
 
 
-def committed_generations(ckpt_dir):
-    """Numbers of the generations in `ckpt_dir` whose MANIFEST exists."""
-    gens = set()
+def generations(ckpt_dir):
+    """(every generation directory, the committed ones: MANIFEST exists) of `ckpt_dir`, by number."""
+    started, committed = set(), set()
     try:
         names = os.listdir(ckpt_dir)
     except OSError:
-        return gens
+        return started, committed
     for name in names:
         m = re.fullmatch(r"gen-(\d+)", name)
-        if m and os.path.exists(os.path.join(ckpt_dir, name, "MANIFEST")):
-            gens.add(int(m.group(1)))
-    return gens
+        if m:
+            started.add(int(m.group(1)))
+            if os.path.exists(os.path.join(ckpt_dir, name, "MANIFEST")):
+                committed.add(int(m.group(1)))
+    return started, committed
+
+
+def committed_generations(ckpt_dir):
+    return generations(ckpt_dir)[1]
 
 
 def describe_status(rc):
@@ -188,6 +194,7 @@ class Run:
         self.brackets = {}           # generation -> (min, max) complete lines at its commit
         self.low = None              # lines printed before the latest listing of ckpt_dir
         self.first_line_t = None     # when the first complete line was seen
+        self.low_at_start = {}       # generation -> lines before the last listing without it
         self.gens_after = set()      # committed generations once the run has exited
         self.gens_before = committed_generations(ckpt_dir) if ckpt_dir else set()
         self.t0 = time.monotonic()
@@ -207,21 +214,26 @@ class Run:
 
     def watch(self, until, timeout):
         """Polls until `until(self)` is true or the process exits; returns True if `until` held.
-        Brackets, for each generation committed meanwhile, the number of lines printed at its
-        commit: a lower bound read before the last listing that lacked it, an upper bound read
-        after the first listing that has it."""
+        Brackets, for each generation committed meanwhile, the number of lines the program had
+        printed when it took that checkpoint.  The runtime flushes stdout, creates the gen-N
+        directory, writes, commits (MANIFEST) and only then lets the program go on, so: a lower
+        bound is the count read before the last listing without the directory, an upper bound
+        the count read after the first listing with the MANIFEST.  (A runtime that printed or let
+        the program run between the flush and the directory would need another bound.)"""
         seen = set(self.gens_before) | set(self.brackets)
         low = self.low if self.low is not None else self.lines_now()
         deadline = self.t0 + timeout
         while True:
             before = self.lines_now()
-            gens = committed_generations(self.ckpt_dir)
+            started, committed = generations(self.ckpt_dir)
             after = self.lines_now()
             if after and self.first_line_t is None:
                 self.first_line_t = time.monotonic()
-            for g in sorted(gens - seen):
-                self.brackets[g] = (low, after)
-            seen |= gens
+            for g in started - set(self.low_at_start):
+                self.low_at_start[g] = low
+            for g in sorted(committed - seen):
+                self.brackets[g] = (self.low_at_start.get(g, low), after)
+            seen |= committed
             low = self.low = before
             if until(self):
                 return True
@@ -253,7 +265,7 @@ class Run:
             self.gens_after = committed_generations(self.ckpt_dir)
             low = self.low if self.low is not None else 0
             for g in sorted(self.gens_after - self.gens_before - set(self.brackets)):
-                self.brackets[g] = (low, self.lines_now())
+                self.brackets[g] = (self.low_at_start.get(g, low), self.lines_now())
         return self.rc
 
     def cleanup(self):

@@ -17,8 +17,8 @@ What happens:
   3. The plain program runs once: stdout appended to WORK/plain/stdout.
   4. The instrumented program runs with AUTOCKPT_DIR=ckpt and AUTOCKPT_INTERVAL, stdout appended
      to WORK/inst/stdout, stderr to WORK/inst/run-N.stderr.  Each of the --kills runs gets
-     SIGKILL a random 0..--max-delay-ms after it committed its first new checkpoint; the run
-     after the last kill finishes.
+     SIGKILL a random 0..--max-delay-ms after it committed its --after-checkpoints'th new
+     checkpoint; the run after the last kill finishes.
   5. Checks: every killed run was still running when killed; every run after the first said
      "resuming from checkpoint"; the last run's exit status is the plain run's; WORK/inst/stdout
      and every --compare file are byte-identical to the plain run's.
@@ -137,12 +137,13 @@ def stop(proc):
 
 
 def run_killed(label, proc, ckpt, rng, args):
-    """Waits for the run's first new checkpoint, then kills it after a random delay."""
+    """Waits for the run's --after-checkpoints'th new checkpoint, then kills it after a random
+    delay."""
     before = committed(ckpt)
     deadline = time.monotonic() + args.timeout
     while True:
         new = committed(ckpt) - before
-        if new:
+        if len(new) >= args.after_checkpoints:
             break
         if proc.poll() is not None:
             raise Fail("%s ended (%s) before it committed a checkpoint: give the program more "
@@ -196,7 +197,10 @@ def main(argv):
                    help="an output file that must equal the plain run's (repeatable)")
     p.add_argument("--interval", default="0.2")
     p.add_argument("--kills", type=int, default=3)
-    p.add_argument("--max-delay-ms", type=float, default=300)
+    p.add_argument("--after-checkpoints", type=int, default=1, metavar="N",
+                   help="kill a run once it has committed N new checkpoints (default 1) ...")
+    p.add_argument("--max-delay-ms", type=float, default=300,
+                   help="... and a random 0..MS later (default 300)")
     p.add_argument("--seed", type=int)
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--timeout", type=float, default=120)
@@ -225,7 +229,7 @@ def main(argv):
         for d in ("plain", "inst"):
             os.makedirs(os.path.join(work, d), exist_ok=True)
             for f in args.input:
-                shutil.copy(f, os.path.join(work, d, os.path.basename(f)))
+                shutil.copy2(f, os.path.join(work, d, os.path.basename(f)))  # mtime too
         plain, inst = build(args, work)
         prog_args = shlex.split(args.args)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}

@@ -1,8 +1,9 @@
 /* Files across checkpoints and restarts: reads INPUT line by line (getline and fgets, so a
  * checkpoint can land in the middle of the file), writes one summary line per round to OUTPUT
- * with fprintf, keeps a header at the start of OUTPUT up to date in place with fseek/ftell, writes
- * a raw log through open()/write() and a dup() of that descriptor, and prints its progress on stdout.  Its output files and its
- * stdout must be the same whether it runs once or is killed and restarted.
+ * with fprintf, keeps a header at the start of OUTPUT up to date in place with fseek/ftell,
+ * writes a raw log through open()/write() and a dup() of that descriptor, and prints its progress
+ * on stdout.  Its output files and its stdout must be the same whether it runs once or is killed
+ * and restarted.
  *
  *     files INPUT OUTPUT ROUNDS [WORK]     (WORK: inner iterations per input line, default 3000)
  */
