@@ -23,6 +23,13 @@ RuntimeABI::RuntimeABI(Module &M) {
   Void = Type::getVoidTy(C);
   Flag = externalI32(M, "__autockpt_flag");
   Mode = externalI32(M, "__autockpt_mode");
+  // In an executable the runtime is linked statically: the state is then addressed directly
+  // (one `cmp $0, sym(%rip)`) instead of through the GOT, which cost a register per function.
+  bool Executable = M.getPICLevel() == PICLevel::NotPIC || M.getPIELevel() != PIELevel::Default;
+  if (Executable) {
+    Flag->setDSOLocal(true);
+    Mode->setDSOLocal(true);
+  }
 
   AttributeList Cold = AttributeList().addFnAttribute(C, Attribute::Cold).addFnAttribute(
       C, Attribute::NoInline);

@@ -14,6 +14,7 @@
 #include "registry.h"
 #include "trigger.h"
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -261,6 +262,16 @@ int poll_slow(uintptr_t poller_sp) {
 }
 
 int run(int argc, char **argv, char **envp) {
+  // A checkpoint signal that arrives before its handler is installed (Slurm may signal a
+  // requeued job at once) waits, blocked, and becomes a request at the first safe point.
+  sigset_t early;
+  sigemptyset(&early);
+  int early_signal = SIGUSR1;
+  if (const char *s = getenv("AUTOCKPT_SIGNAL"))
+    parse_signal(s, &early_signal);
+  if (early_signal > 0)
+    sigaddset(&early, early_signal);
+  sigprocmask(SIG_BLOCK, &early, nullptr);  // the mask survives the re-exec below
   pin_address_space(argv);
   registry::finalize();
   if (Status s = parse_environment(envp, &g_opts); !s)
@@ -285,6 +296,8 @@ int run(int argc, char **argv, char **envp) {
   atexit(mark_completed);
   t_runs_user_main = true;
   trigger::install(g_opts.signal, g_opts.interval_s);
+  sigprocmask(SIG_UNBLOCK, &early, nullptr);
+  autockpt_user_main_running = true;
   for (;;) {
     run_user_main();
     if (__autockpt_mode != AUTOCKPT_MODE_UNWINDING)

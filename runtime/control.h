@@ -3,6 +3,9 @@
 
 #include <cstdint>
 
+// True while the user's main runs: the global operator new then allocates in the arena.
+extern bool autockpt_user_main_running;
+
 namespace autockpt::control {
 
 // The program's main: sets up the fixed stack and arena, restores if there is an image, and

@@ -191,14 +191,15 @@ void *__autockpt__ZnamSt11align_val_tRKSt9nothrow_t(autockpt_u64 n, std::align_v
 }
 
 // Every delete variant frees the same way: the arena knows the block's size and alignment.
-// A pointer from outside the arena was allocated by a library's operator new.
+// Outside the arena, the block came from the system heap through the global operator new
+// below (all of the process's operator new is this runtime's).
 static void delete_any(void *p) {
   if (!p)
     return;
   if (autockpt::arena::contains(p))
     autockpt::arena::free(p);
   else
-    ::operator delete(p);
+    free(p);
 }
 void __autockpt__ZdlPv(void *p) { delete_any(p); }
 void __autockpt__ZdaPv(void *p) { delete_any(p); }
@@ -220,3 +221,71 @@ void __autockpt__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, std::align_val_t,
 }
 
 }  // extern "C"
+
+// ---- The process's global operator new and delete --------------------------------------------
+// Library code compiled elsewhere (libstdc++'s out-of-line std::string, std::ostringstream...)
+// allocates with the global operator new.  Once the user's main runs, those blocks belong to
+// the program's state and must be in the arena; before it (static initialisation of the
+// libraries) they are the libraries' own and stay in the system heap, which is never restored.
+
+bool autockpt_user_main_running;
+
+static void *global_new(std::size_t n, std::size_t align) {
+  if (autockpt_user_main_running)
+    return new_or_throw(n, align);
+  void *p = nullptr;
+  if (align > 16) {
+    if (posix_memalign(&p, align, n ? n : 1) != 0)
+      p = nullptr;
+  } else {
+    p = malloc(n ? n : 1);
+  }
+  if (!p)
+    throw std::bad_alloc();
+  return p;
+}
+
+void *operator new(std::size_t n) { return global_new(n, 0); }
+void *operator new[](std::size_t n) { return global_new(n, 0); }
+void *operator new(std::size_t n, std::align_val_t a) { return global_new(n, std::size_t(a)); }
+void *operator new[](std::size_t n, std::align_val_t a) { return global_new(n, std::size_t(a)); }
+void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+  try {
+    return global_new(n, 0);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void *operator new[](std::size_t n, const std::nothrow_t &) noexcept {
+  try {
+    return global_new(n, 0);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void *operator new(std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
+  try {
+    return global_new(n, std::size_t(a));
+  } catch (...) {
+    return nullptr;
+  }
+}
+void *operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
+  try {
+    return global_new(n, std::size_t(a));
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void *p) noexcept { delete_any(p); }
+void operator delete[](void *p) noexcept { delete_any(p); }
+void operator delete(void *p, std::size_t) noexcept { delete_any(p); }
+void operator delete[](void *p, std::size_t) noexcept { delete_any(p); }
+void operator delete(void *p, std::align_val_t) noexcept { delete_any(p); }
+void operator delete[](void *p, std::align_val_t) noexcept { delete_any(p); }
+void operator delete(void *p, std::size_t, std::align_val_t) noexcept { delete_any(p); }
+void operator delete[](void *p, std::size_t, std::align_val_t) noexcept { delete_any(p); }
+void operator delete(void *p, const std::nothrow_t &) noexcept { delete_any(p); }
+void operator delete[](void *p, const std::nothrow_t &) noexcept { delete_any(p); }
+void operator delete(void *p, std::align_val_t, const std::nothrow_t &) noexcept { delete_any(p); }
+void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) noexcept { delete_any(p); }
