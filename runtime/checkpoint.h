@@ -20,7 +20,13 @@ Status write(image::GenerationStore &store, const Options &opts, const std::stri
 // there are checkpoints but none can be used: the caller must not silently start over.
 Status find_restart_image(image::GenerationStore &store, std::string *path, bool *found);
 
-// Restores globals, heap and frame records from the image at `path`.
-Status restore(const std::string &path, ProcessState *ps);
+// Restores globals, heap and frame records from the image at `path`, checking each section's
+// checksum as it is read.  *clobbered says that memory was already overwritten when the error
+// was found: the process must start again (re-exec) to fall back to another generation.
+Status restore(const std::string &path, ProcessState *ps, bool *clobbered);
+
+// Internal environment variable: generations (numbers, space-separated) that a previous try of
+// this restart found damaged while restoring them.
+constexpr const char *kSkipVariable = "AUTOCKPT__SKIP_GENERATIONS";
 
 }  // namespace autockpt::checkpoint

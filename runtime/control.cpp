@@ -34,6 +34,7 @@ namespace {
 Options g_opts;
 image::GenerationStore *g_store;
 ProcessState g_ps;
+char **g_argv0;  // the command line as started, for a re-exec
 ucontext_t g_runtime_ctx, g_user_ctx;
 int g_user_ret;
 thread_local bool t_runs_user_main;  // on the thread that runs the user's main
@@ -210,8 +211,21 @@ bool try_restore() {
     return false;
   }
   unlink(completed_marker().c_str());
-  if (Status s = checkpoint::restore(path, &g_ps); !s)
-    fatal("%s", s.message().c_str());
+  bool clobbered = false;
+  if (Status s = checkpoint::restore(path, &g_ps, &clobbered); !s) {
+    if (!clobbered)
+      fatal("%s", s.message().c_str());
+    // Try again from the start in a fresh process, without this generation.
+    warn("%s; starting again without it", s.message().c_str());
+    std::string skip = getenv(checkpoint::kSkipVariable) ? getenv(checkpoint::kSkipVariable) : "";
+    unsigned long long gen = 0;
+    sscanf(path.c_str() + path.rfind("gen-") + 4, "%llu", &gen);
+    skip += " " + std::to_string(gen);
+    setenv(checkpoint::kSkipVariable, skip.c_str(), 1);
+    execv("/proc/self/exe", g_argv0);
+    fatal("cannot re-execute the program to fall back to an older checkpoint: %s",
+          strerror(errno));
+  }
   return true;
 }
 
@@ -272,6 +286,7 @@ int run(int argc, char **argv, char **envp) {
   if (early_signal > 0)
     sigaddset(&early, early_signal);
   sigprocmask(SIG_BLOCK, &early, nullptr);  // the mask survives the re-exec below
+  g_argv0 = argv;
   pin_address_space(argv);
   registry::finalize();
   if (Status s = parse_environment(envp, &g_opts); !s)

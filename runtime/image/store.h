@@ -69,7 +69,12 @@ class GenerationStore {
 
   // Checks the manifest against the files and verifies every image.  On failure `why` (when not
   // null) gets the reason alone; the Status says which generation.
-  Status verify_generation(const GenerationInfo &info, std::string *why) const;
+  // Contents: every section's checksum is checked (reads every byte).  Structure: the
+  // manifest, file sizes, headers and section tables only; a restart uses it and checks each
+  // section's checksum while reading it into place, so the image is read once.
+  enum class Depth { Structure, Contents };
+  Status verify_generation(const GenerationInfo &info, std::string *why,
+                           Depth depth = Depth::Contents) const;
 
  private:
   std::string dir_;

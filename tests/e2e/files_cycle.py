@@ -136,7 +136,7 @@ def stop(proc):
         proc.wait()
 
 
-def run_killed(label, proc, ckpt, rng, args):
+def run_killed(label, proc, ckpt, rng, args, err):
     """Waits for the run's --after-checkpoints'th new checkpoint, then kills it after a random
     delay."""
     before = committed(ckpt)
@@ -147,15 +147,15 @@ def run_killed(label, proc, ckpt, rng, args):
             break
         if proc.poll() is not None:
             raise Fail("%s ended (%s) before it committed a checkpoint: give the program more "
-                       "work" % (label, describe_status(proc.returncode)))
+                       "work\n%s" % (label, describe_status(proc.returncode), tail(err)))
         if time.monotonic() > deadline:
             raise Fail("%s committed no checkpoint within %g s" % (label, args.timeout))
         time.sleep(0.005)
     delay = rng.uniform(0, args.max_delay_ms)
     time.sleep(delay / 1000)
     if proc.poll() is not None:
-        raise Fail("%s finished (%s) before it was killed: give the program more work" %
-                   (label, describe_status(proc.returncode)))
+        raise Fail("%s finished (%s) before it was killed: give the program more work\n%s" %
+                   (label, describe_status(proc.returncode), tail(err)))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     return max(new), delay
@@ -244,6 +244,7 @@ def main(argv):
         ref_rc = None
         if not args.leave:
             pd = os.path.join(work, "plain")
+            t0 = time.monotonic()
             proc = start([plain] + prog_args, pd, os.path.join(pd, "stdout"),
                          os.path.join(pd, "stderr"), None)
             procs.append(proc)
@@ -251,13 +252,15 @@ def main(argv):
                 ref_rc = proc.wait(args.timeout)
             except subprocess.TimeoutExpired:
                 raise Fail("the reference run took longer than %g s" % args.timeout)
-            say("  reference: %s, stdout %d bytes" % (
-                describe_status(ref_rc), os.path.getsize(os.path.join(pd, "stdout"))))
+            say("  reference: %s, stdout %d bytes (%.2f s)" % (
+                describe_status(ref_rc), os.path.getsize(os.path.join(pd, "stdout")),
+                time.monotonic() - t0))
 
         runs = 1 if args.leave else args.kills + 1
         for n in range(1, runs + 1):
             label = "run %d" % n
             err = os.path.join(inst_dir, "run-%d.stderr" % n)
+            t0 = time.monotonic()
             proc = start([inst] + prog_args, inst_dir, os.path.join(inst_dir, "stdout"), err, env)
             procs.append(proc)
             last = n == runs and not args.leave
@@ -268,15 +271,15 @@ def main(argv):
                     raise Fail("%s took longer than %g s" % (label, args.timeout))
                 what = describe_status(rc)
             else:
-                gen, delay = run_killed(label, proc, ckpt, rng, args)
+                gen, delay = run_killed(label, proc, ckpt, rng, args, err)
                 what = "killed %.0f ms after checkpoint %d" % (delay, gen)
             with open(err, errors="replace") as f:
                 text = f.read()
             resumed = re.search(r"resuming from checkpoint (\d+)", text)
             if n > 1 and not resumed:
                 raise Fail("%s did not resume from a checkpoint:\n%s" % (label, tail(err)))
-            say("  %s: %s%s" % (label, "resumed from checkpoint %s, " % resumed.group(1)
-                                if resumed else "", what))
+            say("  %s: %s%s (%.2f s)" % (label, "resumed from checkpoint %s, " % resumed.group(1)
+                                       if resumed else "", what, time.monotonic() - t0))
             if last and rc != ref_rc:
                 raise Fail("%s: %s, the reference: %s\n%s" % (label, what,
                                                              describe_status(ref_rc), tail(err)))

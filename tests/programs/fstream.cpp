@@ -1,9 +1,10 @@
-// C++ file streams across checkpoints and restarts: reads INPUT with std::ifstream (getline into
-// a char array, rewinding with seekg every round), writes a line per input line to OUTPUT through a
-// std::ofstream whose buffer is usually part-full at a checkpoint, appends a summary per round
-// to OUTPUT.sum through a heap-allocated std::ofstream, and prints progress on std::cout, which
-// is not synchronised with stdio and keeps a fixed precision set once at the start.  The output
-// files and stdout must be the same whether it runs once or is killed and restarted.
+// C++ file streams across checkpoints and restarts: reads INPUT with std::ifstream and
+// std::getline (rewinding with seekg every round), writes a line per input line to OUTPUT
+// through a std::ofstream whose buffer is usually part-full at a checkpoint, appends a summary
+// per round to OUTPUT.sum through a heap-allocated std::ofstream, and prints progress on
+// std::cout, which is not synchronised with stdio and keeps a fixed precision set once at the
+// start.  The output files and stdout must be the same whether it runs once or is killed and
+// restarted.
 //
 //     fstream INPUT OUTPUT ROUNDS [WORK]     (WORK: inner iterations per input line)
 #include <cstdlib>
@@ -13,11 +14,11 @@
 #include <memory>
 #include <string>
 
-static unsigned long long mix(const char *s, long work) {
+static unsigned long long mix(const std::string &s, long work) {
   unsigned long long h = 1469598103934665603ull;
   for (long k = 0; k < work; ++k)
-    for (const char *p = s; *p; ++p)
-      h = (h ^ (unsigned char)*p) * 1099511628211ull + (unsigned long long)k;
+    for (char c : s)
+      h = (h ^ (unsigned char)c) * 1099511628211ull + (unsigned long long)k;
   return h;
 }
 
@@ -38,14 +39,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   double acc = 0;
-  // Not std::getline into a std::string: libstdc++ grows the string with its own (system)
-  // allocator, which a checkpoint does not save (DESIGN D4).
-  char line[256];
+  std::string line;
   for (long r = 0; r < rounds; ++r) {
     in.clear();
     in.seekg(0);
     long lines = 0;
-    while (in.getline(line, sizeof line)) {
+    while (std::getline(in, line)) {
       unsigned long long h = mix(line, work);
       acc += double(h % 1000) / 7.0;
       out << r << ' ' << lines << ' ' << std::hex << h << std::dec << '\n';
