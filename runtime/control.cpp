@@ -184,6 +184,24 @@ uint64_t completed_generation() {
   return n;
 }
 
+// The restored run keeps the arguments it was started with; say so when this run's differ.
+void compare_arguments(int argc, char **argv) {
+  bool same = argc == g_ps.argc;
+  for (int i = 1; same && i < argc; ++i)
+    same = strcmp(argv[i], g_ps.argv[i]) == 0;
+  if (same)
+    return;
+  std::string then, now;
+  for (int i = 1; i < g_ps.argc; ++i)
+    then += std::string(" ") + g_ps.argv[i];
+  for (int i = 1; i < argc; ++i)
+    now += std::string(" ") + argv[i];
+  warn("resuming with the arguments of the checkpointed run (%s); the arguments given now (%s) "
+       "are ignored. To start over with them, remove %s or set AUTOCKPT_RESTART=never.",
+       then.empty() ? "none" : then.c_str() + 1, now.empty() ? "none" : now.c_str() + 1,
+       g_store->dir().c_str());
+}
+
 bool try_restore() {
   if (g_opts.restart == Restart::Never)
     return false;
@@ -299,6 +317,7 @@ int run(int argc, char **argv, char **envp) {
   map_stack(g_opts.stack_size);
 
   if (try_restore()) {
+    compare_arguments(argc, argv);
     frames::begin_restore();
     __autockpt_mode = AUTOCKPT_MODE_RESTORING;
   } else {
@@ -306,7 +325,6 @@ int run(int argc, char **argv, char **envp) {
     g_ps.envp = copy_strings(envp, nullptr);
   }
   environ = copy_strings(environ, nullptr);  // this run's environment, in the arena
-  (void)argc;
 
   atexit(mark_completed);
   t_runs_user_main = true;
