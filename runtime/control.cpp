@@ -335,7 +335,9 @@ int run(int argc, char **argv, char **envp) {
     run_user_main();
     if (__autockpt_mode != AUTOCKPT_MODE_UNWINDING)
       break;
+    autockpt_user_main_running = false;  // the runtime's own allocations stay out of the image
     take_checkpoint();
+    autockpt_user_main_running = true;
     frames::begin_restore();
     __autockpt_mode = AUTOCKPT_MODE_RESTORING;
   }
