@@ -24,6 +24,7 @@ constexpr uint64_t kHeaderBytes = 16;
 constexpr unsigned kSmallClasses = 55;
 constexpr uint64_t kSmallMax = 256 << 10;  // largest small block, header included
 constexpr uint32_t kLarge = 0xfff0, kShim = 0xfff1;
+constexpr unsigned kRoots = 8;
 
 struct BlockHeader {  // immediately before every pointer handed out
   uint32_t cls;       // size class, kLarge, or kShim (an aligned pointer inside a block)
@@ -44,6 +45,7 @@ struct ArenaState {  // at kArenaBase
   uint32_t pad;
   void *small_free[kSmallClasses];
   FreeLarge *large_free;
+  void *roots[kRoots];  // the runtime's own saved state (see arena::root)
 };
 static_assert(sizeof(ArenaState) <= kPage);
 
@@ -192,6 +194,7 @@ bool contains(const void *p) {
   return a >= kArenaBase && a < kArenaBase + g_reserved;
 }
 uintptr_t base() { return kArenaBase; }
+void **root(unsigned i) { return i < kRoots ? &state()->roots[i] : nullptr; }
 uint64_t used_bytes() { return g_reserved ? state()->used : 0; }
 uint64_t reserved_bytes() { return g_reserved; }
 

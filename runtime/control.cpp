@@ -14,6 +14,10 @@
 #include "registry.h"
 #include "trigger.h"
 
+namespace autockpt::exit_handlers {
+void after_restore();  // exit_handlers.cpp
+}
+
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -318,6 +322,7 @@ int run(int argc, char **argv, char **envp) {
 
   if (try_restore()) {
     compare_arguments(argc, argv);
+    exit_handlers::after_restore();
     frames::begin_restore();
     __autockpt_mode = AUTOCKPT_MODE_RESTORING;
   } else {
