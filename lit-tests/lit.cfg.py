@@ -16,6 +16,9 @@ config.substitutions += [
     ("%FileCheck", f"{tools}/FileCheck"),
     ("%clang", f"{tools}/clang"),
     ("%autockpt-config", f"{config.autockpt_bin_dir}/autockpt-config"),
+    ("%autockpt-cc", f"{config.autockpt_bin_dir}/autockpt-cc"),
+    ("%autockpt-cxx", f"{config.autockpt_bin_dir}/autockpt-c++"),
+    ("%autockpt-build", os.path.dirname(config.autockpt_bin_dir)),
     ("%autockpt", f"{config.autockpt_bin_dir}/autockpt"),
     ("%e2e", f"{config.python} {config.autockpt_src_dir}/tests/e2e/ckpt_cycle.py "
              f"--config {config.autockpt_bin_dir}/autockpt-config"),
@@ -24,6 +27,7 @@ config.substitutions += [
     ("%programs", f"{config.autockpt_src_dir}/tests/programs"),
     ("%damage-image", f"{config.python} {config.autockpt_src_dir}/tests/e2e/damage_image.py"),
     ("%examples", f"{config.autockpt_src_dir}/examples"),
+    ("%build-systems", f"{config.autockpt_src_dir}/tests/build-systems"),
     ("%python", config.python),
 ]
 config.available_features.add(f"llvm-{config.llvm_major}")

@@ -43,6 +43,7 @@ ucontext_t g_runtime_ctx, g_user_ctx;
 int g_user_ret;
 thread_local bool t_runs_user_main;  // on the thread that runs the user's main
 bool g_exiting_after_checkpoint;
+bool g_created_dir;  // the checkpoint directory did not exist before this run
 // A frame that cannot be unwound (R3 in docs/design.md): the stack address of its top (its
 // caller's stack pointer at the call).  A poll whose own frame lies below it is still inside
 // the foreign frame's extent and returns at once, without walking the stack again.  Every 2^20
@@ -165,8 +166,11 @@ void mark_completed() {
   if (g_exiting_after_checkpoint || !g_store)
     return;
   std::vector<image::GenerationInfo> gens = g_store->list();
-  if (gens.empty())
+  if (gens.empty()) {
+    if (g_created_dir)
+      rmdir(g_store->dir().c_str());  // made at start to check it, never used: leave no trace
     return;
+  }
   int fd = open(completed_marker().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return;
@@ -315,6 +319,8 @@ int run(int argc, char **argv, char **envp) {
     fatal("%s", s.message().c_str());
   set_verbosity(g_opts.verbose);
   g_store = new image::GenerationStore(checkpoint_dir(g_opts, identity::executable_path()));
+  struct stat before;
+  g_created_dir = stat(g_store->dir().c_str(), &before) != 0;
   if (Status s = g_store->prepare(); !s)
     fatal("%s", s.message().c_str());
   arena::init(g_opts.heap_size);
