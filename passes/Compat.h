@@ -18,13 +18,9 @@ inline llvm::Triple targetTriple(const llvm::Module &M) { return llvm::Triple(M.
 
 // Since LLVM 20 the OptimizerLastEP callback is told which LTO phase it runs in; 19 cannot tell.
 #if LLVM_VERSION_MAJOR >= 20
-#define AUTOCKPT_EP_LTO_PHASE_PARAM , llvm::ThinOrFullLTOPhase Phase
-#define AUTOCKPT_EP_IS_PRELINK                                                                    \
-  (Phase == llvm::ThinOrFullLTOPhase::ThinLTOPreLink ||                                          \
-   Phase == llvm::ThinOrFullLTOPhase::FullLTOPreLink)
+#define AUTOCKPT_EP_LTO_PHASE_PARAM , llvm::ThinOrFullLTOPhase
 #else
 #define AUTOCKPT_EP_LTO_PHASE_PARAM
-#define AUTOCKPT_EP_IS_PRELINK false
 #endif
 
 }  // namespace autockpt

@@ -83,7 +83,8 @@ void computeLiveness(FunctionShape &S) {
 
   for (SafePoint &SP : S.SafePoints) {
     SP.Live.clear();
-    for (unsigned X : Sets[SP.Site].In.set_bits())
+    const BlockSets &B = Sets[SP.Site];
+    for (unsigned X : (SP.Kind == SafePoint::Call ? B.In : B.Out).set_bits())
       SP.Live.push_back(Values[X]);
   }
 }

@@ -10,12 +10,13 @@ using namespace llvm;
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
   return {LLVM_PLUGIN_API_VERSION, "autockpt", "0.1", [](PassBuilder &PB) {
             // Last in the pipeline, so inlining and vectorisation see the original program.
-            // Under LTO the pre-link compile is skipped (LLVM >= 20 says which phase runs);
-            // the module is instrumented once, after link-time optimisation.
+            // Under -flto this is the pre-link compile: the plugin is not loaded into the
+            // linker by -fpass-plugin, so this is the only chance to instrument (see
+            // docs/design.md P11).  If it is loaded at link time too, the module's
+            // autockpt.instrumented marker makes the second run a no-op.
             PB.registerOptimizerLastEPCallback(
                 [](ModulePassManager &MPM, OptimizationLevel AUTOCKPT_EP_LTO_PHASE_PARAM) {
-                  if (!(AUTOCKPT_EP_IS_PRELINK))
-                    MPM.addPass(autockpt::AutockptPass());
+                  MPM.addPass(autockpt::AutockptPass());
                 });
             PB.registerFullLinkTimeOptimizationLastEPCallback(
                 [](ModulePassManager &MPM, OptimizationLevel) {

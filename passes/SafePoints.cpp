@@ -39,30 +39,24 @@ static void makeEntryBlock(FunctionShape &S) {
   BranchInst::Create(Old, S.Entry);
 }
 
-// Edges that close a cycle: from inside each cycle to its header.  Collected before any
-// block is split, since splitting invalidates the CycleInfo.
-static SmallVector<std::pair<BasicBlock *, BasicBlock *>, 8> backEdges(CycleInfo &CI) {
-  SmallSetVector<std::pair<BasicBlock *, BasicBlock *>, 8> Edges;
+// The header of every cycle (so irreducible cycles too): every iteration of a cycle passes
+// through its header or through a header of a cycle nested in it.  Collected before any block
+// is split, since splitting invalidates the CycleInfo.
+static SmallVector<BasicBlock *, 8> cycleHeaders(CycleInfo &CI) {
+  SmallSetVector<BasicBlock *, 8> Headers;
   SmallVector<const Cycle *, 8> Work(CI.toplevel_begin(), CI.toplevel_end());
   while (!Work.empty()) {
     const Cycle *C = Work.pop_back_val();
     Work.append(C->child_begin(), C->child_end());
-    BasicBlock *H = C->getHeader();
-    if (H->isEHPad())
-      continue;  // reached only by an unwind edge, which cannot be split
-    for (BasicBlock *P : predecessors(H)) {
-      Instruction *T = P->getTerminator();
-      if (!C->contains(P) || isa<IndirectBrInst>(T) || isa<CallBrInst>(T))
-        continue;
-      Edges.insert({P, H});
-    }
+    if (!C->getHeader()->isEHPad())  // nothing may precede a landing pad
+      Headers.insert(C->getHeader());
   }
-  return SmallVector<std::pair<BasicBlock *, BasicBlock *>, 8>(Edges.begin(), Edges.end());
+  return SmallVector<BasicBlock *, 8>(Headers.begin(), Headers.end());
 }
 
 void placeSafePoints(FunctionShape &S, CycleInfo &CI, const SafePointPolicy &Policy) {
   Function &F = *S.F;
-  auto Edges = backEdges(CI);
+  auto Headers = cycleHeaders(CI);
   stripLifetimeMarkers(F);
   makeEntryBlock(S);
 
@@ -78,13 +72,15 @@ void placeSafePoints(FunctionShape &S, CycleInfo &CI, const SafePointPolicy &Pol
     SPs.push_back(SP);
   }
 
-  for (auto [Latch, Header] : Edges) {
-    DebugLoc Loc = Latch->getTerminator()->getDebugLoc();
-    BasicBlock *P = SplitEdge(Latch, Header);
-    P->setName("autockpt.poll");
+  // The poll goes at the top of the header, after its phis: the latch keeps its compare and
+  // branch back, and a restore re-enters the header through one more incoming edge.
+  for (BasicBlock *H : Headers) {
+    Instruction *First = H->getFirstNonPHI();
+    DebugLoc Loc = First->getDebugLoc();
+    H->splitBasicBlock(First, "autockpt.loop");
     SafePoint SP;
     SP.Kind = SafePoint::Poll;
-    SP.Site = P;
+    SP.Site = H;
     SP.Loc = Loc;
     SPs.push_back(SP);
   }

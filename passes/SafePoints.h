@@ -1,6 +1,6 @@
 // Where safe points go, and the CFG normalisation that gives each its own block:
-//   - every back edge of every cycle (CycleInfo, so irreducible cycles too) is split, and the
-//     new block `autockpt.poll` (just `br header`) becomes a poll;
+//   - the header of every cycle (CycleInfo, so irreducible cycles too) is split after its phis;
+//     the header, now phis and `br autockpt.loop`, becomes a poll;
 //   - functions in recursive call-graph cycles get a poll at entry (`autockpt.entry.poll`);
 //   - every call to a checkpointable function starts its own block `autockpt.call`.
 // The static allocas move into a new entry block `autockpt.entry`.  Lifetime markers are

@@ -187,23 +187,26 @@ class Emitter {
                                                  DL.getTypeAllocSize(SP.RecordTy));
       B.CreateMemCpy(Area, Align(16), Tail, Align(1), Dyn);
     }
-    if (SP.Kind == SafePoint::Call) {
-      B.CreateBr(SP.Site);
-      return;
+    // Re-enter the safe point's own block: a call is re-issued; a loop header's phis take the
+    // reloaded values on the new edge, and its poll runs once more (the flag is clear by now).
+    B.CreateBr(SP.Site);
+    for (PHINode &PN : SP.Site->phis()) {
+      auto It = llvm::find(SP.Live, &PN);
+      PN.addIncoming(It == SP.Live.end() ? PoisonValue::get(PN.getType())
+                                         : SP.Reloaded[It - SP.Live.begin()],
+                     SP.Restore);
     }
-    // The poll block now ends in a conditional branch; its target is the first successor
-    // that is not the cold block.
-    BasicBlock *Target = cast<BranchInst>(SP.Site->getTerminator())->getSuccessor(1);
-    B.CreateBr(Target);
-    for (PHINode &PN : Target->phis())
-      PN.addIncoming(PN.getIncomingValueForBlock(SP.Site), SP.Restore);
   }
 
   void repairSSA() {
     MapVector<Value *, SmallVector<std::pair<BasicBlock *, Value *>, 4>> Defs;
     for (SafePoint &SP : S.SafePoints)
-      for (unsigned K = 0; K < SP.Live.size(); ++K)
+      for (unsigned K = 0; K < SP.Live.size(); ++K) {
+        auto *PN = dyn_cast<PHINode>(SP.Live[K]);
+        if (PN && PN->getParent() == SP.Site)
+          continue;  // a header phi: re-entered through its own incoming edge
         Defs[SP.Live[K]].push_back({SP.Restore, SP.Reloaded[K]});
+      }
     for (auto &[V, Reloads] : Defs) {
       auto *I = cast<Instruction>(V);
       BasicBlock *DefBB = I->getParent();

@@ -15,7 +15,8 @@ namespace autockpt {
 struct SafePoint {
   enum KindT : unsigned { Poll = 0, Call = 1, Entry = 2 } Kind = Poll;
   unsigned Id = 0;  // 1-based, in instruction order; 0 is never a valid id
-  // Poll/Entry: a block whose only instruction is `br Target`; the poll replaces it.
+  // Poll: a loop header that holds only phis and `br Target`; Entry: a block that holds only
+  // `br Target`.  The poll replaces the branch, and a restore re-enters the block itself.
   // Call: the block that starts with the call (or invoke) to re-issue on restore.
   llvm::BasicBlock *Site = nullptr;
   llvm::CallBase *TheCall = nullptr;  // Call only
@@ -23,7 +24,9 @@ struct SafePoint {
   // Site itself (it ends in `br cont`); for an invoke, the split normal-destination edge.
   llvm::BasicBlock *After = nullptr;
   llvm::DebugLoc Loc;
-  std::vector<llvm::Value *> Live;  // SSA values live on entry to Site (arguments excluded)
+  // SSA values live at the safe point (arguments excluded): for a call, on entry to Site; for a
+  // poll, at the end of Site (so a header's phis are included).
+  std::vector<llvm::Value *> Live;
   // {Live..., [allocas as bytes]..., i64 dynamic bytes if DynamicStack}, packed.
   llvm::StructType *RecordTy = nullptr;
   llvm::BasicBlock *Restore = nullptr;   // reloads the record, then continues at Site/Target

@@ -27,7 +27,7 @@ void on_signal(int) {
   __atomic_store_n(&__autockpt_flag, 1, __ATOMIC_RELAXED);
 }
 
-void on_timer(int) {
+void on_timer(union sigval) {
   g_timer_seen = 1;
   __atomic_store_n(&__autockpt_flag, 1, __ATOMIC_RELAXED);
 }
@@ -49,13 +49,13 @@ void install(int signal_number, double interval_s) {
   if (signal_number > 0)
     handle(signal_number, on_signal);
   if (interval_s > 0) {
-    // A real-time signal of our own, so the program's SIGALRM and sleep() are left alone.
-    int sig = SIGRTMIN + 7;
-    handle(sig, on_timer);
+    // The timer runs its notification on a thread of libc's, which only sets the flag: the
+    // program's own thread never gets a signal from it, so its sleep() and read() are not cut
+    // short, and SIGALRM stays the program's.
     struct sigevent ev;
     memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_SIGNAL;
-    ev.sigev_signo = sig;
+    ev.sigev_notify = SIGEV_THREAD;
+    ev.sigev_notify_function = on_timer;
     if (timer_create(CLOCK_MONOTONIC, &ev, &g_timer) != 0)
       fatal("cannot create the checkpoint timer: %s", strerror(errno));
     g_have_timer = true;

@@ -3,7 +3,7 @@
 ; RUN: %opt -passes=print-autockpt-safepoints -disable-output %s | %FileCheck %s
 
 ; CHECK: autockpt: function count: 1 safe point(s), 2 saved alloca(s)
-; CHECK-NEXT: #1 poll in autockpt.poll; live:{{$}}
+; CHECK-NEXT: #1 poll in cond; live:{{$}}
 define void @count(i32 %n) {
 entry:
   %i = alloca i32

@@ -1,10 +1,10 @@
-; What is saved at a back-edge poll: the values live into the loop header (the induction
-; variable's next value and the running sum), but not the arguments (the caller re-issues the
+; What is saved at a loop's poll (at the top of its header, after the phis): the header's phis
+; (the induction variable and the running sum), but not the arguments (the caller re-issues the
 ; call with them) and not the loop-exit condition.
 ; RUN: %opt -passes=print-autockpt-safepoints -disable-output %s | %FileCheck %s
 
 ; CHECK: autockpt: function sum: 1 safe point(s), 0 saved alloca(s)
-; CHECK-NEXT: #1 poll in autockpt.poll; live: %s.next %i.next
+; CHECK-NEXT: #1 poll in loop; live: %i %s
 define i64 @sum(ptr %p, i64 %n) {
 entry:
   br label %loop

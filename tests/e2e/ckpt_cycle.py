@@ -470,8 +470,13 @@ def cycle_mode(args, plain, instrumented, work):
                 ", ".join("gen %d" % g for g in new) if new else "none"))
             if not last:
                 if run.rc == ref_rc and run.how == "finished":
-                    raise Fail("%s finished before it was interrupted: give the program more "
-                               "work or interrupt it earlier" % run.label)
+                    raise Fail("%s finished %.2f s after its start, before it was interrupted "
+                               "(%d new checkpoint%s): %d cycles of AUTOCKPT_INTERVAL=%s need a "
+                               "program that runs well over %g s; give it more work or use a "
+                               "shorter --interval" % (
+                                   run.label, run.elapsed(), len(new), "" if len(new) == 1 else "s",
+                                   args.cycles, interval or "-",
+                                   args.cycles * (float(interval or 0) + args.kill_delay_ms / 1e3)))
                 ok = {"killed": [-signal.SIGKILL], "signalled": [EXIT_AFTER_SIGNAL, -signal.SIGKILL]}
                 if run.rc not in ok.get(run.how, []):
                     raise Fail("%s: %s (expected to be stopped by the harness)\n%s" % (
