@@ -20,8 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/archive/binary_iarchive.hpp>
-#include <boost/archive/binary_oarchive.hpp>
+#include "image/archive.h"
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
@@ -633,12 +632,7 @@ std::string save() {
     closedir(d);
   }
 
-  std::ostringstream os;
-  {
-    boost::archive::binary_oarchive a(os);
-    a << sec;
-  }
-  return os.str();
+  return image::to_archive(sec);
 }
 
 // ---- Restart -------------------------------------------------------------------------------
@@ -664,13 +658,8 @@ void restore(const std::string &saved) {
   if (saved.empty())
     return;
   Section sec;
-  try {
-    std::istringstream is(saved);
-    boost::archive::binary_iarchive a(is);
-    a >> sec;
-  } catch (const std::exception &e) {
-    fatal("the checkpoint's list of open files cannot be read (%s)", e.what());
-  }
+  if (Status s = image::from_archive(saved, &sec, "the checkpoint's list of open files"); !s)
+    fatal("%s", s.message().c_str());
   const std::vector<FileState> &files = sec.files;
   {
     // Whatever static constructors of this run opened is not the program's state any more.

@@ -249,33 +249,24 @@ void *operator new(std::size_t n) { return global_new(n, 0); }
 void *operator new[](std::size_t n) { return global_new(n, 0); }
 void *operator new(std::size_t n, std::align_val_t a) { return global_new(n, std::size_t(a)); }
 void *operator new[](std::size_t n, std::align_val_t a) { return global_new(n, std::size_t(a)); }
-void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+static void *global_new_nothrow(std::size_t n, std::size_t align) noexcept {
   try {
-    return global_new(n, 0);
+    return global_new(n, align);
   } catch (...) {
     return nullptr;
   }
+}
+void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+  return global_new_nothrow(n, 0);
 }
 void *operator new[](std::size_t n, const std::nothrow_t &) noexcept {
-  try {
-    return global_new(n, 0);
-  } catch (...) {
-    return nullptr;
-  }
+  return global_new_nothrow(n, 0);
 }
 void *operator new(std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
-  try {
-    return global_new(n, std::size_t(a));
-  } catch (...) {
-    return nullptr;
-  }
+  return global_new_nothrow(n, std::size_t(a));
 }
 void *operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
-  try {
-    return global_new(n, std::size_t(a));
-  } catch (...) {
-    return nullptr;
-  }
+  return global_new_nothrow(n, std::size_t(a));
 }
 void operator delete(void *p) noexcept { delete_any(p); }
 void operator delete[](void *p) noexcept { delete_any(p); }

@@ -24,8 +24,7 @@
 #include <iostream>
 #include <sstream>
 
-#include <boost/archive/binary_iarchive.hpp>
-#include <boost/archive/binary_oarchive.hpp>
+#include "image/archive.h"
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/version.hpp>
 
@@ -130,25 +129,15 @@ std::string save() {
   sec.cerr = format_of(std::cerr);
   sec.clog = format_of(std::clog);
 
-  std::ostringstream os;
-  {
-    boost::archive::binary_oarchive a(os);
-    a << sec;
-  }
-  return os.str();
+  return image::to_archive(sec);
 }
 
 void restore(const std::string &saved) {
   if (saved.empty())
     return;
   Section sec;
-  try {
-    std::istringstream is(saved);
-    boost::archive::binary_iarchive a(is);
-    a >> sec;
-  } catch (const std::exception &e) {
-    fatal("the checkpoint's library state cannot be read (%s)", e.what());
-  }
+  if (Status s = image::from_archive(saved, &sec, "the checkpoint's library state"); !s)
+    fatal("%s", s.message().c_str());
   if (sec.random_state.size() >= 8 && sec.random_state.size() <= sizeof g_random_home) {
     auto *at = reinterpret_cast<char *>(sec.random_at);
     if (!files::in_saved_memory(at))

@@ -5,8 +5,7 @@
 #include <cstring>
 #include <sstream>
 
-#include <boost/archive/binary_iarchive.hpp>
-#include <boost/archive/binary_oarchive.hpp>
+#include "image/archive.h"
 #include <xxhash.h>
 
 #include "image/meta.h"
@@ -49,26 +48,10 @@ std::string to_hex(const void *data, uint64_t size) {
   return hex;
 }
 
-std::string encode_meta(const ImageMeta &meta) {
-  std::ostringstream out;
-  {
-    boost::archive::binary_oarchive archive(out);
-    archive << meta;
-  }
-  return out.str();
-}
+std::string encode_meta(const ImageMeta &meta) { return to_archive(meta); }
 
 Status decode_meta(const std::string &bytes, ImageMeta *out) {
-  try {
-    std::istringstream in(bytes);
-    boost::archive::binary_iarchive archive(in);
-    ImageMeta meta;
-    archive >> meta;
-    *out = std::move(meta);
-    return Status::ok();
-  } catch (const std::exception &e) {  // boost::archive::archive_exception is one too
-    return Status::error(std::string("the image's metadata cannot be read (") + e.what() + ")");
-  }
+  return from_archive(bytes, out, "the image's metadata");
 }
 
 }  // namespace autockpt::image

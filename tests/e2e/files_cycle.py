@@ -141,8 +141,9 @@ def run_killed(label, proc, ckpt, rng, args, err):
     delay."""
     before = committed(ckpt)
     deadline = time.monotonic() + args.timeout
+    new = set()  # accumulated: older generations are pruned (AUTOCKPT_KEEP) while we watch
     while True:
-        new = committed(ckpt) - before
+        new |= committed(ckpt) - before
         if len(new) >= args.after_checkpoints:
             break
         if proc.poll() is not None:
