@@ -43,60 +43,12 @@ import sys
 import tempfile
 import time
 
+# Shared with the checkpoint/restart harness beside this file.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ckpt_cycle import (Fail, SetupError, committed_generations as committed,  # noqa: E402
+                        config_query, describe_status, say, tail)
+
 CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".C")
-
-
-class Fail(Exception):
-    pass
-
-
-class SetupError(Exception):
-    pass
-
-
-def say(msg=""):
-    print(msg, flush=True)
-
-
-def config_query(config, flag):
-    try:
-        out = subprocess.run([config, flag], check=True, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as e:
-        raise SetupError("cannot run %s %s: %s" % (config, flag, e))
-    return out.stdout.strip()
-
-
-def describe_status(rc):
-    if rc is None:
-        return "still running"
-    if rc < 0:
-        try:
-            return "killed by " + signal.Signals(-rc).name
-        except ValueError:
-            return "killed by signal %d" % -rc
-    return "exit %d" % rc
-
-
-def committed(ckpt):
-    gens = set()
-    try:
-        names = os.listdir(ckpt)
-    except OSError:
-        return gens
-    for name in names:
-        m = re.fullmatch(r"gen-(\d+)", name)
-        if m and os.path.exists(os.path.join(ckpt, name, "MANIFEST")):
-            gens.add(int(m.group(1)))
-    return gens
-
-
-def tail(path, n=8):
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return ""
-    return "\n".join("      | " + line for line in lines[-n:])
 
 
 def build(args, work):
