@@ -24,6 +24,8 @@ config.substitutions += [
              f"--config {config.autockpt_bin_dir}/autockpt-config"),
     ("%files-cycle", f"{config.python} {config.autockpt_src_dir}/tests/e2e/files_cycle.py "
                      f"--config {config.autockpt_bin_dir}/autockpt-config"),
+    ("%full-disk", f"{config.python} {config.autockpt_src_dir}/tests/e2e/full_disk.py "
+                   f"--config {config.autockpt_bin_dir}/autockpt-config"),
     ("%programs", f"{config.autockpt_src_dir}/tests/programs"),
     ("%damage-image", f"{config.python} {config.autockpt_src_dir}/tests/e2e/damage_image.py"),
     ("%examples", f"{config.autockpt_src_dir}/examples"),

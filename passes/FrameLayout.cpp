@@ -1,5 +1,8 @@
-// Frame record layouts and the hashes that bind a saved record to the code that reads it.
+// Frame record layouts and the hashes that bind a saved record to the code that reads it; the
+// description of each field (SlotNames) goes with the layout.
 #include "FrameLayout.h"
+
+#include "SlotNames.h"
 
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/Module.h"
@@ -79,6 +82,7 @@ bool layoutFrames(FunctionShape &S, const DataLayout &DL, std::string *Why) {
   }
   S.Fid = functionId(*S.F);
   S.Layout = H.H;
+  describeSlots(S, DL);
   return true;
 }
 

@@ -98,6 +98,7 @@ class ModuleInstrumenter {
       emitSaveRestore(S, R);
       dropMemoryFacts(*S.F);
     }
+    wrapConstructors(M, R);
     emitModuleTables(M, R, Shapes);
     renameMain(M);
     M.getOrInsertNamedMetadata("autockpt.instrumented");

@@ -2,6 +2,7 @@
 // constructor.  Writable globals are listed so the runtime saves and restores their bytes.
 #include "ModuleTables.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/IRBuilder.h"
@@ -33,11 +34,31 @@ class TableBuilder {
 
   Constant *array(StructType *Ty, ArrayRef<Constant *> Elems, StringRef Name) {
     if (Elems.empty())
-      return ConstantPointerNull::get(cast<PointerType>(R.Ptr));
+      return null();
     ArrayType *ATy = ArrayType::get(Ty, Elems.size());
     return new GlobalVariable(M, ATy, true, GlobalValue::PrivateLinkage,
                               ConstantArray::get(ATy, Elems), Name);
   }
+
+  // A constant array emitted once however often it is asked for (constants are uniqued).
+  Constant *sharedArray(StructType *Ty, ArrayRef<Constant *> Elems, StringRef Name) {
+    if (Elems.empty())
+      return null();
+    Constant *Init = ConstantArray::get(ArrayType::get(Ty, Elems.size()), Elems);
+    Constant *&G = Arrays[Init];
+    if (!G)
+      G = new GlobalVariable(M, Init->getType(), true, GlobalValue::PrivateLinkage, Init, Name);
+    return G;
+  }
+
+  // struct autockpt_slot { const char *name, *type; u64 offset, size; u32 kind, flags; }
+  Constant *slot(StructType *SlotTy, const Slot &S) {
+    return ConstantStruct::get(
+        SlotTy, {S.Name.empty() ? null() : string(S.Name), string(S.Type), i64(S.Offset),
+                 i64(S.Size), i32(S.Kind), i32(S.AddressOf ? AUTOCKPT_SLOT_ADDRESS_OF : 0)});
+  }
+
+  Constant *null() { return ConstantPointerNull::get(cast<PointerType>(R.Ptr)); }
 
   Constant *i32(uint64_t V) { return ConstantInt::get(R.I32, V); }
   Constant *i64(uint64_t V) { return ConstantInt::get(R.I64, V); }
@@ -46,6 +67,7 @@ class TableBuilder {
   const RuntimeABI &R;
   LLVMContext &C;
   StringMap<Constant *> Strings;
+  DenseMap<Constant *, Constant *> Arrays;
 };
 
 bool isSavedGlobal(const GlobalVariable &GV) {
@@ -91,22 +113,35 @@ void emitModuleTables(Module &M, const RuntimeABI &R, const std::vector<Function
         GlobalTy, {Addr, T.i64(DL.getTypeAllocSize(GV.getValueType())), T.string(GV.getName())}));
   }
 
-  // struct autockpt_safepoint { u32 line; u32 kind; }
-  StructType *SafePointTy = StructType::get(C, {R.I32, R.I32});
+  // struct autockpt_slot { const char *name, *type; u64 offset, size; u32 kind, flags; }
+  StructType *SlotTy = StructType::get(C, {R.Ptr, R.Ptr, R.I64, R.I64, R.I32, R.I32});
+  auto Slots = [&](const std::vector<Slot> &In, StringRef Name) {
+    std::vector<Constant *> Out;
+    for (const Slot &S : In)
+      Out.push_back(T.slot(SlotTy, S));
+    return T.sharedArray(SlotTy, Out, Name);
+  };
+  // struct autockpt_safepoint { u32 line, kind; const autockpt_slot *values;
+  //                             u32 nvalues, locals_offset; }
+  StructType *SafePointTy = StructType::get(C, {R.I32, R.I32, R.Ptr, R.I32, R.I32});
   // struct autockpt_function { void *addr; u64 fid, layout; const char *name, *file;
-  //                            const autockpt_safepoint *safepoints; u32 n, reserved; }
+  //                            const autockpt_safepoint *safepoints; u32 n, nlocals;
+  //                            const autockpt_slot *locals; }
   StructType *FunctionTy =
-      StructType::get(C, {R.Ptr, R.I64, R.I64, R.Ptr, R.Ptr, R.Ptr, R.I32, R.I32});
+      StructType::get(C, {R.Ptr, R.I64, R.I64, R.Ptr, R.Ptr, R.Ptr, R.I32, R.I32, R.Ptr});
   std::vector<Constant *> Functions;
   for (const FunctionShape &S : Shapes) {
     std::vector<Constant *> SPs;
     for (const SafePoint &SP : S.SafePoints)
       SPs.push_back(ConstantStruct::get(
-          SafePointTy, {T.i32(SP.Loc ? SP.Loc.getLine() : 0), T.i32(SP.Kind)}));
+          SafePointTy, {T.i32(SP.Loc ? SP.Loc.getLine() : 0), T.i32(SP.Kind),
+                        Slots(SP.Values, "autockpt.values"), T.i32(SP.Values.size()),
+                        T.i32(SP.LocalsOffset)}));
     Functions.push_back(ConstantStruct::get(
         FunctionTy, {S.F, T.i64(S.Fid), T.i64(S.Layout), T.string(S.F->getName()),
                      T.string(sourceFile(S)), T.array(SafePointTy, SPs, "autockpt.safepoints"),
-                     T.i32(SPs.size()), T.i32(0)}));
+                     T.i32(SPs.size()), T.i32(S.Locals.size()),
+                     Slots(S.Locals, "autockpt.locals")}));
   }
 
   // struct autockpt_module { u32 abi, reserved; const char *name; globals, n; functions, n; }
@@ -133,6 +168,39 @@ void emitModuleTables(Module &M, const RuntimeABI &R, const std::vector<Function
   B.CreateCall(R.RegisterModule, {DescGV});
   B.CreateRetVoid();
   appendToGlobalCtors(M, Ctor, /*Priority=*/0);
+}
+
+void wrapConstructors(Module &M, const RuntimeABI &R) {
+  GlobalVariable *Ctors = M.getGlobalVariable("llvm.global_ctors");
+  if (!Ctors || !Ctors->hasInitializer())
+    return;
+  auto *Array = dyn_cast<ConstantArray>(Ctors->getInitializer());
+  if (!Array)
+    return;  // zeroinitializer: nothing listed
+  LLVMContext &C = M.getContext();
+  std::vector<Constant *> Entries;
+  bool Changed = false;
+  for (Use &U : Array->operands()) {
+    auto *Entry = cast<ConstantStruct>(U.get());
+    auto *Fn = dyn_cast<Function>(Entry->getOperand(1)->stripPointerCasts());
+    if (!Fn || RuntimeABI::isRuntimeName(Fn->getName()) ||
+        Fn->getName().starts_with("autockpt.")) {
+      Entries.push_back(Entry);
+      continue;
+    }
+    // { priority, wrapper, associated data }: the linker still drops the entry with its comdat.
+    Function *Wrapper = Function::Create(FunctionType::get(R.Void, false),
+                                         GlobalValue::InternalLinkage, "autockpt.ctor", &M);
+    IRBuilder<> B(BasicBlock::Create(C, "", Wrapper));
+    B.CreateCall(R.RunCtor, {Entry->getOperand(1)});
+    B.CreateRetVoid();
+    Entries.push_back(ConstantStruct::get(
+        Entry->getType(), {Entry->getOperand(0), Wrapper, Entry->getOperand(2)}));
+    Changed = true;
+  }
+  if (!Changed)
+    return;
+  Ctors->setInitializer(ConstantArray::get(Array->getType(), Entries));
 }
 
 bool renameMain(Module &M) {

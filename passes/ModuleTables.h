@@ -12,6 +12,10 @@ namespace autockpt {
 void emitModuleTables(llvm::Module &M, const RuntimeABI &R,
                       const std::vector<FunctionShape> &Shapes);
 
+// Routes every static constructor of the module (llvm.global_ctors) through
+// __autockpt_run_ctor, which skips it in a restarted process: the image holds what it did.
+void wrapConstructors(llvm::Module &M, const RuntimeABI &R);
+
 // main -> __autockpt_user_main (the runtime owns main).  Returns true if renamed.
 bool renameMain(llvm::Module &M);
 

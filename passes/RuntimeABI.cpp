@@ -39,6 +39,7 @@ RuntimeABI::RuntimeABI(Module &M) {
   AttributeList NoReturn = Cold.addFnAttribute(C, Attribute::NoReturn);
   BadFrame = M.getOrInsertFunction("__autockpt_bad_frame", NoReturn, Void, I64, I32);
   RegisterModule = M.getOrInsertFunction("__autockpt_register_module", Void, Ptr);
+  RunCtor = M.getOrInsertFunction("__autockpt_run_ctor", Void, Ptr);
 }
 
 }  // namespace autockpt

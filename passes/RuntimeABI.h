@@ -9,7 +9,7 @@ struct RuntimeABI {
   llvm::Type *I32, *I64, *Ptr, *Void;
   llvm::GlobalVariable *Flag;  // volatile int __autockpt_flag
   llvm::GlobalVariable *Mode;  // int __autockpt_mode
-  llvm::FunctionCallee PollSlow, PushFrame, PopFrame, BadFrame, RegisterModule;
+  llvm::FunctionCallee PollSlow, PushFrame, PopFrame, BadFrame, RegisterModule, RunCtor;
 
   explicit RuntimeABI(llvm::Module &M);
 

@@ -8,9 +8,19 @@
 #include "llvm/IR/Instructions.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace autockpt {
+
+// What one field of a frame record holds, for `autockpt inspect` (autockpt_slot in abi.h).
+struct Slot {
+  std::string Name;  // the source variable(s), from debug info; empty for a temporary
+  std::string Type;  // the source type when known, else the IR type
+  uint64_t Offset = 0, Size = 0;
+  unsigned Kind = 0;  // AUTOCKPT_SLOT_*
+  bool AddressOf = false;  // the value is the named variable's address
+};
 
 struct SafePoint {
   enum KindT : unsigned { Poll = 0, Call = 1, Entry = 2 } Kind = Poll;
@@ -29,6 +39,8 @@ struct SafePoint {
   std::vector<llvm::Value *> Live;
   // {Live..., [allocas as bytes]..., i64 dynamic bytes if DynamicStack}, packed.
   llvm::StructType *RecordTy = nullptr;
+  std::vector<Slot> Values;   // parallel to Live, offsets from the record's start
+  uint64_t LocalsOffset = 0;  // where the bytes of the allocas start in the record
   llvm::BasicBlock *Restore = nullptr;   // reloads the record, then continues at Site/Target
   std::vector<llvm::Value *> Reloaded;   // parallel to Live
 };
@@ -39,6 +51,7 @@ struct FunctionShape {
   uint64_t Layout = 0;  // hash of every record layout of the function
   llvm::BasicBlock *Entry = nullptr;  // new entry: static allocas + the restoring test
   llvm::SmallVector<llvm::AllocaInst *, 8> Allocas;  // static allocas, saved wholesale
+  std::vector<Slot> Locals;  // parallel to Allocas, offsets from SafePoint::LocalsOffset
   // Variable-length arrays or alloca(): the dynamic stack area [sp, StackBase) is saved as one
   // blob after the record, and re-allocated at restore so that every address stays the same.
   bool DynamicStack = false;

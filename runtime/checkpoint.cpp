@@ -84,6 +84,7 @@ ImageMeta describe(uint64_t gen, const std::string &reason, const ProcessState &
       if (r.spid >= 1 && r.spid <= f->nsafepoints)
         fr.line = f->safepoints[r.spid - 1].line;
     }
+    frames::describe_slots(r.fid, r.spid, &fr.slots);
     m.frames.push_back(fr);
   }
   return m;

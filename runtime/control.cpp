@@ -19,6 +19,7 @@ void after_restore();  // exit_handlers.cpp
 }
 
 #include <csignal>
+#include <ios>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -35,7 +36,7 @@ namespace autockpt::control {
 
 namespace {
 
-Options g_opts;
+Options *g_opts;  // allocated by start(): it runs before the runtime's own constructors
 image::GenerationStore *g_store;
 ProcessState g_ps;
 char **g_argv0;  // the command line as started, for a re-exec
@@ -210,12 +211,14 @@ void compare_arguments(int argc, char **argv) {
        g_store->dir().c_str());
 }
 
-bool try_restore() {
-  if (g_opts.restart == Restart::Never)
+// Which image this run resumes from, decided before the program's constructors run: in a
+// restarted process they are skipped, the image holds what they did (docs/design.md R15).
+// Returns false to start from the beginning.
+bool find_restart(std::string *path) {
+  if (g_opts->restart == Restart::Never)
     return false;
-  std::string path;
   bool found = false;
-  if (Status s = checkpoint::find_restart_image(*g_store, &path, &found); !s)
+  if (Status s = checkpoint::find_restart_image(*g_store, path, &found); !s)
     fatal("%s", s.message().c_str());
   if (found) {
     std::vector<image::GenerationInfo> gens = g_store->list();
@@ -230,12 +233,13 @@ bool try_restore() {
       found = false;
     }
   }
-  if (!found) {
-    if (g_opts.restart == Restart::Require)
-      fatal("AUTOCKPT_RESTART=require, but there is no checkpoint to resume from in %s",
-            g_store->dir().c_str());
-    return false;
-  }
+  if (!found && g_opts->restart == Restart::Require)
+    fatal("AUTOCKPT_RESTART=require, but there is no checkpoint to resume from in %s",
+          g_store->dir().c_str());
+  return found;
+}
+
+void restore(const std::string &path) {
   unlink(completed_marker().c_str());
   bool clobbered = false;
   if (Status s = checkpoint::restore(path, &g_ps, &clobbered); !s) {
@@ -252,27 +256,26 @@ bool try_restore() {
     fatal("cannot re-execute the program to fall back to an older checkpoint: %s",
           strerror(errno));
   }
-  return true;
 }
 
 void take_checkpoint() {
   bool was_signal = false;
   std::string reason = trigger::take_reason(&was_signal);
-  Status s = checkpoint::write(*g_store, g_opts, reason, &g_ps);
+  Status s = checkpoint::write(*g_store, *g_opts, reason, &g_ps);
   if (!s)
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
-  if (g_opts.max_checkpoints && g_ps.checkpoints >= g_opts.max_checkpoints)
+  if (g_opts->max_checkpoints && g_ps.checkpoints >= g_opts->max_checkpoints)
     trigger::disarm();
   else
     trigger::rearm();
-  if (was_signal && g_opts.on_signal == OnSignal::Exit) {
+  if (was_signal && g_opts->on_signal == OnSignal::Exit) {
     g_exiting_after_checkpoint = true;
     fflush(nullptr);
     if (!s)
       fatal("stopping on %s without a new checkpoint", reason.c_str());
     log(1, "stopping after the checkpoint (%s); run the same command again to resume",
         reason.c_str());
-    _exit(g_opts.exit_code);
+    _exit(g_opts->exit_code);
   }
 }
 
@@ -301,32 +304,54 @@ int poll_slow(uintptr_t poller_sp) {
   return 1;
 }
 
-int run(int argc, char **argv, char **envp) {
+// ---- Before the program's constructors --------------------------------------------------------
+
+sigset_t g_early_signals;
+const std::string *g_restart_image;  // the image this run resumes from; null for a fresh start
+
+// The first constructor of the executable to run (priority 1; the modules' table constructors
+// have 0 and only register tables), after every shared library's, libc's and libstdc++'s
+// included.  The runtime's own global objects are constructed after it, so it uses only plain
+// globals and objects it allocates itself.  glibc passes argc, argv and envp to constructors.
+void start(int argc, char **argv, char **envp) {
+  (void)argc;
   // A checkpoint signal that arrives before its handler is installed (Slurm may signal a
   // requeued job at once) waits, blocked, and becomes a request at the first safe point.
-  sigset_t early;
-  sigemptyset(&early);
+  sigemptyset(&g_early_signals);
   int early_signal = SIGUSR1;
   if (const char *s = getenv("AUTOCKPT_SIGNAL"))
     parse_signal(s, &early_signal);
   if (early_signal > 0)
-    sigaddset(&early, early_signal);
-  sigprocmask(SIG_BLOCK, &early, nullptr);  // the mask survives the re-exec below
+    sigaddset(&g_early_signals, early_signal);
+  sigprocmask(SIG_BLOCK, &g_early_signals, nullptr);  // the mask survives the re-exec below
   g_argv0 = argv;
   pin_address_space(argv);
-  registry::finalize();
-  if (Status s = parse_environment(envp, &g_opts); !s)
+  g_opts = new Options;
+  if (Status s = parse_environment(envp, g_opts); !s)
     fatal("%s", s.message().c_str());
-  set_verbosity(g_opts.verbose);
-  g_store = new image::GenerationStore(checkpoint_dir(g_opts, identity::executable_path()));
+  set_verbosity(g_opts->verbose);
+  g_store = new image::GenerationStore(checkpoint_dir(*g_opts, identity::executable_path()));
   struct stat before;
   g_created_dir = stat(g_store->dir().c_str(), &before) != 0;
   if (Status s = g_store->prepare(); !s)
     fatal("%s", s.message().c_str());
-  arena::init(g_opts.heap_size);
-  map_stack(g_opts.stack_size);
+  arena::init(g_opts->heap_size);
+  map_stack(g_opts->stack_size);
+  registry::finalize();  // the modules' table constructors (priority 0) have run
+  if (std::string path; find_restart(&path))
+    g_restart_image = new std::string(path);
+  // std::cout and friends, made here in the system heap: the ios_base::Init of the program's
+  // own translation units is skipped with their constructors in a restarted process.
+  static std::ios_base::Init streams;
+}
 
-  if (try_restore()) {
+[[gnu::used, gnu::section(".init_array.00001")]] void (*k_start)(int, char **, char **) = start;
+
+bool restarting() { return g_restart_image != nullptr; }
+
+int run(int argc, char **argv, char **envp) {
+  if (g_restart_image) {
+    restore(*g_restart_image);
     compare_arguments(argc, argv);
     exit_handlers::after_restore();
     frames::begin_restore();
@@ -339,8 +364,8 @@ int run(int argc, char **argv, char **envp) {
 
   atexit(mark_completed);
   t_runs_user_main = true;
-  trigger::install(g_opts.signal, g_opts.interval_s);
-  sigprocmask(SIG_UNBLOCK, &early, nullptr);
+  trigger::install(g_opts->signal, g_opts->interval_s);
+  sigprocmask(SIG_UNBLOCK, &g_early_signals, nullptr);
   autockpt_user_main_running = true;
   for (;;) {
     run_user_main();

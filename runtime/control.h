@@ -12,6 +12,9 @@ namespace autockpt::control {
 // runs the user's main until it returns without a checkpoint pending.
 int run(int argc, char **argv, char **envp);
 
+// Whether this process resumes from an image (decided before any static constructor runs).
+bool restarting();
+
 // From a poll with the flag set: returns 1 to start unwinding here, 0 to go on.  `poller_sp`
 // is the polling frame's stack pointer at its call into the runtime.
 int poll_slow(uintptr_t poller_sp);

@@ -2,6 +2,7 @@
 #include "frames.h"
 
 #include "autockpt/abi.h"
+#include "image/meta.h"
 #include "log.h"
 #include "registry.h"
 
@@ -53,6 +54,21 @@ bool restoring_done() { return g_cursor == 0; }
 
 const std::vector<Record> &records() { return g_records; }
 const std::vector<char> &buffer() { return g_buffer; }
+
+void describe_slots(uint64_t fid, uint32_t spid, std::vector<image::SlotRecord> *out) {
+  out->clear();
+  const autockpt_function *f = registry::function(fid);
+  if (!f || spid < 1 || spid > f->nsafepoints)
+    return;
+  const autockpt_safepoint &sp = f->safepoints[spid - 1];
+  auto add = [out](const autockpt_slot &s, uint64_t base) {
+    out->push_back({s.name ? s.name : "", s.type, base + s.offset, s.size, s.kind, s.flags});
+  };
+  for (uint32_t k = 0; k < sp.nvalues; ++k)
+    add(sp.values[k], 0);
+  for (uint32_t k = 0; k < f->nlocals; ++k)
+    add(f->locals[k], sp.locals_offset);
+}
 
 void adopt(std::vector<Record> records, std::vector<char> buffer) {
   g_records = std::move(records);

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace autockpt::image {
+struct SlotRecord;
+}
+
 namespace autockpt::frames {
 
 struct Record {
@@ -26,6 +30,9 @@ bool restoring_done();
 
 const std::vector<Record> &records();
 const std::vector<char> &buffer();
+// What each field of a record of function `fid` at safe point `spid` holds, from the module
+// tables (nothing when they do not know it), for the image's metadata.
+void describe_slots(uint64_t fid, uint32_t spid, std::vector<image::SlotRecord> *out);
 // For reading an image: adopt records and their buffer.
 void adopt(std::vector<Record> records, std::vector<char> buffer);
 

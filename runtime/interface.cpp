@@ -42,6 +42,18 @@ void __autockpt_bad_frame(autockpt_u64 fid, autockpt_u32 spid) {
 
 void __autockpt_register_module(const struct autockpt_module *m) { autockpt::registry::add(m); }
 
+// In a restarted process a constructor is skipped: its effects on memory are in the image, and
+// what it did outside memory (printing, truncating a file) must not happen twice.  In a fresh
+// start its allocations belong to the program, in the arena.
+void __autockpt_run_ctor(void (*ctor)(void)) {
+  if (autockpt::control::restarting())
+    return;
+  bool was = autockpt_user_main_running;
+  autockpt_user_main_running = true;
+  ctor();
+  autockpt_user_main_running = was;
+}
+
 }  // extern "C"
 
 // ---- The heap -----------------------------------------------------------------------------

@@ -16,9 +16,20 @@ constexpr size_t kMaxModules = 1 << 16;
 const autockpt_module *g_modules[kMaxModules];  // constant-initialised: safe before main
 size_t g_nmodules;
 
-std::vector<Global> g_globals;
-std::unordered_map<uint64_t, const autockpt_function *> g_by_fid;
-std::unordered_set<uintptr_t> g_entries;
+// Made by finalize(), which runs before the runtime's own global objects are constructed
+// (control.cpp's start()): a global with a constructor here would be reset after it.
+struct Tables {
+  std::vector<Global> globals;
+  std::unordered_map<uint64_t, const autockpt_function *> by_fid;
+  std::unordered_set<uintptr_t> entries;
+};
+Tables *g_tables;
+
+Tables &tables() {
+  if (!g_tables)
+    g_tables = new Tables;
+  return *g_tables;
+}
 
 }  // namespace
 
@@ -29,7 +40,8 @@ void add(const autockpt_module *m) {
 }
 
 void finalize() {
-  g_globals.clear();
+  Tables &t = tables();
+  t.globals.clear();
   for (size_t i = 0; i < g_nmodules; ++i) {
     const autockpt_module *m = g_modules[i];
     if (m->abi_version != AUTOCKPT_ABI_VERSION)
@@ -37,26 +49,26 @@ void finalize() {
             "version %u; rebuild it with the same autockpt as the runtime", m->name,
             m->abi_version, AUTOCKPT_ABI_VERSION);
     for (uint64_t k = 0; k < m->nglobals; ++k)
-      g_globals.push_back({m->globals[k].addr, m->globals[k].size, m->globals[k].name, m->name});
+      t.globals.push_back({m->globals[k].addr, m->globals[k].size, m->globals[k].name, m->name});
     for (uint64_t k = 0; k < m->nfunctions; ++k) {
       const autockpt_function *f = &m->functions[k];
-      g_by_fid.emplace(f->fid, f);
-      g_entries.insert(reinterpret_cast<uintptr_t>(f->addr));
+      t.by_fid.emplace(f->fid, f);
+      t.entries.insert(reinterpret_cast<uintptr_t>(f->addr));
     }
   }
   // The same weak or inline variable may be listed by several modules: keep one.
-  std::sort(g_globals.begin(), g_globals.end(),
+  std::sort(t.globals.begin(), t.globals.end(),
             [](const Global &a, const Global &b) { return a.addr < b.addr; });
-  g_globals.erase(std::unique(g_globals.begin(), g_globals.end(),
+  t.globals.erase(std::unique(t.globals.begin(), t.globals.end(),
                               [](const Global &a, const Global &b) { return a.addr == b.addr; }),
-                  g_globals.end());
+                  t.globals.end());
 }
 
-const std::vector<Global> &globals() { return g_globals; }
+const std::vector<Global> &globals() { return tables().globals; }
 
 const autockpt_function *function(uint64_t fid) {
-  auto it = g_by_fid.find(fid);
-  return it == g_by_fid.end() ? nullptr : it->second;
+  auto it = tables().by_fid.find(fid);
+  return it == tables().by_fid.end() ? nullptr : it->second;
 }
 
 const char *function_name(uint64_t fid) {
@@ -67,7 +79,7 @@ const char *function_name(uint64_t fid) {
   return buf;
 }
 
-bool is_instrumented_entry(uintptr_t entry) { return g_entries.count(entry) != 0; }
-size_t function_count() { return g_by_fid.size(); }
+bool is_instrumented_entry(uintptr_t entry) { return tables().entries.count(entry) != 0; }
+size_t function_count() { return tables().by_fid.size(); }
 
 }  // namespace autockpt::registry

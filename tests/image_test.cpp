@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -41,8 +42,9 @@ ImageMeta sample_meta() {
   m.argv_addr = 0x100000000100;
   m.envp_addr = 0x100000000200;
   m.globals = {{"sim.c", "counter", 0x601000, 8, 0}, {"grid.c", "grid", 0x602000, 4096, 8}};
-  m.frames = {{11, 2, 0xabcdef, "step", "sim.c", 40, 0, 64},
-              {12, 5, 0x123456, "main", "sim.c", 90, 64, 32}};
+  m.frames = {{11, 2, 0xabcdef, "step", "sim.c", 40, 0, 64, {{"x", "double", 0, 8, 3, 0}}},
+              {12, 5, 0x123456, "main", "sim.c", 90, 64, 32,
+               {{"", "i64", 0, 8, 1, 0}, {"grid", "double *", 8, 8, 4, 1}}}};
   m.files = {{3, "/tmp/out.txt", O_WRONLY | O_CREAT, 1234, 5678, 1}};
   return m;
 }
@@ -90,6 +92,16 @@ void expect_same_meta(const ImageMeta &a, const ImageMeta &b) {
     EXPECT_EQ(a.frames[i].line, b.frames[i].line);
     EXPECT_EQ(a.frames[i].offset, b.frames[i].offset);
     EXPECT_EQ(a.frames[i].size, b.frames[i].size);
+    ASSERT_EQ(a.frames[i].slots.size(), b.frames[i].slots.size());
+    for (size_t k = 0; k < a.frames[i].slots.size(); ++k) {
+      const SlotRecord &x = a.frames[i].slots[k], &y = b.frames[i].slots[k];
+      EXPECT_EQ(x.name, y.name);
+      EXPECT_EQ(x.type, y.type);
+      EXPECT_EQ(x.offset, y.offset);
+      EXPECT_EQ(x.size, y.size);
+      EXPECT_EQ(x.kind, y.kind);
+      EXPECT_EQ(x.flags, y.flags);
+    }
   }
   ASSERT_EQ(a.files.size(), b.files.size());
   for (size_t i = 0; i < a.files.size(); ++i) {
@@ -202,6 +214,42 @@ TEST(ImageTest, MetaRoundTripsEveryField) {
   Status s = decode_meta(encode_meta(sample_meta()), &back);
   ASSERT_TRUE(s.is_ok()) << s.message();
   expect_same_meta(back, sample_meta());
+}
+
+// Images written before frames described their slots (FrameRecord version 0) still read: the
+// bytes below are encode_meta() of that build, for a meta with one frame and one file.
+TEST(ImageTest, MetaWithoutSlotsStillReads) {
+  const std::string old(
+      "\x16\x00\x00\x00\x00\x00\x00\x00\x73\x65\x72\x69\x61\x6c\x69\x7a\x61\x74\x69\x6f\x6e\x3a"
+      "\x3a\x61\x72\x63\x68\x69\x76\x65\x12\x00\x04\x08\x04\x08\x01\x00\x00\x00\x00\x01\x00\x00"
+      "\x00\x01\x00\x00\x00\x0e\x00\x00\x00\x00\x00\x00\x00\x2f\x68\x6f\x6d\x65\x2f\x75\x73\x65"
+      "\x72\x2f\x73\x69\x6d\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x0b\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\xef\xcd\xab\x00\x00\x00\x00\x00\x04"
+      "\x00\x00\x00\x00\x00\x00\x00\x73\x74\x65\x70\x05\x00\x00\x00\x00\x00\x00\x00\x73\x69\x6d"
+      "\x2e\x63\x28\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x40\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x03\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x2f\x74\x6d\x70\x2f\x6f\x75\x74\x2e\x74"
+      "\x78\x74\x01\x00\x00\x00\xd2\x04\x00\x00\x00\x00\x00\x00\x2e\x16\x00\x00\x00\x00\x00\x00"
+      "\x01\x00\x00\x00",
+      378);
+  ImageMeta back;
+  Status s = decode_meta(old, &back);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  EXPECT_EQ(back.exe_path, "/home/user/sim");
+  ASSERT_EQ(back.frames.size(), 1u);
+  EXPECT_EQ(back.frames[0].function, "step");
+  EXPECT_EQ(back.frames[0].line, 40u);
+  EXPECT_EQ(back.frames[0].size, 64u);
+  EXPECT_TRUE(back.frames[0].slots.empty());
+  ASSERT_EQ(back.files.size(), 1u);
+  EXPECT_EQ(back.files[0].path, "/tmp/out.txt");
 }
 
 TEST(ImageTest, GarbageMetaIsAnError) {
@@ -329,6 +377,132 @@ TEST(ImageTest, WriterRefusesMisuse) {
   EXPECT_THAT(
       ImageWriter::create(tmp / "no/such/dir/img", sample_identity(), &w).message(),
       HasSubstr("cannot create " + tmp / "no/such/dir/img.tmp" + " (No such file or directory)"));
+}
+
+// Page-aligned memory, as the arena is.
+class PageMemory {
+ public:
+  explicit PageMemory(size_t size) : size_(size) {
+    void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    data_ = p == MAP_FAILED ? nullptr : static_cast<char *>(p);
+  }
+  ~PageMemory() {
+    if (data_) ::munmap(data_, size_);
+  }
+  char *data() const { return data_; }
+
+ private:
+  size_t size_;
+  char *data_;
+};
+
+// Drops [offset, offset + length) of `path` from the page cache (length 0: to the end).
+void evict(const std::string &path, uint64_t offset = 0, uint64_t length = 0) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ::fdatasync(fd);
+  EXPECT_EQ(::posix_fadvise(fd, off_t(offset), off_t(length), POSIX_FADV_DONTNEED), 0);
+  ::close(fd);
+}
+
+// Writes an image whose Heap section is `size` bytes of a pattern; returns them and, through
+// `heap_offset`, where the section starts.
+std::string write_large_image(const std::string &path, uint64_t size, uint64_t *heap_offset) {
+  std::string heap(size, '\0');
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i + 8 <= heap.size(); i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::memcpy(&heap[i], &x, 8);
+  }
+  heap.back() = 'E';
+  std::unique_ptr<ImageWriter> w;
+  EXPECT_TRUE(ImageWriter::create(path, sample_identity(), &w).is_ok());
+  EXPECT_TRUE(w->add_section(SectionKind::Meta, encode_meta(sample_meta())).is_ok());
+  EXPECT_TRUE(w->add_section(SectionKind::Heap, heap).is_ok());
+  EXPECT_TRUE(w->commit().is_ok());
+  std::unique_ptr<ImageReader> r;
+  EXPECT_TRUE(ImageReader::open(path, &r).is_ok());
+  for (const SectionEntry &e : r->sections()) {
+    if (e.kind == uint32_t(SectionKind::Heap)) *heap_offset = e.offset;
+  }
+  return heap;
+}
+
+// A large section read into page-aligned memory goes through several threads and O_DIRECT where
+// the page cache does not hold it (design R15).  Its bytes must arrive exactly, the unaligned end
+// included, whether the file is cold, partly cached or all cached.  40 MiB is over the size from
+// which a section is read that way.
+TEST(ImageTest, LargeSectionsReadExactlyColdOrCached) {
+  TempDir tmp;
+  const std::string path = tmp / "big.ackpt";
+  const uint64_t size = (40 << 20) + 1234;
+  uint64_t heap_offset = 0;
+  const std::string heap = write_large_image(path, size, &heap_offset);
+  PageMemory into(size);
+  ASSERT_NE(into.data(), nullptr);
+
+  std::unique_ptr<ImageReader> r;
+  ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
+  const char *cases[] = {"cold", "partly cached", "cached"};
+  for (const char *state : cases) {
+    SCOPED_TRACE(state);
+    evict(path);
+    if (std::strcmp(state, "cold") != 0) {  // warm 10 MiB in the middle, or everything
+      const bool all = std::strcmp(state, "cached") == 0;
+      std::string warm(all ? file_size(path) : 10 << 20, '\0');
+      int fd = ::open(path.c_str(), O_RDONLY);
+      ASSERT_GE(fd, 0);
+      ASSERT_EQ(::pread(fd, warm.data(), warm.size(), all ? 0 : heap_offset + (13 << 20)),
+                ssize_t(warm.size()));
+      ::close(fd);
+    }
+    std::memset(into.data(), 0, size);
+    Status s = r->read_section(SectionKind::Heap, into.data(), size);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    EXPECT_EQ(std::memcmp(into.data(), heap.data(), size), 0);
+  }
+}
+
+// A flipped byte in a large section is caught before read_section returns, wherever it lies: in
+// the first piece, in the middle, in the unaligned end read through the page cache.
+TEST(ImageTest, LargeSectionsCatchAFlippedByteAnywhere) {
+  TempDir tmp;
+  const std::string path = tmp / "big.ackpt";
+  const uint64_t size = (40 << 20) + 1234;
+  uint64_t heap_offset = 0;
+  const std::string heap = write_large_image(path, size, &heap_offset);
+  PageMemory into(size);
+  ASSERT_NE(into.data(), nullptr);
+  for (uint64_t at : {uint64_t(5), uint64_t(21 << 20) + 77, size - 1}) {
+    SCOPED_TRACE(at);
+    char flipped = char(heap[at] ^ 0x10);
+    patch(path, heap_offset + at, &flipped, 1);
+    evict(path);
+    std::unique_ptr<ImageReader> r;
+    ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
+    EXPECT_EQ(r->read_section(SectionKind::Heap, into.data(), size).message(),
+              "section Heap of " + path + " is corrupt (checksum mismatch)");
+    patch(path, heap_offset + at, &heap[at], 1);
+  }
+  std::unique_ptr<ImageReader> r;
+  ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
+  EXPECT_TRUE(r->read_section(SectionKind::Heap, into.data(), size).is_ok()) << "repaired";
+}
+
+// A large section that shrinks while it is read is an error, not a short heap.
+TEST(ImageTest, LargeSectionCutShortWhileReadingSaysSo) {
+  TempDir tmp;
+  const std::string path = tmp / "big.ackpt";
+  const uint64_t size = (40 << 20) + 1234;
+  uint64_t heap_offset = 0;
+  write_large_image(path, size, &heap_offset);
+  PageMemory into(size);
+  ASSERT_NE(into.data(), nullptr);
+  std::unique_ptr<ImageReader> r;
+  ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
+  ASSERT_EQ(::truncate(path.c_str(), off_t(heap_offset + (20 << 20))), 0);
+  EXPECT_EQ(r->read_section(SectionKind::Heap, into.data(), size).message(),
+            path + " ended early (did it shrink while being read?)");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "autockpt/abi.h"
 #include "image/reader.h"
 #include "image/store.h"
 
@@ -92,7 +93,82 @@ int check_directory(const fs::path &dir) {
   return 0;
 }
 
-void print_meta(const ImageMeta &m) {
+// Where a saved pointer points, when that is one of the places the image knows.
+std::string pointee(const ImageMeta &m, uint64_t p) {
+  if (p - m.heap_base < m.heap_size) return " (heap)";
+  if (p - m.stack_base < m.stack_size) return " (stack)";
+  for (const image::GlobalRecord &g : m.globals) {
+    if (p - g.addr >= g.size) continue;
+    return " (" + g.name + (p == g.addr ? "" : " + " + std::to_string(p - g.addr)) + ")";
+  }
+  return "";
+}
+
+// A saved scalar as a person reads it; "" for anything else (arrays, structs, vectors).
+std::string preview(const ImageMeta &m, const image::SlotRecord &s, const char *bytes) {
+  char text[64];
+  switch (s.kind) {
+    case AUTOCKPT_SLOT_INT:
+    case AUTOCKPT_SLOT_UINT: {
+      if (s.size != 1 && s.size != 2 && s.size != 4 && s.size != 8) return "";
+      uint64_t u = 0;
+      std::memcpy(&u, bytes, s.size);  // little-endian
+      const unsigned shift = 64 - 8 * unsigned(s.size);
+      if (s.kind == AUTOCKPT_SLOT_UINT) {
+        std::snprintf(text, sizeof text, "%" PRIu64, u);
+      } else {
+        std::snprintf(text, sizeof text, "%" PRId64, int64_t(u << shift) >> shift);
+      }
+      return text;
+    }
+    case AUTOCKPT_SLOT_FLOAT:
+      if (s.size == sizeof(float)) {
+        float f;
+        std::memcpy(&f, bytes, sizeof f);
+        std::snprintf(text, sizeof text, "%.9g", double(f));
+      } else if (s.size == sizeof(double)) {
+        double d;
+        std::memcpy(&d, bytes, sizeof d);
+        std::snprintf(text, sizeof text, "%.17g", d);
+      } else {
+        return "";
+      }
+      return text;
+    case AUTOCKPT_SLOT_POINTER: {
+      if (s.size != sizeof(uint64_t)) return "";
+      uint64_t p;
+      std::memcpy(&p, bytes, sizeof p);
+      return p == 0 ? "null" : hex(p) + pointee(m, p);
+    }
+    default:
+      return "";
+  }
+}
+
+// The saved slots of one frame: name (or <temporary>), type, size and, for scalars, the value.
+// `payload` is null when the Frames section could not be read: no values then.
+void print_slots(const ImageMeta &m, const image::FrameRecord &f, const char *payload) {
+  size_t name_width = 0, type_width = 0;
+  std::vector<std::string> names;
+  for (const image::SlotRecord &s : f.slots) {
+    std::string name = s.name.empty()                      ? "<temporary>"
+                       : (s.flags & AUTOCKPT_SLOT_ADDRESS_OF) ? "&" + s.name
+                                                              : s.name;
+    name_width = std::max(name_width, std::min<size_t>(name.size(), 24));
+    type_width = std::max(type_width, std::min<size_t>(s.type.size(), 24));
+    names.push_back(std::move(name));
+  }
+  for (size_t k = 0; k < f.slots.size(); ++k) {
+    const image::SlotRecord &s = f.slots[k];
+    std::string value;
+    if (payload && s.offset + s.size <= f.size) value = preview(m, s, payload + s.offset);
+    std::printf("       %-*s  %-*s  %10s%s%s\n", int(name_width), names[k].c_str(), int(type_width),
+                s.type.c_str(), human_size(s.size).c_str(), value.empty() ? "" : "  = ",
+                value.c_str());
+  }
+}
+
+void print_meta(const ImageMeta &m, const std::vector<char> *frames) {
   std::printf("exe         %s\n", m.exe_path.c_str());
   std::printf("reason      %s (checkpoint %" PRIu64 " of this run)\n", m.reason.c_str(),
               m.checkpoint_count);
@@ -118,6 +194,9 @@ void print_meta(const ImageMeta &m) {
     const image::FrameRecord &f = m.frames[i];
     std::printf("  #%zu %s (%s:%u) safe point %u, %" PRIu64 " bytes\n", i, f.function.c_str(),
                 f.file.c_str(), f.line, f.spid, f.size);
+    const uint64_t head = sizeof(autockpt_frame_head);
+    const bool readable = frames && f.offset + head + f.size <= frames->size();
+    print_slots(m, f, readable ? frames->data() + f.offset + head : nullptr);
   }
   std::printf("files       %zu\n", m.files.size());
   for (const image::FileRecord &f : m.files) {
@@ -145,7 +224,15 @@ int inspect_image(const std::string &path) {
   }
   ImageMeta meta;
   if (Status s = reader->read_meta(&meta); !s) return fail(s.message());
-  print_meta(meta);
+  // The frames' bytes, for the values of their variables; a damaged section only hides those.
+  std::vector<char> frames(reader->raw_size(image::SectionKind::Frames));
+  Status frames_read =
+      reader->read_section(image::SectionKind::Frames, frames.data(), frames.size());
+  print_meta(meta, frames_read ? &frames : nullptr);
+  if (!frames_read) {
+    std::fprintf(stderr, "autockpt: values of saved variables not shown: %s\n",
+                 frames_read.message().c_str());
+  }
   return 0;
 }
 

@@ -9,7 +9,7 @@
 #ifndef AUTOCKPT_ABI_H
 #define AUTOCKPT_ABI_H
 
-#define AUTOCKPT_ABI_VERSION 1
+#define AUTOCKPT_ABI_VERSION 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,9 +79,32 @@ struct autockpt_global {
   autockpt_u64 size;
   const char *name;
 };
+/* What one field of a frame record holds, for `autockpt inspect`: the runtime copies these into
+ * the image and never reads them otherwise.  A record is the safe point's live values, then the
+ * bytes of every saved local (static alloca) of the function, then, with a dynamic stack, its
+ * size and bytes (not described). */
+struct autockpt_slot {
+  const char *name;    /* the source variable(s) it holds, from debug info; null: a temporary */
+  const char *type;    /* the source type when known, else the IR type */
+  autockpt_u64 offset; /* values: from the record's payload; locals: from locals_offset */
+  autockpt_u64 size;   /* bytes */
+  autockpt_u32 kind;   /* AUTOCKPT_SLOT_*: how to show its value */
+  autockpt_u32 flags;  /* AUTOCKPT_SLOT_ADDRESS_OF */
+};
+enum {
+  AUTOCKPT_SLOT_BYTES = 0, /* no preview */
+  AUTOCKPT_SLOT_INT = 1,   /* signed integer of `size` bytes */
+  AUTOCKPT_SLOT_UINT = 2,
+  AUTOCKPT_SLOT_FLOAT = 3, /* float (4 bytes) or double (8) */
+  AUTOCKPT_SLOT_POINTER = 4
+};
+enum { AUTOCKPT_SLOT_ADDRESS_OF = 1 }; /* the value is the address of the named variable */
 struct autockpt_safepoint {
   autockpt_u32 line;   /* source line, 0 when unknown */
   autockpt_u32 kind;   /* AUTOCKPT_SP_* */
+  const struct autockpt_slot *values; /* the live values saved at this safe point */
+  autockpt_u32 nvalues;
+  autockpt_u32 locals_offset; /* where the function's locals start in this safe point's record */
 };
 enum { AUTOCKPT_SP_POLL = 0, AUTOCKPT_SP_CALL = 1, AUTOCKPT_SP_ENTRY = 2 };
 struct autockpt_function {
@@ -92,7 +115,8 @@ struct autockpt_function {
   const char *file;
   const struct autockpt_safepoint *safepoints; /* indexed by spid - 1 */
   autockpt_u32 nsafepoints;
-  autockpt_u32 reserved;
+  autockpt_u32 nlocals;
+  const struct autockpt_slot *locals; /* the saved locals, the same at every safe point */
 };
 struct autockpt_module {
   autockpt_u32 abi_version;
@@ -104,6 +128,10 @@ struct autockpt_module {
   autockpt_u64 nfunctions;
 };
 void __autockpt_register_module(const struct autockpt_module *m);
+
+/* Every static constructor of an instrumented module (llvm.global_ctors) is called through this:
+ * it runs the constructor in a fresh start and skips it in a restarted process. */
+void __autockpt_run_ctor(void (*ctor)(void));
 
 /* The user's main, renamed by the pass; the runtime owns main(). */
 int __autockpt_user_main(int argc, char **argv, char **envp);

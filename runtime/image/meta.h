@@ -1,7 +1,8 @@
 // The structured metadata of an image (its Meta section): who wrote it, where things were, and
 // where each piece of saved memory lies in the bulk sections.  Serialized as a Boost.Serialization
 // binary archive; BOOST_CLASS_VERSION(ImageMeta) is the metadata format version, so a field added
-// later is read only when `version` says the archive has it.
+// later is read only when `version` says the archive has it (the same for each record type: Boost
+// stores every class's version, so FrameRecord's slots are read from images that have them).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -27,6 +28,21 @@ struct GlobalRecord {
   }
 };
 
+// What one field of a saved frame holds (autockpt_slot of include/autockpt/abi.h), for
+// `autockpt inspect`; a restart does not read it.
+struct SlotRecord {
+  std::string name;  // the source variable(s); empty for a temporary
+  std::string type;
+  uint64_t offset = 0, size = 0;  // in the frame's payload
+  uint32_t kind = 0;              // AUTOCKPT_SLOT_*
+  uint32_t flags = 0;             // AUTOCKPT_SLOT_ADDRESS_OF
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & name & type & offset & size & kind & flags;
+  }
+};
+
 // One saved frame; its payload lies in the Frames section.  ImageMeta::frames is innermost first.
 struct FrameRecord {
   uint64_t fid = 0;
@@ -35,10 +51,12 @@ struct FrameRecord {
   std::string function, file;
   uint32_t line = 0;
   uint64_t offset = 0, size = 0;  // into the Frames section
+  std::vector<SlotRecord> slots;  // since version 1; empty in older images
 
   template <class A>
-  void serialize(A &a, unsigned /*version*/) {
+  void serialize(A &a, unsigned version) {
     a & fid & spid & layout & function & file & line & offset & size;
+    if (version >= 1) a & slots;
   }
 };
 
@@ -104,3 +122,4 @@ Status decode_meta(const std::string &bytes, ImageMeta *out);
 }  // namespace autockpt::image
 
 BOOST_CLASS_VERSION(autockpt::image::ImageMeta, 1)
+BOOST_CLASS_VERSION(autockpt::image::FrameRecord, 1)
