@@ -69,13 +69,14 @@ class ModuleInstrumenter {
       FunctionShape S;
       S.F = F;
       auto IsCheckpointable = [this](const CallBase &CB) { return isCheckpointableCall(CB); };
-      SafePointPolicy Policy;
-      Policy.IsCheckpointableCall = IsCheckpointable;  // a function_ref: the lambda must outlive it
+      auto PollsAtEntry = [this](const CallBase &CB) { return callPollsAtEntry(CB); };
+      SafePointPolicy Policy;  // function_refs: the lambdas must outlive it
+      Policy.IsCheckpointableCall = IsCheckpointable;
+      Policy.CallPollsAtEntry = PollsAtEntry;
       Policy.PollAtEntry = Recursive.count(F);
-      // Checkpointable-ness of calls must be decided on the original IR, so CycleInfo is
+      // Checkpointable-ness of calls must be decided on the original IR, so the analyses are
       // computed before anything changes in F.
-      CycleInfo &CI = FAM.getResult<CycleAnalysis>(*F);
-      placeSafePoints(S, CI, Policy);
+      placeSafePoints(S, loopFacts(*F), Policy);
       FAM.invalidate(*F, PreservedAnalyses::none());
       if (S.SafePoints.empty())
         continue;
@@ -134,7 +135,21 @@ class ModuleInstrumenter {
     return "";
   }
 
-  static bool hasCycles(CycleInfo &CI) { return CI.toplevel_begin() != CI.toplevel_end(); }
+  LoopFacts loopFacts(Function &F) {
+    return {FAM.getResult<CycleAnalysis>(F), FAM.getResult<LoopAnalysis>(F),
+            FAM.getResult<ScalarEvolutionAnalysis>(F), FAM.getResult<DominatorTreeAnalysis>(F)};
+  }
+
+  // Whether F has a cycle that needs a poll (P12: bounded loops need none).
+  bool hasPolledCycles(Function &F) {
+    SafePointPolicy NoCalls;
+    return !pollHeaders(loopFacts(F), NoCalls).empty();
+  }
+
+  bool callPollsAtEntry(const CallBase &CB) {
+    auto *Callee = dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+    return Callee && Recursive.count(Callee) && Checkpointable.count(Callee);
+  }
 
   void findCandidates() {
     for (Function &F : M) {
@@ -189,7 +204,7 @@ class ModuleInstrumenter {
 
   void findCheckpointable() {
     for (Function *F : Candidates)
-      if (Recursive.count(F) || hasCycles(FAM.getResult<CycleAnalysis>(*F)))
+      if (Recursive.count(F) || hasPolledCycles(*F))
         Checkpointable.insert(F);
     for (bool Changed = true; Changed;) {
       Changed = false;

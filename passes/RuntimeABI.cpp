@@ -23,12 +23,19 @@ RuntimeABI::RuntimeABI(Module &M) {
   Void = Type::getVoidTy(C);
   Flag = externalI32(M, "__autockpt_flag");
   Mode = externalI32(M, "__autockpt_mode");
+  State = M.getGlobalVariable("__autockpt_state", /*AllowInternal=*/true);
+  if (!State) {
+    State = new GlobalVariable(M, I64, /*isConstant=*/false, GlobalValue::ExternalLinkage,
+                               nullptr, "__autockpt_state");
+    State->setAlignment(Align(8));
+  }
   // In an executable the runtime is linked statically: the state is then addressed directly
   // (one `cmp $0, sym(%rip)`) instead of through the GOT, which cost a register per function.
   bool Executable = M.getPICLevel() == PICLevel::NotPIC || M.getPIELevel() != PIELevel::Default;
   if (Executable) {
     Flag->setDSOLocal(true);
     Mode->setDSOLocal(true);
+    State->setDSOLocal(true);
   }
 
   AttributeList Cold = AttributeList().addFnAttribute(C, Attribute::Cold).addFnAttribute(

@@ -9,6 +9,7 @@ struct RuntimeABI {
   llvm::Type *I32, *I64, *Ptr, *Void;
   llvm::GlobalVariable *Flag;  // volatile int __autockpt_flag
   llvm::GlobalVariable *Mode;  // int __autockpt_mode
+  llvm::GlobalVariable *State;  // u64 __autockpt_state: the flag (low half) and the mode
   llvm::FunctionCallee PollSlow, PushFrame, PopFrame, BadFrame, RegisterModule, RunCtor;
 
   explicit RuntimeABI(llvm::Module &M);

@@ -3,10 +3,13 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Analysis/ScalarEvolutionExpressions.h"
 #include "llvm/IR/CFG.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
+
+#include <optional>
 
 using namespace llvm;
 
@@ -39,24 +42,181 @@ static void makeEntryBlock(FunctionShape &S) {
   BranchInst::Create(Old, S.Entry);
 }
 
-// The header of every cycle (so irreducible cycles too): every iteration of a cycle passes
-// through its header or through a header of a cycle nested in it.  Collected before any block
-// is split, since splitting invalidates the CycleInfo.
-static SmallVector<BasicBlock *, 8> cycleHeaders(CycleInfo &CI) {
+// A loop may go without a poll when one execution of it, inner loops included, is at most this
+// many instructions: about 20 us at 1 ns each, 2 ms if every one missed the cache.
+constexpr uint64_t kUnpolledWork = 1 << 14;
+
+// Calls that end within a bounded time: intrinsics other than a memory copy or set of unknown size.
+static bool isBoundedCall(const CallBase &CB) {
+  auto *II = dyn_cast<IntrinsicInst>(&CB);
+  if (!II)
+    return false;
+  if (auto *MI = dyn_cast<AnyMemIntrinsic>(II))
+    return isa<ConstantInt>(MI->getLength());
+  return true;
+}
+
+// A phi that SCEV does not describe, used in E (nested operands included), with few incoming values.
+static const SCEVUnknown *findUnknownPhi(const SCEV *E) {
+  const SCEVUnknown *Found = nullptr;
+  SCEVExprContains(E, [&](const SCEV *S) {
+    if (auto *U = dyn_cast<SCEVUnknown>(S))
+      if (auto *Phi = dyn_cast<PHINode>(U->getValue()); Phi && Phi->getNumIncomingValues() <= 4)
+        Found = U;
+    return Found != nullptr;
+  });
+  return Found;
+}
+
+// An upper bound of E (signed), or nullopt.  SCEV's own ranges miss the bound of a blocked loop,
+// `for (j = jj; j < min(jj + 64, n); j++)`: its taken count is smax(jj+1, smin(jj+64, n)) - jj - 1,
+// where jj cancels only once the subtraction is carried into each operand of the min and max.
+static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE, unsigned Depth = 0) {
+  if (auto *C = dyn_cast<SCEVConstant>(E))
+    return C->getAPInt().getSExtValue();
+  if (Depth < 6) {
+    if (auto *Add = dyn_cast<SCEVAddExpr>(E)) {
+      for (unsigned K = 0; K < Add->getNumOperands(); ++K) {
+        auto *MM = dyn_cast<SCEVMinMaxExpr>(Add->getOperand(K));
+        if (!MM || (MM->getSCEVType() != scSMaxExpr && MM->getSCEVType() != scSMinExpr))
+          continue;
+        SmallVector<const SCEV *, 4> Rest(Add->operands());
+        Rest.erase(Rest.begin() + K);
+        bool IsMax = MM->getSCEVType() == scSMaxExpr;
+        std::optional<int64_t> Bound;
+        for (const SCEV *Op : MM->operands()) {
+          SmallVector<const SCEV *, 4> Sum(Rest);
+          Sum.push_back(Op);
+          std::optional<int64_t> B = upperBound(SE.getAddExpr(Sum), SE, Depth + 1);
+          if (IsMax && !B)
+            return std::nullopt;  // max(a, b) <= max(ub a, ub b): both are needed
+          if (B)
+            Bound = Bound ? (IsMax ? std::max(*Bound, *B) : std::min(*Bound, *B)) : *B;
+        }
+        return Bound;  // min(a, b) <= ub a: one is enough
+      }
+    }
+    // A phi's value is one of its incoming values: bound E with each (the vectorizer's remainder
+    // loop starts where the vector loop ended, or where both would have started).
+    if (auto *U = findUnknownPhi(E)) {
+      auto *Phi = cast<PHINode>(U->getValue());
+      std::optional<int64_t> Bound;
+      for (Value *In : Phi->incoming_values()) {
+        ValueToSCEVMapTy Map;
+        Map[Phi] = SE.getSCEV(In);
+        std::optional<int64_t> B =
+            upperBound(SCEVParameterRewriter::rewrite(E, SE, Map), SE, Depth + 1);
+        if (!B)
+          return std::nullopt;
+        Bound = Bound ? std::max(*Bound, *B) : *B;
+      }
+      return Bound;
+    }
+    if (auto *Div = dyn_cast<SCEVUDivExpr>(E))
+      if (auto *D = dyn_cast<SCEVConstant>(Div->getRHS()); D && !D->getValue()->isZero())
+        if (std::optional<int64_t> N = upperBound(Div->getLHS(), SE, Depth + 1); N && *N >= 0)
+          return int64_t(uint64_t(*N) / D->getAPInt().getZExtValue());
+    if (auto *Add = dyn_cast<SCEVAddExpr>(E)) {  // no min or max in it: bound term by term
+      int64_t Sum = 0;
+      for (const SCEV *Op : Add->operands()) {
+        std::optional<int64_t> B = upperBound(Op, SE, Depth + 1);
+        if (!B || __builtin_add_overflow(Sum, *B, &Sum))
+          return std::nullopt;
+      }
+      return Sum;
+    }
+  }
+  APInt Max = SE.getSignedRangeMax(E);
+  if (Max.isMaxSignedValue() || Max.getSignificantBits() > 63)
+    return std::nullopt;
+  return Max.getSExtValue();
+}
+
+// The most times L's header runs per execution of L, if at most kUnpolledWork; else 0.
+static uint64_t maxTrips(const Loop &L, ScalarEvolution &SE) {
+  uint64_t Trips = SE.getSmallConstantMaxTripCount(&L);
+  if (Trips != 0 && Trips <= kUnpolledWork)
+    return Trips;
+  const SCEV *Max = SE.getSymbolicMaxBackedgeTakenCount(&L);
+  if (isa<SCEVCouldNotCompute>(Max) || !Max->getType()->isIntegerTy())
+    return 0;
+  std::optional<int64_t> Taken = upperBound(Max, SE);
+  if (!Taken || *Taken < 0 || uint64_t(*Taken) >= kUnpolledWork)
+    return 0;
+  return uint64_t(*Taken) + 1;
+}
+
+// Instructions one execution of L runs at most, inner loops included; 0 when that is not bounded
+// by kUnpolledWork (no constant trip count, a call, an inner loop that is not bounded).
+static uint64_t boundedWork(const Loop &L, const LoopFacts &Facts) {
+  uint64_t Trips = maxTrips(L, Facts.SE);
+  if (Trips == 0)
+    return 0;
+  uint64_t Body = 0;
+  for (BasicBlock *BB : L.blocks()) {
+    if (Facts.LI.getLoopFor(BB) != &L)
+      continue;  // counted with its inner loop
+    for (Instruction &I : *BB) {
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && !isBoundedCall(*CB))
+        return 0;
+      ++Body;
+    }
+  }
+  for (const Loop *Inner : L) {
+    uint64_t W = boundedWork(*Inner, Facts);
+    if (W == 0)
+      return 0;
+    Body += W;
+  }
+  return Body * Trips <= kUnpolledWork ? Body * Trips : 0;
+}
+
+// Whether every iteration of L calls a function that polls at its entry: a block of L with
+// such a call dominates every latch.
+static bool everyIterationPolls(const Loop &L, const LoopFacts &Facts,
+                                const SafePointPolicy &Policy) {
+  SmallVector<BasicBlock *, 4> Latches;
+  L.getLoopLatches(Latches);
+  for (BasicBlock *BB : L.blocks())
+    for (Instruction &I : *BB)
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && Policy.CallPollsAtEntry &&
+                                             Policy.CallPollsAtEntry(*CB))
+        if (llvm::all_of(Latches, [&](BasicBlock *Latch) { return Facts.DT.dominates(BB, Latch); }))
+          return true;
+  return false;
+}
+
+// The natural loop that is exactly this cycle, or null (an irreducible cycle).
+static const Loop *loopOf(const Cycle &C, const LoopFacts &Facts) {
+  const Loop *L = Facts.LI.getLoopFor(C.getHeader());
+  if (!L || L->getHeader() != C.getHeader() || !C.isReducible() ||
+      L->getNumBlocks() != C.getNumBlocks())
+    return nullptr;
+  return L;
+}
+
+// Every iteration of a cycle passes through its header or through a header of a cycle nested in
+// it, so polls go there (nothing may precede a landing pad: an EH-pad header has none).
+// Collected before any block is split, since splitting invalidates the analyses.
+SmallVector<BasicBlock *, 8> pollHeaders(const LoopFacts &Facts, const SafePointPolicy &Policy) {
   SmallSetVector<BasicBlock *, 8> Headers;
-  SmallVector<const Cycle *, 8> Work(CI.toplevel_begin(), CI.toplevel_end());
+  SmallVector<const Cycle *, 8> Work(Facts.CI.toplevel_begin(), Facts.CI.toplevel_end());
   while (!Work.empty()) {
     const Cycle *C = Work.pop_back_val();
     Work.append(C->child_begin(), C->child_end());
-    if (!C->getHeader()->isEHPad())  // nothing may precede a landing pad
-      Headers.insert(C->getHeader());
+    if (C->getHeader()->isEHPad())
+      continue;
+    if (const Loop *L = loopOf(*C, Facts))
+      if (boundedWork(*L, Facts) || everyIterationPolls(*L, Facts, Policy))
+        continue;
+    Headers.insert(C->getHeader());
   }
   return SmallVector<BasicBlock *, 8>(Headers.begin(), Headers.end());
 }
 
-void placeSafePoints(FunctionShape &S, CycleInfo &CI, const SafePointPolicy &Policy) {
+void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPolicy &Policy) {
   Function &F = *S.F;
-  auto Headers = cycleHeaders(CI);
+  auto Headers = pollHeaders(Facts, Policy);
   stripLifetimeMarkers(F);
   makeEntryBlock(S);
 
@@ -75,7 +235,7 @@ void placeSafePoints(FunctionShape &S, CycleInfo &CI, const SafePointPolicy &Pol
   // The poll goes at the top of the header, after its phis: the latch keeps its compare and
   // branch back, and a restore re-enters the header through one more incoming edge.
   for (BasicBlock *H : Headers) {
-    Instruction *First = H->getFirstNonPHI();
+    BasicBlock::iterator First = H->getFirstNonPHIIt();
     DebugLoc Loc = First->getDebugLoc();
     H->splitBasicBlock(First, "autockpt.loop");
     SafePoint SP;

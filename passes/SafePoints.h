@@ -1,6 +1,8 @@
 // Where safe points go, and the CFG normalisation that gives each its own block:
 //   - the header of every cycle (CycleInfo, so irreducible cycles too) is split after its phis;
-//     the header, now phis and `br autockpt.loop`, becomes a poll;
+//     the header, now phis and `br autockpt.loop`, becomes a poll.  Except (P12): a loop whose
+//     work is bounded by a small constant (it calls nothing, SCEV bounds its trip count), and a
+//     loop of which every iteration calls a function that polls at its entry;
 //   - functions in recursive call-graph cycles get a poll at entry (`autockpt.entry.poll`);
 //   - every call to a checkpointable function starts its own block `autockpt.call`.
 // The static allocas move into a new entry block `autockpt.entry`.  Lifetime markers are
@@ -11,15 +13,32 @@
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Analysis/CycleAnalysis.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
+#include "llvm/IR/Dominators.h"
 
 namespace autockpt {
 
 struct SafePointPolicy {
   llvm::function_ref<bool(const llvm::CallBase &)> IsCheckpointableCall;
+  // The call reaches a poll at once: a direct call of a function that polls at its entry.
+  llvm::function_ref<bool(const llvm::CallBase &)> CallPollsAtEntry;
   bool PollAtEntry = false;  // the function is in a recursive call-graph cycle
 };
 
+// The analyses of the function before placeSafePoints changes it.
+struct LoopFacts {
+  llvm::CycleInfo &CI;
+  llvm::LoopInfo &LI;
+  llvm::ScalarEvolution &SE;
+  llvm::DominatorTree &DT;
+};
+
+// The headers of the cycles that need a poll (see above), outermost first.
+llvm::SmallVector<llvm::BasicBlock *, 8> pollHeaders(const LoopFacts &Facts,
+                                                     const SafePointPolicy &Policy);
+
 // Normalises S.F and fills S.Entry, S.Allocas and S.SafePoints (ids in block order).
-void placeSafePoints(FunctionShape &S, llvm::CycleInfo &CI, const SafePointPolicy &Policy);
+void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPolicy &Policy);
 
 }  // namespace autockpt

@@ -74,6 +74,20 @@ class Emitter {
     IRBuilder<> B(S.Entry);
     if (S.DynamicStack)
       S.StackBase = B.CreateStackSave("autockpt.sp0");
+    BasicBlock *EntryPoll = nullptr;
+    for (const SafePoint &SP : S.SafePoints)
+      if (SP.Kind == SafePoint::Entry)
+        EntryPoll = SP.Site;
+    if (EntryPoll && EntryPoll == Body) {
+      // The entry poll and the restoring test in one: the flag and the mode are both zero,
+      // the common case, when the state word is.  The poll's own test is in the cold block.
+      BasicBlock *Cold = BasicBlock::Create(C, "autockpt.entry.cold", &F);
+      LoadInst *State = B.CreateAlignedLoad(R.I64, R.State, Align(8), "autockpt.state");
+      State->setAtomic(AtomicOrdering::Monotonic);
+      B.CreateCondBr(B.CreateICmpNE(State, i64(0), "autockpt.busy"), Cold,
+                     EntryPoll->getSingleSuccessor(), Unlikely);
+      B.SetInsertPoint(Cold);
+    }
     Value *Mode = B.CreateLoad(R.I32, R.Mode, "autockpt.mode");
     B.CreateCondBr(B.CreateICmpEQ(Mode, i32(ModeRestoring), "autockpt.restoring"), Dispatch,
                    Body, Unlikely);

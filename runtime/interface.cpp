@@ -13,8 +13,16 @@
 #include <malloc.h>
 #include <new>
 
-volatile int __autockpt_flag;
-int __autockpt_mode;
+// __autockpt_flag and __autockpt_mode are the two halves of one aligned 8-byte word,
+// __autockpt_state (abi.h): the entry of a function that polls there tests both with one load.
+// The runtime's own code uses only the two names.
+extern "C" {
+alignas(8) unsigned long long __autockpt_state;
+}
+asm(".globl __autockpt_flag\n.set __autockpt_flag, __autockpt_state\n"
+    ".type __autockpt_flag, @object\n.size __autockpt_flag, 4\n"
+    ".globl __autockpt_mode\n.set __autockpt_mode, __autockpt_state + 4\n"
+    ".type __autockpt_mode, @object\n.size __autockpt_mode, 4\n");
 
 extern "C" {
 

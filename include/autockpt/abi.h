@@ -25,7 +25,10 @@ typedef unsigned long long autockpt_u64;
  * handlers and timers only ever store to it.
  * __autockpt_mode says what the frames are doing: after a call to a checkpointable function,
  * AUTOCKPT_MODE_UNWINDING means "save your frame and return"; at the entry of an instrumented
- * function, AUTOCKPT_MODE_RESTORING means "reload your frame and jump to its safe point". */
+ * function, AUTOCKPT_MODE_RESTORING means "reload your frame and jump to its safe point".
+ * The two are the low and high halves of __autockpt_state, one 8-byte-aligned word (x86-64 is
+ * little-endian): a function that polls at its entry tests both there with one load of it,
+ * non-zero when a checkpoint is requested or the frames are being restored (or unwound). */
 enum {
   AUTOCKPT_MODE_RUNNING = 0,
   AUTOCKPT_MODE_UNWINDING = 1,
@@ -33,6 +36,7 @@ enum {
 };
 extern volatile int __autockpt_flag;
 extern int __autockpt_mode;
+extern unsigned long long __autockpt_state;
 
 /* ---- Safe points ---------------------------------------------------------------------------
  * Called from a poll when the flag is set.  Returns non-zero when the calling frame must save

@@ -25,7 +25,7 @@ loop:
   %i = phi i64 [ 0, %entry ], [ %n, %loop ]
   %n = add i64 %i, 1
   store i64 %n, ptr @counter
-  %c = icmp ult i64 %n, 10
+  %c = icmp ult i64 %n, 100000000
   br i1 %c, label %loop, label %exit
 exit:
   ret i32 0
