@@ -83,7 +83,7 @@ class Emitter {
       // the common case, when the state word is.  The poll's own test is in the cold block.
       BasicBlock *Cold = BasicBlock::Create(C, "autockpt.entry.cold", &F);
       LoadInst *State = B.CreateAlignedLoad(R.I64, R.State, Align(8), "autockpt.state");
-      State->setAtomic(AtomicOrdering::Monotonic);
+      State->setVolatile(true);
       B.CreateCondBr(B.CreateICmpNE(State, i64(0), "autockpt.busy"), Cold,
                      EntryPoll->getSingleSuccessor(), Unlikely);
       B.SetInsertPoint(Cold);
@@ -151,7 +151,9 @@ class Emitter {
     IRBuilder<> B(Site);
     B.SetCurrentDebugLocation(SP.Loc);
     LoadInst *Flag = B.CreateAlignedLoad(R.I32, R.Flag, Align(4), "autockpt.flag");
-    Flag->setAtomic(AtomicOrdering::Monotonic);  // monotonic, so LICM cannot hoist it
+    // Volatile: no optimiser may hoist it out of the loop or drop it (LTO runs LICM after the
+    // pass), and x86 folds it into `cmpl $0, flag(%rip)`, which an atomic load is not (P14).
+    Flag->setVolatile(true);
     B.CreateCondBr(B.CreateICmpNE(Flag, i32(0), "autockpt.requested"), Cold, Target, Unlikely);
 
     B.SetInsertPoint(Cold);

@@ -21,8 +21,8 @@ typedef unsigned long long autockpt_u64;
 
 /* ---- State read by the inline fast paths --------------------------------------------------
  * __autockpt_flag is non-zero when a checkpoint has been requested.  Polls read it with a
- * relaxed (monotonic) atomic load and branch, unlikely, to __autockpt_poll_slow.  Signal
- * handlers and timers only ever store to it.
+ * volatile load (folded into one compare on x86) and branch, unlikely, to
+ * __autockpt_poll_slow.  Signal handlers and timers only ever store to it.
  * __autockpt_mode says what the frames are doing: after a call to a checkpointable function,
  * AUTOCKPT_MODE_UNWINDING means "save your frame and return"; at the entry of an instrumented
  * function, AUTOCKPT_MODE_RESTORING means "reload your frame and jump to its safe point".

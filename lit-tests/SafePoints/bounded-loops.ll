@@ -46,7 +46,7 @@ exit:
 }
 
 ; CHECK-LABEL: define void @long(
-; CHECK: load atomic i32, ptr @__autockpt_flag
+; CHECK: load volatile i32, ptr @__autockpt_flag
 define void @long(ptr %p) {
 entry:
   br label %loop
@@ -64,7 +64,7 @@ exit:
 ; Sixteen iterations, but a call in each: the callee may run for any time.
 ; CHECK-LABEL: define void @sixteen_calls(
 ; CHECK: loop:
-; CHECK: load atomic i32, ptr @__autockpt_flag
+; CHECK: load volatile i32, ptr @__autockpt_flag
 define void @sixteen_calls() {
 entry:
   br label %loop
@@ -81,7 +81,7 @@ exit:
 ; Every iteration calls @walk, which is recursive and so polls at its entry: the loop needs no
 ; poll of its own.  @walk's own entry poll is the only poll in either function.
 ; CHECK-LABEL: define void @driver(
-; CHECK-NOT: load atomic i32, ptr @__autockpt_flag
+; CHECK-NOT: load volatile i32, ptr @__autockpt_flag
 ; CHECK: ret void
 define void @driver(ptr %t, i64 %n) {
 entry:
@@ -98,7 +98,7 @@ exit:
 
 ; CHECK-LABEL: define void @walk(
 ; CHECK: autockpt.entry.poll:
-; CHECK-NEXT: load atomic i32, ptr @__autockpt_flag
+; CHECK-NEXT: load volatile i32, ptr @__autockpt_flag
 define void @walk(ptr %t) {
 entry:
   %l = load ptr, ptr %t

@@ -1,5 +1,5 @@
 ; A loop gets one poll, at the top of its header after the phis (the latch keeps its compare and
-; branch, and the exit condition is not live across the poll): a relaxed atomic load of the flag
+; branch, and the exit condition is not live across the poll): a volatile load of the flag
 ; and an unlikely branch to a cold block that asks the runtime whether to unwind.  A restore
 ; re-enters the header through one more incoming edge of its phis.
 ; RUN: %opt -passes=autockpt,verify -S %s | %FileCheck %s
@@ -7,7 +7,7 @@
 ; CHECK-LABEL: define void @fill(
 ; CHECK: loop:
 ; CHECK-NEXT: %i = phi i64 [ 0, %entry ], [ %i.next, %autockpt.loop ], [ %i.autockpt.reload, %autockpt.restore ]
-; CHECK-NEXT: %autockpt.flag = load atomic i32, ptr @__autockpt_flag monotonic, align 4
+; CHECK-NEXT: %autockpt.flag = load volatile i32, ptr @__autockpt_flag, align 4
 ; CHECK-NEXT: %autockpt.requested = icmp ne i32 %autockpt.flag, 0
 ; CHECK-NEXT: br i1 %autockpt.requested, label %autockpt.poll.cold, label %autockpt.loop, !prof ![[UNLIKELY:[0-9]+]]
 ; CHECK: autockpt.loop:

@@ -6,11 +6,11 @@
 ; CHECK: @__autockpt_state = external dso_local global i64, align 8
 ; CHECK-LABEL: define i64 @fib(
 ; CHECK: autockpt.entry:
-; CHECK-NEXT: %autockpt.state = load atomic i64, ptr @__autockpt_state monotonic, align 8
+; CHECK-NEXT: %autockpt.state = load volatile i64, ptr @__autockpt_state, align 8
 ; CHECK-NEXT: %autockpt.busy = icmp ne i64 %autockpt.state, 0
 ; CHECK-NEXT: br i1 %autockpt.busy, label %autockpt.entry.cold, label %entry, !prof
 ; CHECK: autockpt.entry.poll:
-; CHECK-NEXT: load atomic i32, ptr @__autockpt_flag monotonic
+; CHECK-NEXT: load volatile i32, ptr @__autockpt_flag
 ; CHECK: autockpt.entry.cold:
 ; CHECK-NEXT: %autockpt.mode = load i32, ptr @__autockpt_mode
 ; CHECK-NEXT: %autockpt.restoring = icmp eq i32 %autockpt.mode, 2
