@@ -12,7 +12,8 @@ namespace autockpt::image {
 
 inline constexpr char kMagic[8] = {'A', 'U', 'T', 'O', 'C', 'K', 'P', 'T'};
 inline constexpr uint32_t kFormatVersion = 1;
-inline constexpr uint64_t kSectionAlignment = 4096;  // where each section's data starts
+inline constexpr uint64_t kSectionAlignment = 4096;  // where each section's data starts; the
+                                                     // reader's O_DIRECT path relies on it
 inline constexpr uint64_t kIoChunk = 8 << 20;        // the size of one write or read of bulk data
 inline constexpr uint32_t kMaxSections = 1024;       // a sanity bound for readers
 

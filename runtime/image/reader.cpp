@@ -1,11 +1,18 @@
 // Reads one image file (see reader.h): sections go straight into the caller's memory in kIoChunk
-// reads and are checksummed on the way.
+// reads and are checksummed on the way; a large section (the heap) is read by a few threads with
+// O_DIRECT while the calling thread checksums it (design R15).
 #include "image/reader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +22,185 @@
 #include "image/io.h"
 
 namespace autockpt::image {
+
+namespace {
+
+// A large section is read in kReadPiece pieces by kReadThreads threads, with O_DIRECT, while one
+// more thread faults in the destination pages ahead of them.  Two 4 MiB reads in flight kept this
+// project's virtual disk as busy as more did (one stream of direct reads was its fastest when it
+// was quiet); more threads, larger pieces, or readers that fault in their own pages measured the
+// same or slower (bench/README.md, "Restart").
+constexpr unsigned kReadThreads = 2;
+constexpr uint64_t kReadPiece = 4 << 20;
+constexpr uint64_t kDirectAlign = 4096;           // what O_DIRECT asks of offsets, lengths, memory
+constexpr uint64_t kParallelFrom = 4 * kIoChunk;  // smaller sections are read by the caller alone
+
+// Opens `path` again with O_DIRECT, if the file system allows it and it is still the file open as
+// `fd`; -1 otherwise.
+int open_direct(const std::string &path, int fd) {
+  int direct = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (direct < 0) return -1;
+  struct stat a, b;
+  if (::fstat(fd, &a) != 0 || ::fstat(direct, &b) != 0 || a.st_dev != b.st_dev ||
+      a.st_ino != b.st_ino) {
+    ::close(direct);
+    return -1;
+  }
+  return direct;
+}
+
+// One large section read into place (design R15).  Reader threads each claim the next piece and
+// read it: with O_DIRECT, from the disk straight into `dst` (no page cache filled, no copy),
+// unless the page cache already holds all of it, then through the cache.  A fault-in thread
+// makes the pages of the pieces not yet claimed present (MADV_POPULATE_WRITE), so that zeroing
+// fresh pages, the costly part on a VM, overlaps the reads instead of delaying them; a reader
+// that overtakes it faults in its own pages.  The calling thread checksums the pieces in file
+// order as they arrive: the checksum is known before read_section returns and the program runs.
+// The file is mapped only to ask mincore() what is cached; nothing is read through that mapping.
+class ParallelRead {
+ public:
+  ParallelRead(int fd, int direct_fd, const SectionEntry &entry, char *dst)
+      : fd_(fd), direct_fd_(direct_fd), entry_(entry), dst_(dst),
+        pieces_((entry.stored_length + kReadPiece - 1) / kReadPiece), done_(pieces_, 0) {
+    page_ = uint64_t(::sysconf(_SC_PAGESIZE));
+    map_len_ = (entry.stored_length + page_ - 1) / page_ * page_;
+    if (entry.offset % page_ == 0) {
+      void *m = ::mmap(nullptr, map_len_, PROT_READ, MAP_SHARED, fd, off_t(entry.offset));
+      if (m != MAP_FAILED) map_ = static_cast<char *>(m);
+    }
+  }
+  ~ParallelRead() {
+    if (map_) ::munmap(map_, map_len_);
+  }
+  ParallelRead(const ParallelRead &) = delete;
+  ParallelRead &operator=(const ParallelRead &) = delete;
+
+  // Reads the section and feeds it to `hash` in order.  Returns 0 or the errno of the first
+  // failed read.
+  int run(XXH3_state_t *hash) {
+    pthread_t threads[kReadThreads + 1];
+    unsigned started = 0;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    sigset_t all, old;  // no signal is handled on these threads: they start with all blocked
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (unsigned i = 0; i < kReadThreads; ++i) {
+      if (pthread_create(&threads[started], &attr, read_main, this) == 0) ++started;
+    }
+    if (started > 0 && pthread_create(&threads[started], &attr, fault_in_main, this) == 0) {
+      ++started;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_attr_destroy(&attr);
+    if (started == 0) read_pieces();  // no thread to be had: read on this one
+
+    int err = 0;
+    for (uint64_t k = 0; k < pieces_ && !err; ++k) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        arrived_.wait(lock, [&] { return done_[k] || error_; });
+        err = error_;
+      }
+      if (!err) {
+        const uint64_t at = k * kReadPiece;
+        XXH3_64bits_update(hash, dst_ + at, std::min(kReadPiece, entry_.stored_length - at));
+      }
+    }
+    stop_.store(true);
+    for (unsigned i = 0; i < started; ++i) pthread_join(threads[i], nullptr);
+    return err;
+  }
+
+ private:
+  static void *read_main(void *self) {
+    static_cast<ParallelRead *>(self)->read_pieces();
+    return nullptr;
+  }
+  static void *fault_in_main(void *self) {
+    static_cast<ParallelRead *>(self)->fault_in();
+    return nullptr;
+  }
+
+  void read_pieces() {
+    for (uint64_t k; !stop_.load() && (k = next_.fetch_add(1)) < pieces_;) {
+      int err = read_piece(k);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (err && !error_) error_ = err;
+      if (err) stop_.store(true);
+      done_[k] = 1;
+      arrived_.notify_all();
+    }
+  }
+
+  // Makes the whole pages of the pieces no reader has claimed yet present, one piece at a time,
+  // from the readers' front on.  Stops at the first failure (a kernel before 5.14: EINVAL).
+  void fault_in() {
+    for (uint64_t k = 0; !stop_.load(); ++k) {
+      k = std::max(k, next_.load());
+      const uint64_t from = (k * kReadPiece + page_ - 1) / page_ * page_;
+      const uint64_t to = std::min((k + 1) * kReadPiece, entry_.stored_length) / page_ * page_;
+      if (k >= pieces_ || (from < to && ::madvise(dst_ + from, to - from, MADV_POPULATE_WRITE))) {
+        return;
+      }
+    }
+  }
+
+  // Whether every page of [at, at + n) of the section is in the page cache.
+  bool cached(uint64_t at, uint64_t n) const {
+    if (!map_) return false;
+    unsigned char resident[kReadPiece / 4096];
+    const uint64_t pages = (n + page_ - 1) / page_;
+    if (pages > sizeof resident || ::mincore(map_ + at, n, resident) != 0) return false;
+    for (uint64_t i = 0; i < pages; ++i) {
+      if (!(resident[i] & 1)) return false;
+    }
+    return true;
+  }
+
+  int read_piece(uint64_t k) {
+    const uint64_t at = k * kReadPiece;
+    uint64_t left = std::min(kReadPiece, entry_.stored_length - at);
+    char *to = dst_ + at;
+    uint64_t from = entry_.offset + at;
+    if (direct_ok_.load() && !cached(at, left)) {
+      // Whole blocks from the disk; the section's unaligned end goes through the page cache.
+      for (uint64_t whole = left & ~(kDirectAlign - 1); whole > 0;) {
+        ssize_t n = ::pread(direct_fd_, to, whole, off_t(from));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINVAL) {  // the file system wants another alignment
+          direct_ok_.store(false);
+          break;
+        }
+        if (n < 0) return errno;
+        if (n == 0) return ENODATA;
+        to += n;
+        from += n;
+        left -= n;
+        whole -= n;
+        if (n % kDirectAlign != 0) break;  // a short read off the block grid: the rest cached
+      }
+    }
+    return pread_all(fd_, to, left, from);
+  }
+
+  const int fd_, direct_fd_;
+  const SectionEntry entry_;
+  char *const dst_;
+  const uint64_t pieces_;
+  char *map_ = nullptr;
+  uint64_t map_len_ = 0, page_ = 4096;
+  std::atomic<uint64_t> next_{0};  // the next piece to claim
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> direct_ok_{true};
+  std::mutex mu_;
+  std::condition_variable arrived_;
+  std::vector<unsigned char> done_;  // per piece, under mu_
+  int error_ = 0;                    // the first failure, under mu_
+};
+
+}  // namespace
 
 Status ImageReader::open(const std::string &path, std::unique_ptr<ImageReader> *out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -119,12 +305,22 @@ Status ImageReader::find_readable(SectionKind kind, const SectionEntry **out) co
 Status ImageReader::read_checked(const SectionEntry &entry, char *buffer, bool reuse) const {
   XXH3_state_t hash;
   XXH3_64bits_reset(&hash);
-  for (uint64_t done = 0; done < entry.stored_length;) {
-    const uint64_t n = std::min(kIoChunk, entry.stored_length - done);
-    char *dst = reuse ? buffer : buffer + done;
-    if (int err = pread_all(fd_, dst, n, entry.offset + done)) return read_error(err);
-    XXH3_64bits_update(&hash, dst, n);
-    done += n;
+  const bool aligned = (reinterpret_cast<uintptr_t>(buffer) | entry.offset) % kDirectAlign == 0;
+  const int direct = !reuse && aligned && entry.stored_length >= kParallelFrom
+                         ? open_direct(path_, fd_)
+                         : -1;
+  if (direct >= 0) {
+    int err = ParallelRead(fd_, direct, entry, buffer).run(&hash);
+    ::close(direct);
+    if (err) return read_error(err);
+  } else {
+    for (uint64_t done = 0; done < entry.stored_length;) {
+      const uint64_t n = std::min(kIoChunk, entry.stored_length - done);
+      char *dst = reuse ? buffer : buffer + done;
+      if (int err = pread_all(fd_, dst, n, entry.offset + done)) return read_error(err);
+      XXH3_64bits_update(&hash, dst, n);
+      done += n;
+    }
   }
   if (XXH3_64bits_digest(&hash) != entry.checksum) return corrupt(entry);
   return Status::ok();

@@ -29,7 +29,9 @@ class ImageReader {
   uint64_t raw_size(SectionKind kind) const;  // 0 when absent
 
   // Reads the whole section into `dst`, which must hold exactly raw_size(kind) bytes (`len`),
-  // and verifies its checksum.
+  // and verifies its checksum before returning.  A large section read into page-aligned memory
+  // (the heap into the arena) is read by several threads, with O_DIRECT where the page cache
+  // does not hold it (docs/design.md R15).
   Status read_section(SectionKind kind, void *dst, uint64_t len) const;
   Status read_section(SectionKind kind, std::string *out) const;
   Status read_meta(ImageMeta *out) const;
@@ -43,8 +45,9 @@ class ImageReader {
   Status load_table();
   const SectionEntry *find(SectionKind kind) const;
   Status find_readable(SectionKind kind, const SectionEntry **out) const;
-  // Reads `entry` in kIoChunk reads into consecutive parts of `buffer`, or with `reuse` over and
-  // over into its first kIoChunk bytes, and checks the checksum.
+  // Reads `entry` in kIoChunk reads into consecutive parts of `buffer` (in parallel when it is
+  // large and page-aligned), or with `reuse` over and over into its first kIoChunk bytes, and
+  // checks the checksum.
   Status read_checked(const SectionEntry &entry, char *buffer, bool reuse) const;
   Status read_error(int err) const;
   Status corrupt(const SectionEntry &entry) const;
