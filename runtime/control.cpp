@@ -306,6 +306,8 @@ int poll_slow(uintptr_t poller_sp) {
 
 // ---- Before the program's constructors --------------------------------------------------------
 
+namespace {
+
 sigset_t g_early_signals;
 const std::string *g_restart_image;  // the image this run resumes from; null for a fresh start
 
@@ -313,8 +315,7 @@ const std::string *g_restart_image;  // the image this run resumes from; null fo
 // have 0 and only register tables), after every shared library's, libc's and libstdc++'s
 // included.  The runtime's own global objects are constructed after it, so it uses only plain
 // globals and objects it allocates itself.  glibc passes argc, argv and envp to constructors.
-void start(int argc, char **argv, char **envp) {
-  (void)argc;
+void start(int /*argc*/, char **argv, char **envp) {
   // A checkpoint signal that arrives before its handler is installed (Slurm may signal a
   // requeued job at once) waits, blocked, and becomes a request at the first safe point.
   sigemptyset(&g_early_signals);
@@ -346,6 +347,8 @@ void start(int argc, char **argv, char **envp) {
 }
 
 [[gnu::used, gnu::section(".init_array.00001")]] void (*k_start)(int, char **, char **) = start;
+
+}  // namespace
 
 bool restarting() { return g_restart_image != nullptr; }
 

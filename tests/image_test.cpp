@@ -428,19 +428,27 @@ std::string write_large_image(const std::string &path, uint64_t size, uint64_t *
   return heap;
 }
 
-// A large section read into page-aligned memory goes through several threads and O_DIRECT where
-// the page cache does not hold it (design R15).  Its bytes must arrive exactly, the unaligned end
-// included, whether the file is cold, partly cached or all cached.  40 MiB is over the size from
-// which a section is read that way.
-TEST(ImageTest, LargeSectionsReadExactlyColdOrCached) {
+// A 40 MiB (and a bit) image, over the size from which a section is read by several threads
+// with O_DIRECT, and page-aligned memory to read its Heap section into.
+class LargeSection : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    heap = write_large_image(path, size, &heap_offset);
+    ASSERT_NE(into.data(), nullptr);
+  }
+
   TempDir tmp;
   const std::string path = tmp / "big.ackpt";
   const uint64_t size = (40 << 20) + 1234;
   uint64_t heap_offset = 0;
-  const std::string heap = write_large_image(path, size, &heap_offset);
-  PageMemory into(size);
-  ASSERT_NE(into.data(), nullptr);
+  std::string heap;
+  PageMemory into{size};
+};
 
+// A large section read into page-aligned memory goes through several threads and O_DIRECT where
+// the page cache does not hold it (design R15).  Its bytes must arrive exactly, the unaligned end
+// included, whether the file is cold, partly cached or all cached.
+TEST_F(LargeSection, ReadsExactlyColdOrCached) {
   std::unique_ptr<ImageReader> r;
   ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
   const char *cases[] = {"cold", "partly cached", "cached"};
@@ -465,14 +473,7 @@ TEST(ImageTest, LargeSectionsReadExactlyColdOrCached) {
 
 // A flipped byte in a large section is caught before read_section returns, wherever it lies: in
 // the first piece, in the middle, in the unaligned end read through the page cache.
-TEST(ImageTest, LargeSectionsCatchAFlippedByteAnywhere) {
-  TempDir tmp;
-  const std::string path = tmp / "big.ackpt";
-  const uint64_t size = (40 << 20) + 1234;
-  uint64_t heap_offset = 0;
-  const std::string heap = write_large_image(path, size, &heap_offset);
-  PageMemory into(size);
-  ASSERT_NE(into.data(), nullptr);
+TEST_F(LargeSection, CatchesAFlippedByteAnywhere) {
   for (uint64_t at : {uint64_t(5), uint64_t(21 << 20) + 77, size - 1}) {
     SCOPED_TRACE(at);
     char flipped = char(heap[at] ^ 0x10);
@@ -490,14 +491,7 @@ TEST(ImageTest, LargeSectionsCatchAFlippedByteAnywhere) {
 }
 
 // A large section that shrinks while it is read is an error, not a short heap.
-TEST(ImageTest, LargeSectionCutShortWhileReadingSaysSo) {
-  TempDir tmp;
-  const std::string path = tmp / "big.ackpt";
-  const uint64_t size = (40 << 20) + 1234;
-  uint64_t heap_offset = 0;
-  write_large_image(path, size, &heap_offset);
-  PageMemory into(size);
-  ASSERT_NE(into.data(), nullptr);
+TEST_F(LargeSection, CutShortWhileReadingSaysSo) {
   std::unique_ptr<ImageReader> r;
   ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
   ASSERT_EQ(::truncate(path.c_str(), off_t(heap_offset + (20 << 20))), 0);
