@@ -12,12 +12,14 @@
 #include "libc_state.h"
 #include "log.h"
 #include "registry.h"
+#include "trigger.h"
 
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace autockpt::checkpoint {
@@ -119,12 +121,21 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
   return s;
 }
 
+// Where the program's stdout stands when it is a regular file, -1 otherwise.
+off_t stdout_offset() {
+  struct stat st;
+  if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+    return -1;
+  return lseek(STDOUT_FILENO, 0, SEEK_CUR);
+}
+
 }  // namespace
 
 Status write(GenerationStore &store, const Options &opts, const std::string &reason,
              ProcessState *ps) {
   double t0 = monotonic_s();
   fflush(nullptr);  // stdio buffers are not in the image: what was printed stays printed
+  off_t stdout_at = stdout_offset();
   std::string files_state = files::save();     // before the heap is written: it may touch it
   std::string libc_state = libc_state::save();
   uint64_t gen = store.next_number();
@@ -153,6 +164,15 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   log(1, "checkpoint %llu (%s) written to %s: %s (heap %s, globals %s, %zu frames) in %.0f ms",
       (unsigned long long)gen, reason.c_str(), gen_dir.c_str(), human_bytes(bytes, b1),
       human_bytes(meta.heap_size, b2), human_bytes(gbytes, b3), meta.frames.size(), dt * 1e3);
+  // For tests that check where a restart resumes: the poll it was taken at, what was printed.
+  char where[96] = "";
+  if (__autockpt_flag & trigger::kCountingBit)
+    snprintf(where, sizeof where, " at poll %llu;", (unsigned long long)trigger::polls());
+  if (stdout_at >= 0)
+    snprintf(where + strlen(where), sizeof where - strlen(where), " stdout at byte %lld;",
+             (long long)stdout_at);
+  if (where[0])
+    log(2, "checkpoint %llu:%.*s", (unsigned long long)gen, int(strlen(where) - 1), where);
   return Status::ok();
 }
 

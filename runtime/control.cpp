@@ -181,6 +181,11 @@ void mark_completed() {
   close(fd);
 }
 
+// AUTOCKPT_COUNT_POLLS: how many polls this process passed, for sizing the progress triggers.
+void report_polls() {
+  log(1, "%llu polls in this run", (unsigned long long)trigger::polls());
+}
+
 // Generation number written in the completion marker, 0 if none.
 uint64_t completed_generation() {
   FILE *f = fopen(completed_marker().c_str(), "r");
@@ -282,6 +287,9 @@ void take_checkpoint() {
 }  // namespace
 
 int poll_slow(uintptr_t poller_sp) {
+  // While polls are counted every poll comes here, most of them with nothing requested.
+  if ((__autockpt_flag & trigger::kCountingBit) && !trigger::counted_poll())
+    return 0;
   // Cheapest tests first: while a checkpoint waits for a foreign frame to return, every poll
   // under it comes here.
   if (under_foreign_frame(poller_sp))
@@ -298,7 +306,7 @@ int poll_slow(uintptr_t poller_sp) {
         (unsigned long)g_foreign_top);
     return 0;
   }
-  __atomic_store_n(&__autockpt_flag, 0, __ATOMIC_RELAXED);
+  __atomic_fetch_and(&__autockpt_flag, ~trigger::kRequestBit, __ATOMIC_RELAXED);
   frames::clear();
   __autockpt_mode = AUTOCKPT_MODE_UNWINDING;
   return 1;
@@ -366,7 +374,11 @@ int run(int argc, char **argv, char **envp) {
   environ = copy_strings(environ, nullptr);  // this run's environment, in the arena
 
   atexit(mark_completed);
+  if (g_opts->count_polls)
+    atexit(report_polls);
   t_runs_user_main = true;
+  trigger::count_polls(g_opts->checkpoint_polls, g_opts->halt_poll,
+                       g_opts->count_polls);
   trigger::install(g_opts->signal, g_opts->interval_s);
   sigprocmask(SIG_UNBLOCK, &g_early_signals, nullptr);
   autockpt_user_main_running = true;

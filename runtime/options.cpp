@@ -341,6 +341,26 @@ std::string format_value(PositiveCount, unsigned v) { return std::to_string(v); 
 std::string metavar(PositiveCount) { return "N"; }
 std::string accepts(PositiveCount) { return "a whole number ≥ 1"; }
 
+// BigCount: a whole number of 64 bits (polls of a long run).
+bool parse_value(BigCount, std::string_view s, std::uint64_t *v, std::string *) {
+  return parse_whole(trim(s), std::numeric_limits<std::uint64_t>::max(), v);
+}
+std::string format_value(BigCount, std::uint64_t v) { return std::to_string(v); }
+std::string metavar(BigCount) { return "N"; }
+std::string accepts(BigCount) { return "a whole number (0, 1, 2, ...)"; }
+
+// Switch: yes/true/on/1 or no/false/off/0.
+bool parse_value(Switch, std::string_view text, bool *v, std::string *) {
+  std::string_view s = trim(text);
+  if (iequals(s, "yes") || iequals(s, "true") || iequals(s, "on") || s == "1") *v = true;
+  else if (iequals(s, "no") || iequals(s, "false") || iequals(s, "off") || s == "0") *v = false;
+  else return false;
+  return true;
+}
+std::string format_value(Switch, bool v) { return v ? "yes" : "no"; }
+std::string metavar(Switch) { return "yes|no"; }
+std::string accepts(Switch) { return "yes or no (true/false, on/off, 1/0)"; }
+
 // Verbosity: 0..3, or a yes/no word (yes = 1, the default level; no = 0).
 bool parse_value(Verbosity, std::string_view text, unsigned *v, std::string *) {
   std::string_view s = trim(text);

@@ -23,8 +23,10 @@ struct Duration { using value_type = double; };          // seconds: 600, 10m, 1
 struct Signal { using value_type = int; };               // signal number; 0 = none
 struct Size { using value_type = std::uint64_t; };       // bytes: 4096, 512M, 8G, 1T
 struct Count { using value_type = unsigned; };           // 0, 1, 2, ...
+struct BigCount { using value_type = std::uint64_t; };   // 0, 1, 2, ... up to 2^64 - 1
 struct PositiveCount { using value_type = unsigned; };   // 1, 2, ...
 struct Verbosity { using value_type = unsigned; };       // 0..3, yes/no, true/false, on/off
+struct Switch { using value_type = bool; };              // yes/no, true/false, on/off, 1/0
 struct ExitStatus { using value_type = int; };           // 1..255
 template <typename Enum> struct Choice { using value_type = Enum; };  // one of a few words
 }  // namespace option_type

@@ -1,4 +1,4 @@
-// Signal and timer triggers.  Everything a handler touches is a lock-free atomic flag.
+// Signal, timer and progress triggers.  Everything a handler touches is a lock-free atomic flag.
 #include "trigger.h"
 
 #include "autockpt/abi.h"
@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <unistd.h>
 
 namespace autockpt::trigger {
 
@@ -22,14 +23,37 @@ bool g_have_timer;
 double g_interval_s;
 char g_reason[64];
 
+// Progress: polls counted, the next poll that asks for a checkpoint, the period, the halt.
+std::uint64_t g_polls, g_next_poll, g_every, g_halt, g_poll_seen;
+bool g_halted;
+
+void request() { __atomic_fetch_or(&__autockpt_flag, kRequestBit, __ATOMIC_RELAXED); }
+
+bool requested() { return __atomic_load_n(&__autockpt_flag, __ATOMIC_RELAXED) & kRequestBit; }
+
 void on_signal(int) {
   g_signal_seen = 1;
-  __atomic_store_n(&__autockpt_flag, 1, __ATOMIC_RELAXED);
+  request();
 }
 
 void on_timer(union sigval) {
   g_timer_seen = 1;
-  __atomic_store_n(&__autockpt_flag, 1, __ATOMIC_RELAXED);
+  request();
+}
+
+// The program stays at this poll, as if it were still computing, until a request comes: that
+// one is taken from here, and the re-entered frames come back to this poll and wait again.
+// Only a kill ends it.  Not a real sleep: the request may come from a signal or the timer.
+void halt_here(std::uint64_t poll) {
+  if (!g_halted) {
+    g_halted = true;
+    fflush(nullptr);  // what was printed before the halt is out, whatever stdout is
+    log(1, "halted at poll %llu (AUTOCKPT_HALT_POLL); waiting to be killed",
+        (unsigned long long)poll);
+  }
+  struct timespec ms = {0, 1000000};
+  while (!requested())
+    nanosleep(&ms, nullptr);
 }
 
 void handle(int sig, void (*fn)(int)) {
@@ -76,6 +100,7 @@ void rearm() {
 }
 
 void disarm() {
+  g_every = g_next_poll = 0;
   if (g_have_timer) {
     timer_delete(g_timer);
     g_have_timer = false;
@@ -90,10 +115,36 @@ const char *take_reason(bool *was_signal) {
     snprintf(g_reason, sizeof g_reason, "signal SIG%s", signal_name(g_signal));
   else if (g_timer_seen)
     snprintf(g_reason, sizeof g_reason, "timer");
+  else if (g_poll_seen)
+    snprintf(g_reason, sizeof g_reason, "poll %llu", (unsigned long long)g_poll_seen);
   else
     snprintf(g_reason, sizeof g_reason, "request");
   g_signal_seen = g_timer_seen = 0;
+  g_poll_seen = 0;
   return g_reason;
 }
+
+void count_polls(std::uint64_t every, std::uint64_t halt, bool count) {
+  if (!every && !halt && !count)
+    return;
+  g_every = every;
+  g_next_poll = every;
+  g_halt = halt;
+  __atomic_fetch_or(&__autockpt_flag, kCountingBit, __ATOMIC_RELAXED);
+}
+
+bool counted_poll() {
+  std::uint64_t n = __atomic_add_fetch(&g_polls, 1, __ATOMIC_RELAXED);
+  if (n == g_next_poll) {
+    g_next_poll += g_every;
+    g_poll_seen = n;
+    request();
+  }
+  if (g_halt && n >= g_halt)
+    halt_here(n);
+  return requested();
+}
+
+std::uint64_t polls() { return __atomic_load_n(&g_polls, __ATOMIC_RELAXED); }
 
 }  // namespace autockpt::trigger

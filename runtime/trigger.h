@@ -1,6 +1,9 @@
-// What requests a checkpoint: the checkpoint signal and the interval timer (DESIGN D7).  The
-// handlers only set __autockpt_flag and note what they saw.
+// What requests a checkpoint: the checkpoint signal, the interval timer (DESIGN D7) and the
+// program's progress, counted in polls (docs/design.md R17).  The handlers only set the request
+// bit of __autockpt_flag and note what they saw.
 #pragma once
+
+#include <cstdint>
 
 namespace autockpt::trigger {
 
@@ -12,7 +15,22 @@ void rearm();
 // Stop asking (after AUTOCKPT_MAX_CHECKPOINTS, and while exiting).
 void disarm();
 
-// What asked since the last call to take_reason(): "signal SIGUSR1", "timer", "request".
+// What asked since the last call to take_reason(): "signal SIGUSR1", "timer", "poll 1200",
+// "request".
 const char *take_reason(bool *was_signal);
+
+// __autockpt_flag's bits: a checkpoint is requested; polls are being counted.  While polls are
+// counted the flag is never zero, so every poll reaches the runtime's slow path.
+constexpr int kRequestBit = 1;
+constexpr int kCountingBit = 2;
+
+// Progress triggers: a checkpoint every `every` polls (0: none); at poll `halt` (0: never)
+// the program stops where it is and waits to be killed, still taking the checkpoints asked
+// for.  Either, or `count`, turns counting on.  Call before the program runs.
+void count_polls(std::uint64_t every, std::uint64_t halt, bool count);
+// Called by every poll while polls are counted; returns whether a checkpoint is requested.
+bool counted_poll();
+// Polls counted so far in this process.
+std::uint64_t polls();
 
 }  // namespace autockpt::trigger

@@ -7,29 +7,41 @@ One invocation is one row of the test table: a source, its flags and arguments, 
 where to interrupt, how many cycles, what must match.  The lit tests in lit-tests/EndToEnd are
 the table (`%e2e` runs this script with --config).
 
-    ckpt_cycle.py --config build/bin/autockpt-config examples/count.c -O2 --args 15 \\
-        --interval 0.3 --kill-after-gen 1 --kill-delay-ms 100 --cycles 3
+    ckpt_cycle.py --config build/bin/autockpt-config examples/count.c -O2 --args "15 0" --cycles 3
+
+Nothing here depends on how fast the machine is: checkpoints and kills are placed by the
+program's progress, counted in safe-point polls by the runtime (docs/design.md R17), and every
+wait is for an event (a file, a line on stderr, an exit), bounded by --timeout.
 
 What happens:
   1. SOURCE is compiled twice with the same compiler and flags: plain (no plugin, no runtime)
      and instrumented (-fpass-plugin, autockpt-config --cflags/--ldflags).
-  2. The plain program runs once: its stdout and exit status are the reference.
+  2. The plain program runs once: its stdout and exit status are the reference.  The
+     instrumented one runs once with AUTOCKPT_COUNT_POLLS=yes: its output must be the
+     reference's too, and the number of polls it passed, T, sizes the plan.
   3. The instrumented program runs in a fresh checkpoint directory (AUTOCKPT_DIR=WORK/ckpt;
-     inherited AUTOCKPT_* variables are dropped).  Each of the --cycles runs is interrupted:
-     SIGKILL --kill-delay-ms after the run's --kill-after-gen'th new checkpoint is committed
-     (its MANIFEST exists), or --kill-after-ms after the start; with --signal-after-ms the
-     harness sends SIGUSR1 that long after the run printed its first line (not after the start:
-     a signal that arrives while the runtime starts up kills the program) and the program
-     checkpoints and exits with status 75 by itself (AUTOCKPT_ON_SIGNAL=exit).  The same
-     command is then run again, and after the last cycle one more run is left to finish.
+     inherited AUTOCKPT_* variables are dropped) through --cycles interrupted runs, then one
+     more run is left to finish.  Each interrupted run halts at a poll drawn at random from the
+     part of the work still ahead (AUTOCKPT_HALT_POLL: the program stops there, still taking the
+     checkpoints asked for, and cannot end before it is killed), and its checkpoints come from
+     one of three triggers:
+       progress (default)  AUTOCKPT_CHECKPOINT_POLLS: --kill-after-gen checkpoints at random
+                           polls before the halt; the run is killed (SIGKILL) once it has
+                           halted and committed them (their MANIFEST exists).
+       --interval S        the real timer, AUTOCKPT_INTERVAL: SIGKILL --kill-delay-ms after the
+                           run's --kill-after-gen'th new checkpoint is committed.
+       --signal-after-ms   SIGUSR1 that long after the run printed its first line (not after the
+                           start: a signal during startup would be a different test); with
+                           AUTOCKPT_ON_SIGNAL=exit the program checkpoints and exits with 75 by
+                           itself, with =continue it is killed as with the timer.
+     The seed of the draws is printed (--seed repeats a run).
   4. Checks (all three unless some are named):
      --expect-final   the last run's exit status equals the reference's, and its last line too.
-     --expect-resume  every restarted run resumed: its first line is not the reference's first
-                      line, it is the line after the one printed just before the checkpoint it
-                      resumed from (the harness watches stdout while it waits for MANIFESTs; the
-                      program is stopped while it writes a checkpoint, so the line count at the
-                      commit is known to within one poll), and the runtime's "resuming from
-                      checkpoint G" names the newest committed generation G.
+     --expect-resume  every restarted run resumed: it said "resuming from checkpoint G" for the
+                      newest committed generation G, and its first line is the line after the
+                      last one printed before G was taken (the runtime says where stdout stood
+                      at each checkpoint, at AUTOCKPT_VERBOSE=2; where it cannot, stdout being no
+                      file, the harness brackets it by watching the output while it waits).
      --same-output    the runs' outputs, concatenated as a file opened in append mode would hold
                       them, are the reference with only replays added: every run's lines are a
                       contiguous slice ref[s_i : s_i + n_i] of the reference, s_1 = 0, each
@@ -38,9 +50,10 @@ What happens:
                       one started (s_i >= s_(i-1)), and the last run ends where the reference ends.
                       Lines printed between a checkpoint and the kill appear twice ("replayed");
                       a killed run's incomplete last line is ignored.
-     --in-process     no kills: checkpoints every --interval (default 0.1 s) in one run; the
-                      output and exit status must equal the reference exactly, and at least one
-                      checkpoint must have been taken.
+     --in-process     no kills: one run with --checkpoints checkpoints spread evenly over its
+                      polls (or, with --interval, the timer's); the output and exit status must
+                      equal the reference exactly, and at least one checkpoint must have been
+                      taken.
 
 With --build-only the harness only builds the instrumented program into --workdir (named after
 the source, e.g. WORK/count) and leaves WORK/ckpt alone.  With --stop-after-kill it builds the
@@ -54,6 +67,7 @@ group, before the harness exits.  Prints a PASS/FAIL report; exit status 0 on PA
 
 import argparse
 import os
+import random
 import re
 import shlex
 import shutil
@@ -64,6 +78,7 @@ import tempfile
 import time
 
 POLL_S = 0.005            # how often a running program's checkpoint directory is looked at
+HALTED = "autockpt: halted at poll "      # the runtime at AUTOCKPT_HALT_POLL
 EXIT_AFTER_SIGNAL = 75    # AUTOCKPT_EXIT_CODE's default
 CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".C")
 
@@ -146,6 +161,70 @@ def config_query(config, flag):
     return out.stdout.strip()
 
 
+def checkpoint_facts(stderr_text):
+    """(generation, poll, stdout byte offset) from the runtime's AUTOCKPT_VERBOSE=2 lines
+    "autockpt: checkpoint 3: at poll 1200; stdout at byte 345"; either may be None."""
+    facts = []
+    for m in re.finditer(r"^autockpt: checkpoint (\d+):((?: [^;\n]+;?)+)$", stderr_text, re.M):
+        poll = re.search(r"at poll (\d+)", m.group(2))
+        at = re.search(r"stdout at byte (\d+)", m.group(2))
+        facts.append((int(m.group(1)), int(poll.group(1)) if poll else None,
+                      int(at.group(1)) if at else None))
+    return facts
+
+
+def polls_reported(stderr_text):
+    m = re.search(r"^autockpt: (\d+) polls in this run", stderr_text, re.M)
+    return int(m.group(1)) if m else None
+
+
+# ---- where to checkpoint and halt ------------------------------------------------------------
+
+class PollPlan:
+    """Places each interrupted run's checkpoints and halt in polls counted from its start, drawn
+    at random from the work still ahead, so that the checkpoints spread over the whole run and no
+    run can end before it is interrupted, however fast or slow the machine.  `total` is the
+    number of polls of an uninterrupted instrumented run; `done` follows, across restarts, the
+    polls before the checkpoint the next run resumes from.  A margin at the end keeps the halt
+    clear of the end of the work when a restarted run counts a few polls differently."""
+
+    def __init__(self, total, runs, rng):
+        self.total = total
+        self.runs = runs           # interrupted runs still to plan
+        self.rng = rng
+        self.done = 0
+        self.margin = max(2, total // 50)
+
+    def ahead(self):
+        return self.total - self.done - self.margin
+
+    def _share(self, need):
+        ahead = self.ahead()
+        if ahead < need:
+            raise Fail("the program passes only %d polls, %d of them still ahead: too few to "
+                       "place %d more checkpoints and a halt; give it more work" %
+                       (self.total, max(ahead, 0), need))
+        # This run takes a random part of an even share of what is ahead.
+        share = max(need, ahead // (self.runs + 1))
+        self.runs = max(self.runs - 1, 0)
+        return share
+
+    def checkpoints_and_halt(self, k):
+        """(every, halt): k checkpoints, every `every` polls, then a halt before the next one."""
+        share = self._share(k + 1)
+        every = self.rng.randint(max(1, share // (3 * k)), max(1, share // k))
+        halt = k * every + self.rng.randint(0, min(every - 1, self.ahead() - k * every))
+        return every, halt
+
+    def halt(self):
+        """A halt only: the timer or the signal asks for the checkpoints."""
+        share = self._share(2)
+        return self.rng.randint(max(2, share // 2), share)
+
+    def resumed_from(self, poll):
+        self.done += poll
+
+
 # ---- building --------------------------------------------------------------------------------
 
 def build(args, work):
@@ -196,6 +275,7 @@ class Run:
         self.first_line_t = None     # when the first complete line was seen
         self.low_at_start = {}       # generation -> lines before the last listing without it
         self.gens_after = set()      # committed generations once the run has exited
+        self.poll_at = {}            # generation -> the run's poll count when it was taken
         self.gens_before = committed_generations(ckpt_dir) if ckpt_dir else set()
         self.t0 = time.monotonic()
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
@@ -255,6 +335,10 @@ class Run:
             except ProcessLookupError:
                 pass
 
+    def halted(self):
+        """Whether the runtime has said it halted (AUTOCKPT_HALT_POLL)."""
+        return HALTED in read_text(self.stderr)
+
     def wait(self, timeout):
         try:
             self.rc = self.proc.wait(timeout=timeout)
@@ -266,6 +350,15 @@ class Run:
             low = self.low if self.low is not None else 0
             for g in sorted(self.gens_after - self.gens_before - set(self.brackets)):
                 self.brackets[g] = (self.low_at_start.get(g, low), self.lines_now())
+            # Where the runtime says stdout stood at a checkpoint, the bracket is exact.
+            with open(self.stdout, "rb") as f:
+                out = f.read()
+            for g, poll, at in checkpoint_facts(read_text(self.stderr)):
+                if poll is not None:
+                    self.poll_at[g] = poll
+                if at is not None and g in self.brackets:
+                    n = out.count(b"\n", 0, at)
+                    self.brackets[g] = (n, n)
         return self.rc
 
     def cleanup(self):
@@ -280,10 +373,13 @@ class Run:
             pass
 
 
-def run_environment(args, ckpt_dir, interval):
+def run_environment(args, ckpt_dir, interval, **settings):
+    """The instrumented runs' environment: the inherited one without AUTOCKPT_*, the checkpoint
+    directory, verbosity 2 (each checkpoint's poll and stdout offset), the timer if any, --env,
+    then `settings` (AUTOCKPT_<NAME> for each NAME=value, None for unset)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
     env["AUTOCKPT_DIR"] = ckpt_dir
-    env["AUTOCKPT_VERBOSE"] = "1"
+    env["AUTOCKPT_VERBOSE"] = "2"
     if interval:
         env["AUTOCKPT_INTERVAL"] = interval
     for item in args.env:
@@ -291,31 +387,104 @@ def run_environment(args, ckpt_dir, interval):
         if not sep or not name:
             raise SetupError("--env wants NAME=VALUE, got %r" % item)
         env[name] = value
+    for name, value in settings.items():
+        if value is not None:
+            env["AUTOCKPT_" + name.upper()] = str(value)
     return env
 
 
-def interrupt(run, args):
-    """Runs the trigger and kill plan on one instrumented run; returns when it has exited."""
+def trigger(args):
+    """progress, timer or signal (see the top of this file)."""
     if args.signal_after_ms is not None:
+        return "signal"
+    return "timer" if args.interval else "progress"
+
+
+def calibrate(args, instrumented, work, ref):
+    """Runs the instrumented program once, uninterrupted, counting polls: its output must be the
+    reference's; returns how many polls it passed."""
+    env = run_environment(args, os.path.join(work, "calibration.ckpt"), None, count_polls="yes")
+    run = Run("calibration", [instrumented] + args.prog_args, env, work, None)
+    try:
+        run.wait(args.timeout)
+    finally:
+        run.cleanup()
+    total = polls_reported(read_text(run.stderr))
+    got = read_text(run.stdout).splitlines()
+    say("  calibration         %5.2f s  %s, %s polls" % (run.elapsed(), describe_status(run.rc),
+                                                        total if total is not None else "no"))
+    if ref is not None and got != ref:
+        raise Fail("the instrumented program, uninterrupted, does not print what the plain one "
+                   "does: " + first_difference(ref, got, 0) + "\n" + tail(run.stderr))
+    if total is None:
+        raise Fail("the instrumented program did not report its polls (AUTOCKPT_COUNT_POLLS):\n" +
+                   tail(run.stderr))
+    return total
+
+
+def start_interrupted(args, plan, instrumented, work, ckpt, label):
+    """Starts one run that the harness interrupts, with its halt and (progress) checkpoints."""
+    every = None
+    if trigger(args) == "progress":
+        every, halt = plan.checkpoints_and_halt(args.kill_after_gen)
+    else:
+        halt = plan.halt()
+    interval = args.interval if trigger(args) == "timer" else None
+    env = run_environment(args, ckpt, interval, checkpoint_polls=every, halt_poll=halt)
+    run = Run(label, [instrumented] + args.prog_args, env, work, ckpt)
+    run.plan = ("checkpoints every %d polls, " % every if every else "") + "halt at poll %d" % halt
+    return run
+
+
+def interrupt(run, args):
+    """Interrupts one run as its trigger says; returns once it has exited."""
+    k = args.kill_after_gen
+    how = trigger(args)
+    if how == "signal":
         # SIGUSR1 once the program is surely running (its first line is out, so the runtime has
-        # installed its handler); with AUTOCKPT_ON_SIGNAL=exit the program leaves by itself.
-        run.watch(lambda r: r.first_line_t is not None and
+        # installed its handler), or has halted; with AUTOCKPT_ON_SIGNAL=exit the program leaves
+        # by itself.
+        run.watch(lambda r: r.halted() or r.first_line_t is not None and
                   time.monotonic() - r.first_line_t >= args.signal_after_ms / 1000.0, args.timeout)
         if run.proc.poll() is None:
             run.kill(signal.SIGUSR1)
             run.how = "signalled"
-    if args.kill_after_ms is not None:
-        run.watch(lambda r: r.elapsed() * 1000 >= args.kill_after_ms, args.timeout)
+    if how == "progress":
+        # The checkpoints are taken before the halt, unless a foreign frame defers one past it.
+        done = run.watch(lambda r: r.halted() and len(r.new_generations()) >= k, args.timeout)
     else:
-        k = args.kill_after_gen
-        if not run.watch(lambda r: len(r.new_generations()) >= k, args.timeout):
-            run.wait(args.timeout)
-            return
-        time.sleep(args.kill_delay_ms / 1000.0)
+        done = run.watch(lambda r: len(r.new_generations()) >= k, args.timeout)
+        if done:
+            time.sleep(args.kill_delay_ms / 1000.0)
+    if not done:
+        run.wait(args.timeout)
+        return
     if run.proc.poll() is None:
         run.kill()
         run.how = "killed"
     run.wait(args.timeout)
+
+
+def report_run(run):
+    new = run.new_generations()
+    say("  %-8s %10.2f s  %s%s, %d lines, checkpoints %s%s" % (
+        run.label, run.elapsed(), describe_status(run.rc),
+        " (after SIGUSR1)" if run.how == "signalled" else "",
+        len(complete_lines(run.stdout)),
+        ", ".join("gen %d" % g for g in new) if new else "none",
+        " (%s)" % run.plan if getattr(run, "plan", None) else ""))
+
+
+def check_interrupted(run, ref_rc, ckpt):
+    if run.how == "finished":
+        raise Fail("%s ended (%s) before it was interrupted, with %d new checkpoint(s):\n%s" % (
+            run.label, describe_status(run.rc), len(run.new_generations()), tail(run.stderr)))
+    ok = {"killed": [-signal.SIGKILL], "signalled": [EXIT_AFTER_SIGNAL, -signal.SIGKILL]}
+    if run.rc not in ok.get(run.how, []):
+        raise Fail("%s: %s (expected to be stopped by the harness)\n%s" % (
+            run.label, describe_status(run.rc), tail(run.stderr)))
+    if not committed_generations(ckpt):
+        raise Fail("%s was stopped before any checkpoint was committed in %s" % (run.label, ckpt))
 
 
 # ---- judging ---------------------------------------------------------------------------------
@@ -447,45 +616,32 @@ def run_reference(args, plain, work):
     return lines, rc
 
 
-def cycle_mode(args, plain, instrumented, work):
+def cycle_mode(args, plain, instrumented, work, rng):
     ckpt = os.path.join(work, "ckpt")
     ref, ref_rc = run_reference(args, plain, work)
-    interval = args.interval if args.interval is not None else (
-        None if args.signal_after_ms is not None else "0.5")
-    env = run_environment(args, ckpt, interval)
+    plan = PollPlan(calibrate(args, instrumented, work, ref), args.cycles, rng)
     runs = []
     try:
         for c in range(1, args.cycles + 2):
-            last = c == args.cycles + 1
-            run = Run("run %d" % c, [instrumented] + args.prog_args, env, work, ckpt)
-            runs.append(run)
-            if last:
+            label = "run %d" % c
+            if c == args.cycles + 1:
+                run = Run(label, [instrumented] + args.prog_args,
+                          run_environment(args, ckpt, None), work, ckpt)
                 run.watch(lambda r: False, args.timeout)
                 run.wait(args.timeout)
             else:
+                run = start_interrupted(args, plan, instrumented, work, ckpt, label)
                 interrupt(run, args)
-            new = run.new_generations()
-            say("  %-8s %10.2f s  %s%s, %d lines, checkpoints %s" % (
-                run.label, run.elapsed(), describe_status(run.rc),
-                " (after SIGUSR1)" if run.how == "signalled" else "",
-                len(complete_lines(run.stdout)),
-                ", ".join("gen %d" % g for g in new) if new else "none"))
-            if not last:
-                if run.rc == ref_rc and run.how == "finished":
-                    raise Fail("%s finished %.2f s after its start, before it was interrupted "
-                               "(%d new checkpoint%s): %d cycles of AUTOCKPT_INTERVAL=%s need a "
-                               "program that runs well over %g s; give it more work or use a "
-                               "shorter --interval" % (
-                                   run.label, run.elapsed(), len(new), "" if len(new) == 1 else "s",
-                                   args.cycles, interval or "-",
-                                   args.cycles * (float(interval or 0) + args.kill_delay_ms / 1e3)))
-                ok = {"killed": [-signal.SIGKILL], "signalled": [EXIT_AFTER_SIGNAL, -signal.SIGKILL]}
-                if run.rc not in ok.get(run.how, []):
-                    raise Fail("%s: %s (expected to be stopped by the harness)\n%s" % (
-                        run.label, describe_status(run.rc), tail(run.stderr)))
-                if not committed_generations(ckpt):
-                    raise Fail("%s was stopped before any checkpoint was committed in %s" %
-                               (run.label, ckpt))
+            run.base = plan.done   # polls of the whole work before this run's start
+            runs.append(run)
+            report_run(run)
+            if c <= args.cycles:
+                check_interrupted(run, ref_rc, ckpt)
+                newest = max(committed_generations(ckpt))
+                for r in reversed(runs):
+                    if newest in r.poll_at:
+                        plan.done = r.base + r.poll_at[newest]
+                        break
     finally:
         for run in runs:
             run.cleanup()
@@ -495,7 +651,12 @@ def cycle_mode(args, plain, instrumented, work):
 def in_process_mode(args, plain, instrumented, work):
     ckpt = os.path.join(work, "ckpt")
     ref, ref_rc = run_reference(args, plain, work)
-    env = run_environment(args, ckpt, args.interval or "0.1")
+    if args.interval:
+        env = run_environment(args, ckpt, args.interval)
+    else:
+        total = calibrate(args, instrumented, work, ref)
+        every = max(1, total // (args.checkpoints + 1))
+        env = run_environment(args, ckpt, None, checkpoint_polls=every)
     run = Run("run 1", [instrumented] + args.prog_args, env, work, ckpt)
     try:
         run.watch(lambda r: False, args.timeout)
@@ -515,25 +676,23 @@ def in_process_mode(args, plain, instrumented, work):
             raise Fail("run 1 printed %d lines, the reference %d" % (len(got), len(ref)))
         raise Fail("run 1's output differs from the reference: " + first_difference(ref, got, 0))
     if newest == 0:
-        raise Fail("no checkpoint was taken: make the program run longer than --interval")
+        raise Fail("no checkpoint was taken")
     return ["output identical to the reference (%d lines) across %d checkpoints" %
             (len(got), max(taken, newest))]
 
 
-def stop_after_kill_mode(args, instrumented, work):
+def stop_after_kill_mode(args, instrumented, work, rng):
     ckpt = os.path.join(work, "ckpt")
-    interval = args.interval if args.interval is not None else (
-        None if args.signal_after_ms is not None else "0.5")
-    env = run_environment(args, ckpt, interval)
-    run = Run("run 1", [instrumented] + args.prog_args, env, work, ckpt)
+    plan = PollPlan(calibrate(args, instrumented, work, None), 1, rng)
+    run = start_interrupted(args, plan, instrumented, work, ckpt, "run 1")
     try:
         interrupt(run, args)
     finally:
         run.cleanup()
     gens = sorted(committed_generations(ckpt))
-    say("  run 1    %10.2f s  %s, %d lines; committed: %s" % (
+    say("  run 1    %10.2f s  %s, %d lines; committed: %s (%s)" % (
         run.elapsed(), describe_status(run.rc), len(complete_lines(run.stdout)),
-        ", ".join("gen-%06d" % g for g in gens) or "none"))
+        ", ".join("gen-%06d" % g for g in gens) or "none", run.plan))
     if run.how == "finished":
         raise Fail("run 1 was not interrupted (%s)" % describe_status(run.rc))
     if not gens:
@@ -565,19 +724,22 @@ def parse_args(argv):
                    "removed after a PASS)")
     r.add_argument("--timeout", type=float, default=60, metavar="S",
                    help="limit for each build and each run (default 60)")
-    t = p.add_argument_group("trigger and interruption")
-    t.add_argument("--interval", metavar="S", help="AUTOCKPT_INTERVAL for the instrumented runs "
-                   "(default 0.5; 0.1 with --in-process; none with --signal-after-ms)")
+    t = p.add_argument_group("trigger and interruption (default: by progress, counted in polls)")
+    t.add_argument("--interval", metavar="S", help="checkpoints by the real timer instead: "
+                   "AUTOCKPT_INTERVAL for the instrumented runs")
     t.add_argument("--signal-after-ms", type=float, metavar="MS",
-                   help="send SIGUSR1 this long after each interrupted run's first line")
+                   help="checkpoints by SIGUSR1 instead, sent this long after each interrupted "
+                   "run's first line")
     t.add_argument("--kill-after-gen", type=int, default=1, metavar="K",
                    help="SIGKILL once the run has committed K new checkpoints (default 1) ...")
     t.add_argument("--kill-delay-ms", type=float, default=100, metavar="MS",
-                   help="... and this much later (default 100)")
-    t.add_argument("--kill-after-ms", type=float, metavar="MS",
-                   help="SIGKILL this long after the start instead")
+                   help="... and, with the timer or the signal, this much later (default 100)")
     t.add_argument("--cycles", type=int, default=3, metavar="K",
                    help="interrupted runs before the one left to finish (default 3)")
+    t.add_argument("--checkpoints", type=int, default=3, metavar="N",
+                   help="with --in-process: checkpoints spread over the run (default 3)")
+    t.add_argument("--seed", type=int, help="seed of the random checkpoint and halt polls "
+                   "(default: a new one, printed)")
     c = p.add_argument_group("checks (default: the first three)")
     c.add_argument("--expect-final", action="store_true")
     c.add_argument("--expect-resume", action="store_true")
@@ -595,8 +757,8 @@ def parse_args(argv):
         args.expect_final = args.expect_resume = args.same_output = True
     if (args.stop_after_kill or args.build_only) and not args.workdir:
         p.error("--stop-after-kill and --build-only need --workdir")
-    if args.cycles < 0 or args.kill_after_gen < 1:
-        p.error("--cycles must be >= 0 and --kill-after-gen >= 1")
+    if args.cycles < 0 or args.kill_after_gen < 1 or args.checkpoints < 1:
+        p.error("--cycles must be >= 0, --kill-after-gen and --checkpoints >= 1")
     if not os.path.isfile(args.source):
         p.error("no such source file: " + args.source)
     if args.interval is not None and args.interval.strip() in ("", "0"):
@@ -611,26 +773,29 @@ def summary(args):
         return prog + ": build only"
     mode = ("in-process" if args.in_process else "stop-after-kill" if args.stop_after_kill
             else "%d cycle%s" % (args.cycles, "" if args.cycles == 1 else "s"))
-    trig = []
-    if args.interval or args.signal_after_ms is None:
-        trig.append("AUTOCKPT_INTERVAL=%s" % (args.interval or
-                                              ("0.1" if args.in_process else "0.5")))
-    if args.signal_after_ms is not None:
-        trig.append("SIGUSR1 %g ms after the first line" % args.signal_after_ms)
+    how = trigger(args)
     if args.in_process:
-        pass
-    elif args.kill_after_ms is not None:
-        trig.append("SIGKILL after %g ms" % args.kill_after_ms)
+        trig = ["AUTOCKPT_INTERVAL=%s" % args.interval if args.interval else
+                "%d checkpoints by progress" % args.checkpoints]
+    elif how == "progress":
+        trig = ["%d checkpoint%s by progress, then a halt and SIGKILL" % (
+            args.kill_after_gen, "" if args.kill_after_gen == 1 else "s")]
     else:
-        trig.append("SIGKILL %g ms after checkpoint %d of a run%s" % (
-            args.kill_delay_ms, args.kill_after_gen,
-            " if still running" if args.signal_after_ms is not None else ""))
+        trig = ["AUTOCKPT_INTERVAL=%s" % args.interval if how == "timer" else
+                "SIGUSR1 %g ms after the first line" % args.signal_after_ms,
+                "SIGKILL %g ms after checkpoint %d of a run%s" % (
+                    args.kill_delay_ms, args.kill_after_gen,
+                    " if still running" if how == "signal" else "")]
     return "%s: %s, %s" % (prog, mode, ", ".join(trig))
 
 
 def main(argv):
     args = parse_args(argv)
     title = summary(args)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    if not args.build_only:
+        title += " (seed %d)" % seed
     say("ckpt_cycle: " + title)
     if args.workdir:
         work = os.path.abspath(args.workdir)
@@ -645,11 +810,11 @@ def main(argv):
         if args.build_only:
             notes = ["built " + instrumented]
         elif args.stop_after_kill:
-            notes = stop_after_kill_mode(args, instrumented, work)
+            notes = stop_after_kill_mode(args, instrumented, work, rng)
         elif args.in_process:
             notes = in_process_mode(args, plain, instrumented, work)
         else:
-            notes = cycle_mode(args, plain, instrumented, work)
+            notes = cycle_mode(args, plain, instrumented, work, rng)
     except SetupError as e:
         say("ERROR: %s\n  %s\n  (work directory kept: %s)" % (title, e, work))
         return 2

@@ -15,10 +15,13 @@ What happens:
   2. Two run directories, WORK/plain and WORK/inst, each get a copy of every --input file; every
      run starts in its directory, so ARGS name files relative to it.
   3. The plain program runs once: stdout appended to WORK/plain/stdout.
-  4. The instrumented program runs with AUTOCKPT_DIR=ckpt and AUTOCKPT_INTERVAL, stdout appended
-     to WORK/inst/stdout, stderr to WORK/inst/run-N.stderr.  Each of the --kills runs gets
-     SIGKILL a random 0..--max-delay-ms after it committed its --after-checkpoints'th new
-     checkpoint; the run after the last kill finishes.
+  4. The instrumented program runs once uninterrupted in WORK/calibration, counting its polls
+     (AUTOCKPT_COUNT_POLLS).  Then it runs in WORK/inst with AUTOCKPT_DIR=ckpt, stdout appended
+     to WORK/inst/stdout, stderr to WORK/inst/run-N.stderr.  Each of the --kills runs takes
+     --after-checkpoints checkpoints and then halts, at polls drawn at random from the work still
+     ahead (AUTOCKPT_CHECKPOINT_POLLS, AUTOCKPT_HALT_POLL: see ckpt_cycle.py's PollPlan), and
+     gets SIGKILL there; the run after the last kill finishes.  Nothing depends on the machine's
+     speed.
   5. Checks: every killed run was still running when killed; every run after the first said
      "resuming from checkpoint"; the last run's exit status is the plain run's; WORK/inst/stdout
      and every --compare file are byte-identical to the plain run's.
@@ -45,8 +48,9 @@ import time
 
 # Shared with the checkpoint/restart harness beside this file.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ckpt_cycle import (Fail, SetupError, committed_generations as committed,  # noqa: E402
-                        config_query, describe_status, say, tail)
+from ckpt_cycle import (HALTED, Fail, PollPlan, SetupError, checkpoint_facts,  # noqa: E402
+                        committed_generations as committed, config_query, describe_status,
+                        polls_reported, say, tail)
 
 CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".C")
 
@@ -88,30 +92,50 @@ def stop(proc):
         proc.wait()
 
 
-def run_killed(label, proc, ckpt, rng, args, err):
-    """Waits for the run's --after-checkpoints'th new checkpoint, then kills it after a random
-    delay."""
+def run_killed(label, proc, ckpt, args, err):
+    """Waits until the run has committed its --after-checkpoints'th new checkpoint and halted,
+    then kills it; returns the newest generation it committed."""
     before = committed(ckpt)
     deadline = time.monotonic() + args.timeout
     new = set()  # accumulated: older generations are pruned (AUTOCKPT_KEEP) while we watch
     while True:
         new |= committed(ckpt) - before
-        if len(new) >= args.after_checkpoints:
+        with open(err, errors="replace") as f:
+            halted = HALTED in f.read()
+        if halted and len(new) >= args.after_checkpoints:
             break
         if proc.poll() is not None:
-            raise Fail("%s ended (%s) before it committed a checkpoint: give the program more "
-                       "work\n%s" % (label, describe_status(proc.returncode), tail(err)))
+            raise Fail("%s ended (%s) before it halted with %d new checkpoint(s)\n%s" %
+                       (label, describe_status(proc.returncode), args.after_checkpoints,
+                        tail(err)))
         if time.monotonic() > deadline:
-            raise Fail("%s committed no checkpoint within %g s" % (label, args.timeout))
+            raise Fail("%s did not halt with %d new checkpoint(s) within %g s\n%s" %
+                       (label, args.after_checkpoints, args.timeout, tail(err)))
         time.sleep(0.005)
-    delay = rng.uniform(0, args.max_delay_ms)
-    time.sleep(delay / 1000)
-    if proc.poll() is not None:
-        raise Fail("%s finished (%s) before it was killed: give the program more work\n%s" %
-                   (label, describe_status(proc.returncode), tail(err)))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    return max(new), delay
+    return max(new)
+
+
+def calibrate(args, inst, prog_args, env, work):
+    """Runs the instrumented program once, uninterrupted, in its own directory; returns the
+    number of polls it passed."""
+    d = os.path.join(work, "calibration")
+    env = dict(env, AUTOCKPT_COUNT_POLLS="yes")
+    proc = start([inst] + prog_args, d, os.path.join(d, "stdout"), os.path.join(d, "stderr"), env)
+    try:
+        proc.wait(args.timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail("the calibration run took longer than %g s" % args.timeout)
+    finally:
+        stop(proc)
+    with open(os.path.join(d, "stderr"), errors="replace") as f:
+        total = polls_reported(f.read())
+    if total is None:
+        raise Fail("the calibration run (%s) did not report its polls:\n%s" % (
+            describe_status(proc.returncode), tail(os.path.join(d, "stderr"))))
+    say("  calibration: %s, %d polls" % (describe_status(proc.returncode), total))
+    return total
 
 
 def identical(name, ref_path, got_path):
@@ -148,13 +172,10 @@ def main(argv):
     p.add_argument("--args", default="", help="the program's arguments, relative to its directory")
     p.add_argument("--compare", action="append", default=[], metavar="NAME",
                    help="an output file that must equal the plain run's (repeatable)")
-    p.add_argument("--interval", default="0.2")
     p.add_argument("--kills", type=int, default=3)
     p.add_argument("--after-checkpoints", type=int, default=1, metavar="N",
-                   help="kill a run once it has committed N new checkpoints (default 1) ...")
-    p.add_argument("--max-delay-ms", type=float, default=300,
-                   help="... and a random 0..MS later (default 300)")
-    p.add_argument("--seed", type=int)
+                   help="checkpoints each killed run takes before it halts (default 1)")
+    p.add_argument("--seed", type=int, help="seed of the random checkpoint and halt polls")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--workdir")
@@ -166,9 +187,10 @@ def main(argv):
     args.source = os.path.abspath(args.source)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
-    title = "%s %s%s: %s, AUTOCKPT_INTERVAL=%s" % (
+    title = "%s %s%s: %s, %d checkpoint%s by progress before each kill" % (
         os.path.basename(args.source), args.opt, "".join(" " + c for c in args.cflags),
-        "run and kill once" if args.leave else "%d kills" % args.kills, args.interval)
+        "run and kill once" if args.leave else "%d kills" % args.kills,
+        args.after_checkpoints, "" if args.after_checkpoints == 1 else "s")
     say("files_cycle: %s (seed %d)" % (title, seed))
 
     if args.workdir:
@@ -179,15 +201,14 @@ def main(argv):
         work = tempfile.mkdtemp(prefix="autockpt-files-")
     procs = []
     try:
-        for d in ("plain", "inst"):
+        for d in ("plain", "inst", "calibration"):
             os.makedirs(os.path.join(work, d), exist_ok=True)
             for f in args.input:
                 shutil.copy2(f, os.path.join(work, d, os.path.basename(f)))  # mtime too
         plain, inst = build(args, work)
         prog_args = shlex.split(args.args)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
-        env.update({"AUTOCKPT_DIR": "ckpt", "AUTOCKPT_INTERVAL": args.interval,
-                    "AUTOCKPT_VERBOSE": "1"})
+        env.update({"AUTOCKPT_DIR": "ckpt", "AUTOCKPT_VERBOSE": "2"})
         for e in args.env:
             k, _, v = e.partition("=")
             env[k] = v
@@ -210,13 +231,23 @@ def main(argv):
                 time.monotonic() - t0))
 
         runs = 1 if args.leave else args.kills + 1
+        plan = PollPlan(calibrate(args, inst, prog_args, env, work), runs - (not args.leave), rng)
+        base = {}   # run -> polls of the whole work before its start
+        polls = {}  # generation -> (run, its poll count at the checkpoint)
         for n in range(1, runs + 1):
             label = "run %d" % n
             err = os.path.join(inst_dir, "run-%d.stderr" % n)
             t0 = time.monotonic()
-            proc = start([inst] + prog_args, inst_dir, os.path.join(inst_dir, "stdout"), err, env)
-            procs.append(proc)
             last = n == runs and not args.leave
+            run_env = env
+            if not last:
+                every, halt = plan.checkpoints_and_halt(args.after_checkpoints)
+                run_env = dict(env, AUTOCKPT_CHECKPOINT_POLLS=str(every),
+                               AUTOCKPT_HALT_POLL=str(halt))
+            base[n] = plan.done
+            proc = start([inst] + prog_args, inst_dir, os.path.join(inst_dir, "stdout"), err,
+                         run_env)
+            procs.append(proc)
             if last:
                 try:
                     rc = proc.wait(args.timeout)
@@ -224,10 +255,18 @@ def main(argv):
                     raise Fail("%s took longer than %g s" % (label, args.timeout))
                 what = describe_status(rc)
             else:
-                gen, delay = run_killed(label, proc, ckpt, rng, args, err)
-                what = "killed %.0f ms after checkpoint %d" % (delay, gen)
+                gen = run_killed(label, proc, ckpt, args, err)
+                what = "killed at poll %d, after checkpoint %d (every %d polls)" % (halt, gen, every)
             with open(err, errors="replace") as f:
                 text = f.read()
+            for g, poll, _ in checkpoint_facts(text):
+                if poll is not None:
+                    polls[g] = (n, poll)
+            if not last:
+                newest = max(committed(ckpt))
+                if newest in polls:
+                    r, poll = polls[newest]
+                    plan.done = base[r] + poll
             resumed = re.search(r"resuming from checkpoint (\d+)", text)
             if n > 1 and not resumed:
                 raise Fail("%s did not resume from a checkpoint:\n%s" % (label, tail(err)))

@@ -35,7 +35,6 @@ int main(int argc, char **argv) {
     log += std::to_string(primes.size() % 10);
     std::printf("round %d: %zu primes, largest %ld\n", r, primes.size(), primes.back());
     std::fflush(stdout);
-    usleep(150000);
   }
   long most = 0;
   int count = 0;
