@@ -11,7 +11,7 @@ int main(int argc, char **argv) {
     home = "unset";
   unsigned long h = 0;
   for (int round = 1; round <= 12 / (argc > 2 ? atoi(argv[2]) : 1); round++) {
-    for (int i = 0; i < 40000000; i++)
+    for (int i = 0; i < 2000000; i++)
       h = h * 31 + (unsigned char)label[i % strlen(label)] + (unsigned char)home[i % strlen(home)];
     printf("round %d %s %s %lu\n", round, label, home, h);
     fflush(stdout);

@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
   unsigned seed = 7;
   long check = 0;
   for (int round = 1; round <= rounds; round++) {
-    int n = 500000;
+    int n = 50000;
     int *a = malloc(n * sizeof *a);
     for (int i = 0; i < n; i++)
       a[i] = (int)((seed = seed * 1103515245u + 12345u) >> 8);

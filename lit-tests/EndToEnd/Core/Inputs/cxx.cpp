@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
   int caught = 0;
   for (int round = 1; round <= rounds; round++) {
     std::vector<std::unique_ptr<Shape>> shapes;
-    for (int i = 0; i < 600000; i++) {
+    for (int i = 0; i < 60000; i++) {
       if (i % 2)
         shapes.emplace_back(new Square(i % 13));
       else

@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
   *on_heap = &big[4096 * 5];
   double t = 0;
   for (int round = 1; round <= 12; round++) {
-    t += smooth(1000 + round + argc, 60000);
+    t += smooth(1000 + round + argc, 2000);
     big[(size_t)round * 4096] += t;
     printf("round %d %.3f\n", round, t);
     fflush(stdout);

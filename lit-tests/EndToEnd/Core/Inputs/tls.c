@@ -14,7 +14,7 @@ int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 12;
   long ids = 0;
   for (int round = 1; round <= rounds; round++) {
-    for (int i = 0; i < 60000000; i++) {
+    for (int i = 0; i < 3000000; i++) {
       t_count += i % 7;
       t_sum = t_sum * 0.9999999 + 1e-7 * (i % 3);
       if (i % 1000 == 0)
