@@ -377,7 +377,7 @@ int run(int argc, char **argv, char **envp) {
   if (g_opts->count_polls)
     atexit(report_polls);
   t_runs_user_main = true;
-  trigger::count_polls(g_opts->checkpoint_polls, g_opts->halt_poll,
+  trigger::count_polls(g_opts->poll_interval, g_opts->halt_poll,
                        g_opts->count_polls);
   trigger::install(g_opts->signal, g_opts->interval_s);
   sigprocmask(SIG_UNBLOCK, &g_early_signals, nullptr);

@@ -25,7 +25,7 @@ What happens:
      part of the work still ahead (AUTOCKPT_HALT_POLL: the program stops there, still taking the
      checkpoints asked for, and cannot end before it is killed), and its checkpoints come from
      one of three triggers:
-       progress (default)  AUTOCKPT_CHECKPOINT_POLLS: --kill-after-gen checkpoints at random
+       progress (default)  AUTOCKPT_POLL_INTERVAL: --kill-after-gen checkpoints at random
                            polls before the halt; the run is killed (SIGKILL) once it has
                            halted and committed them (their MANIFEST exists).
        --interval S        the real timer, AUTOCKPT_INTERVAL: SIGKILL --kill-delay-ms after the
@@ -430,7 +430,7 @@ def start_interrupted(args, plan, instrumented, work, ckpt, label):
     else:
         halt = plan.halt()
     interval = args.interval if trigger(args) == "timer" else None
-    env = run_environment(args, ckpt, interval, checkpoint_polls=every, halt_poll=halt)
+    env = run_environment(args, ckpt, interval, poll_interval=every, halt_poll=halt)
     run = Run(label, [instrumented] + args.prog_args, env, work, ckpt)
     run.plan = ("checkpoints every %d polls, " % every if every else "") + "halt at poll %d" % halt
     return run
@@ -656,7 +656,7 @@ def in_process_mode(args, plain, instrumented, work):
     else:
         total = calibrate(args, instrumented, work, ref)
         every = max(1, total // (args.checkpoints + 1))
-        env = run_environment(args, ckpt, None, checkpoint_polls=every)
+        env = run_environment(args, ckpt, None, poll_interval=every)
     run = Run("run 1", [instrumented] + args.prog_args, env, work, ckpt)
     try:
         run.watch(lambda r: False, args.timeout)

@@ -19,7 +19,7 @@ What happens:
      (AUTOCKPT_COUNT_POLLS).  Then it runs in WORK/inst with AUTOCKPT_DIR=ckpt, stdout appended
      to WORK/inst/stdout, stderr to WORK/inst/run-N.stderr.  Each of the --kills runs takes
      --after-checkpoints checkpoints and then halts, at polls drawn at random from the work still
-     ahead (AUTOCKPT_CHECKPOINT_POLLS, AUTOCKPT_HALT_POLL: see ckpt_cycle.py's PollPlan), and
+     ahead (AUTOCKPT_POLL_INTERVAL, AUTOCKPT_HALT_POLL: see ckpt_cycle.py's PollPlan), and
      gets SIGKILL there; the run after the last kill finishes.  Nothing depends on the machine's
      speed.
   5. Checks: every killed run was still running when killed; every run after the first said
@@ -242,7 +242,7 @@ def main(argv):
             run_env = env
             if not last:
                 every, halt = plan.checkpoints_and_halt(args.after_checkpoints)
-                run_env = dict(env, AUTOCKPT_CHECKPOINT_POLLS=str(every),
+                run_env = dict(env, AUTOCKPT_POLL_INTERVAL=str(every),
                                AUTOCKPT_HALT_POLL=str(halt))
             base[n] = plan.done
             proc = start([inst] + prog_args, inst_dir, os.path.join(inst_dir, "stdout"), err,
