@@ -90,6 +90,18 @@ ImageMeta describe(uint64_t gen, const std::string &reason, const ProcessState &
   return m;
 }
 
+// Whether [offset, offset + size) lies within `total` bytes.
+bool within(uint64_t offset, uint64_t size, uint64_t total) {
+  return offset <= total && size <= total - offset;
+}
+
+// A metadata record that points outside its section: only a forged or mis-built image has one.
+Status out_of_bounds(const std::string &path, const std::string &what, const char *section) {
+  return Status::error("the checkpoint " + path + " is corrupt: " + what + " lies outside its " +
+                       section + " section. Remove that generation to fall back to an older "
+                       "one, or set AUTOCKPT_RESTART=never to start from the beginning.");
+}
+
 Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
                    const std::vector<Piece> &globals, const std::string &files,
                    const std::string &libc, uint64_t *bytes) {
@@ -164,6 +176,8 @@ Status find_restart_image(GenerationStore &store, std::string *path, bool *found
   for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
     if (!it->committed)
       continue;
+    if (Status s = store.check_trusted(*it); !s)
+      return s;  // not damage: falling back would hide it (docs/design.md R17)
     std::string why;
     if (skip && (" " + std::string(skip) + " ").find(" " + std::to_string(it->number) + " ") !=
                     std::string::npos)
@@ -224,6 +238,9 @@ Status restore(const std::string &path, ProcessState *ps, bool *clobbered) {
   std::string gbytes;
   if (Status s = r->read_section(SectionKind::Globals, &gbytes); !s)
     return s;
+  for (const GlobalRecord &g : m.globals)
+    if (!within(g.offset, g.size, gbytes.size()))
+      return out_of_bounds(path, "global variable '" + g.name + "'", "Globals");
   std::string files_state, libc_state;  // absent in images of older builds
   if (r->has(SectionKind::Files))
     if (Status s = r->read_section(SectionKind::Files, &files_state); !s)
@@ -234,6 +251,10 @@ Status restore(const std::string &path, ProcessState *ps, bool *clobbered) {
   std::vector<char> fbuf(r->raw_size(SectionKind::Frames));
   if (Status s = r->read_section(SectionKind::Frames, fbuf.data(), fbuf.size()); !s)
     return s;
+  for (const FrameRecord &f : m.frames)
+    if (f.size > UINT64_MAX - sizeof(autockpt_frame_head) ||
+        !within(f.offset, sizeof(autockpt_frame_head) + f.size, fbuf.size()))
+      return out_of_bounds(path, "the frame of " + f.function, "Frames");
   if (m.heap_base != arena::base())
     return Status::error("the checkpoint's heap is at a different address");
   void *heap = arena::prepare_restore(m.heap_size);

@@ -333,6 +333,52 @@ TEST(ImageTest, DamagedHeaderFailsItsChecksum) {
   EXPECT_THAT(open_error(path).message(), HasSubstr("corrupt (header checksum mismatch)"));
 }
 
+// A string length or collection count larger than the archive is refused before anything is
+// allocated (Boost would resize to it first): no gigabytes for a damaged length.
+TEST(ImageTest, MetaLengthsBeyondTheArchiveAreRefused) {
+  ImageMeta meta;
+  meta.exe_path = "EXE-PATH-MARKER";
+  std::string bytes = encode_meta(meta);
+  const size_t at = bytes.find("EXE-PATH-MARKER");
+  ASSERT_NE(at, std::string::npos);
+  const uint64_t huge = uint64_t(1) << 40;
+  bytes.replace(at - sizeof huge, sizeof huge, reinterpret_cast<const char *>(&huge), sizeof huge);
+  ImageMeta back;
+  EXPECT_THAT(decode_meta(bytes, &back).message(), HasSubstr("cannot be read (input stream error)"));
+
+  // An empty `files` ends the archive with its count (8 bytes) and item version (4 bytes).
+  meta = ImageMeta();
+  bytes = encode_meta(meta);
+  const size_t count_at = bytes.size() - 12;
+  uint64_t count = 1;
+  std::memcpy(&count, bytes.data() + count_at, sizeof count);
+  ASSERT_EQ(count, 0u) << "the layout this test assumes";
+  bytes.replace(count_at, sizeof huge, reinterpret_cast<const char *>(&huge), sizeof huge);
+  EXPECT_THAT(decode_meta(bytes, &back).message(), HasSubstr("cannot be read (input stream error)"));
+}
+
+// A section whose raw length differs from its stored length without compression would make the
+// reader size a buffer by one and fill it by the other.
+TEST(ImageTest, RawLengthMustMatchStoredLength) {
+  TempDir tmp;
+  const std::string path = tmp / "img.ackpt";
+  write_small_image(path);
+  FileHeader h;
+  int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_EQ(::pread(fd, &h, sizeof h, 0), ssize_t(sizeof h));
+  std::vector<SectionEntry> table(h.section_count);
+  ASSERT_EQ(::pread(fd, table.data(), sizeof(SectionEntry) * table.size(), h.section_table_offset),
+            ssize_t(sizeof(SectionEntry) * table.size()));
+  ::close(fd);
+  table.back().raw_length = 16;  // the Heap: stores 1 MiB
+  h.section_table_checksum = compute_table_checksum(table.data(), h.section_count);
+  h.header_checksum = compute_header_checksum(h);
+  patch(path, h.section_table_offset, table.data(), sizeof(SectionEntry) * table.size());
+  patch(path, 0, &h, sizeof h);
+  EXPECT_EQ(open_error(path).message(),
+            path + " is corrupt (section Heap stores 1048576 bytes but claims 16)");
+}
+
 TEST(ImageTest, ReadSectionWantsTheExactSize) {
   TempDir tmp;
   const std::string path = tmp / "img.ackpt";

@@ -269,6 +269,12 @@ Status ImageReader::load_table() {
     if (e.offset > file_size_ || e.stored_length > file_size_ - e.offset) {
       return truncated(e.offset + e.stored_length);
     }
+    if (e.flags == 0 && e.raw_length != e.stored_length) {  // the reader sizes buffers by raw
+      return Status::error(path_ + " is corrupt (section " +
+                           section_name(static_cast<SectionKind>(e.kind)) + " stores " +
+                           std::to_string(e.stored_length) + " bytes but claims " +
+                           std::to_string(e.raw_length) + ")");
+    }
   }
   return Status::ok();
 }
