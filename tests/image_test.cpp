@@ -357,26 +357,40 @@ TEST(ImageTest, MetaLengthsBeyondTheArchiveAreRefused) {
   EXPECT_THAT(decode_meta(bytes, &back).message(), HasSubstr("cannot be read (input stream error)"));
 }
 
-// A section whose raw length differs from its stored length without compression would make the
-// reader size a buffer by one and fill it by the other.
-TEST(ImageTest, RawLengthMustMatchStoredLength) {
-  TempDir tmp;
-  const std::string path = tmp / "img.ackpt";
-  write_small_image(path);
+// Rewrites the last section table entry (the Heap's) of an image with `change` and makes the
+// table and header checksums hold again, as a forged image would.
+template <class F>
+void patch_last_section(const std::string &path, F change) {
   FileHeader h;
   int fd = ::open(path.c_str(), O_RDONLY);
   ASSERT_EQ(::pread(fd, &h, sizeof h, 0), ssize_t(sizeof h));
   std::vector<SectionEntry> table(h.section_count);
-  ASSERT_EQ(::pread(fd, table.data(), sizeof(SectionEntry) * table.size(), h.section_table_offset),
-            ssize_t(sizeof(SectionEntry) * table.size()));
+  const ssize_t table_bytes = sizeof(SectionEntry) * table.size();
+  ASSERT_EQ(::pread(fd, table.data(), table_bytes, h.section_table_offset), table_bytes);
   ::close(fd);
-  table.back().raw_length = 16;  // the Heap: stores 1 MiB
+  change(&table.back());
   h.section_table_checksum = compute_table_checksum(table.data(), h.section_count);
   h.header_checksum = compute_header_checksum(h);
-  patch(path, h.section_table_offset, table.data(), sizeof(SectionEntry) * table.size());
+  patch(path, h.section_table_offset, table.data(), table_bytes);
   patch(path, 0, &h, sizeof h);
+}
+
+// A reader sizes its buffer by a section's raw length and fills it with the stored bytes: the
+// two must agree, and a section stored in a way it cannot read (compressed) is refused at open,
+// before any buffer is sized (the fuzzer found read_section resizing a string to 2^53 first).
+TEST(ImageTest, RawLengthMustMatchStoredLength) {
+  TempDir tmp;
+  const std::string path = tmp / "img.ackpt";
+  write_small_image(path);
+  patch_last_section(path, [](SectionEntry *e) { e->raw_length = 16; });
   EXPECT_EQ(open_error(path).message(),
             path + " is corrupt (section Heap stores 1048576 bytes but claims 16)");
+  patch_last_section(path, [](SectionEntry *e) {
+    e->flags = kSectionZstd;
+    e->raw_length = uint64_t(1) << 53;
+  });
+  EXPECT_EQ(open_error(path).message(),
+            "section Heap of " + path + " is stored in a way this autockpt cannot read (flags 1)");
 }
 
 TEST(ImageTest, ReadSectionWantsTheExactSize) {
