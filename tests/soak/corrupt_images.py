@@ -29,6 +29,7 @@ import collections
 import concurrent.futures
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -52,8 +53,9 @@ def checkpointed(config, source, opt, args, work):
     """Builds `source` plain and instrumented into `work` and leaves work/ckpt with two
     committed generations; returns (plain, instrumented, argv)."""
     h = ckpt_cycle.parse_args(["--config", config, source, opt, "--args", args, "--interval",
-                               "0.2", "--kill-after-gen", "2", "--kill-delay-ms", "20",
+                               "0.1", "--kill-after-gen", "2", "--kill-delay-ms", "20",
                                "--env", "AUTOCKPT_MAX_CHECKPOINTS=2", "--workdir", work])
+    os.makedirs(work, exist_ok=True)
     plain, instrumented = ckpt_cycle.build(h, work)
     h.stop_after_kill = True
     ckpt_cycle.stop_after_kill_mode(h, instrumented, work)
@@ -120,9 +122,16 @@ def damage_case(kind, how, base, keep, exe, argv, expect, timeout):
             f.write("%s\nstatus %s\n--- stdout\n%s--- stderr\n%s" % (outcome, rc, out, err))
     else:
         shutil.rmtree(work, ignore_errors=True)
-    if kind.startswith("foreign") and outcome == "stop-70":
-        outcome += ": " + next((l for l in err.splitlines() if "error:" in l), "")[:110]
+    if outcome == "stop-70":
+        outcome += ": " + reason(err)
     return kind, outcome
+
+
+def reason(err):
+    """The gist of an error message, without the paths that differ from case to case."""
+    line = next((l for l in err.splitlines() if "error:" in l), "")
+    line = re.sub(r"/tmp/autockpt-corrupt-\w+/", "", line)
+    return re.sub(r"\b[0-9a-f]{40}\b", "<build-id>", line)[:100]
 
 
 def flip(offset):
@@ -168,20 +177,23 @@ def main():
     top = tempfile.mkdtemp(prefix="autockpt-corrupt-setup-")
     try:
         t0 = time.monotonic()
-        plain, exe, argv = checkpointed(args.config, count, "-O2", "4", os.path.join(top, "count"))
+        plain, exe, argv = checkpointed(args.config, count, "-O2", "5", os.path.join(top, "count"))
         base = os.path.join(top, "count", "ckpt")
         ref = subprocess.run([plain] + argv, capture_output=True, text=True).stdout
-        only1 = os.path.join(top, "only1")
-        shutil.copytree(base, only1)
-        shutil.rmtree(os.path.join(only1, "gen-000002"))
-        expect = {g: restart(exe, argv, d, args.timeout)[1] for g, d in [(1, only1), (2, base)]}
+        # What a restart from each intact generation prints (on copies: a run that finishes
+        # leaves COMPLETED behind).
+        for g in (1, 2):
+            shutil.copytree(base, os.path.join(top, "intact%d" % g))
+        shutil.rmtree(os.path.join(top, "intact1", "gen-000002"))
+        expect = {g: restart(exe, argv, os.path.join(top, "intact%d" % g), args.timeout)[1]
+                  for g in (1, 2)}
         for g, out in expect.items():
             if not out or not ref.endswith(out):
                 sys.exit("corrupt_images: a restart from intact generation %d printed %r, not a "
                          "tail of the plain run's output %r" % (g, out, ref))
         _, _, heapargs = checkpointed(args.config, os.path.join(
             SRC, "lit-tests/EndToEnd/Core/Inputs/heap.c"), "-O2", "60", os.path.join(top, "heap"))
-        checkpointed(args.config, count, "-O1", "4", os.path.join(top, "count-O1"))
+        checkpointed(args.config, count, "-O1", "8", os.path.join(top, "count-O1"))
 
         with open(os.path.join(base, IMAGE), "rb") as f:
             image = f.read()
