@@ -344,7 +344,8 @@ TEST(ImageTest, MetaLengthsBeyondTheArchiveAreRefused) {
   const uint64_t huge = uint64_t(1) << 40;
   bytes.replace(at - sizeof huge, sizeof huge, reinterpret_cast<const char *>(&huge), sizeof huge);
   ImageMeta back;
-  EXPECT_THAT(decode_meta(bytes, &back).message(), HasSubstr("cannot be read (input stream error)"));
+  EXPECT_THAT(decode_meta(bytes, &back).message(),
+              HasSubstr("cannot be read (input stream error)"));
 
   // An empty `files` ends the archive with its count (8 bytes) and item version (4 bytes).
   meta = ImageMeta();
@@ -354,7 +355,8 @@ TEST(ImageTest, MetaLengthsBeyondTheArchiveAreRefused) {
   std::memcpy(&count, bytes.data() + count_at, sizeof count);
   ASSERT_EQ(count, 0u) << "the layout this test assumes";
   bytes.replace(count_at, sizeof huge, reinterpret_cast<const char *>(&huge), sizeof huge);
-  EXPECT_THAT(decode_meta(bytes, &back).message(), HasSubstr("cannot be read (input stream error)"));
+  EXPECT_THAT(decode_meta(bytes, &back).message(),
+              HasSubstr("cannot be read (input stream error)"));
 }
 
 // Rewrites the last section table entry (the Heap's) of an image with `change` and makes the

@@ -86,7 +86,10 @@ class Program:
         ref_dir = self.rundir("reference")
         r = ckpt_cycle.Run("reference", in_dir(ref_dir, [self.plain] + self.argv), None, ref_dir,
                            None)
-        self.ref_rc = r.wait(self.h.timeout)
+        try:
+            self.ref_rc = r.wait(self.h.timeout)
+        finally:
+            r.cleanup()
         self.ref = ckpt_cycle.read_text(r.stdout).splitlines()
         self.ref_files = {n: read_bytes(os.path.join(ref_dir, n)) for n in compare}
 
@@ -99,7 +102,10 @@ class Program:
         d = self.rundir("measure")
         env = environment(os.path.join(d, "ckpt"), interval)
         r = ckpt_cycle.Run("measure", in_dir(d, [self.exe] + self.argv), env, d, None)
-        rc = r.wait(self.h.timeout)
+        try:
+            rc = r.wait(self.h.timeout)
+        finally:
+            r.cleanup()
         self.runtime = r.elapsed()
         if rc != self.ref_rc or ckpt_cycle.read_text(r.stdout).splitlines() != self.ref:
             sys.exit("random_kills: an uninterrupted run of %s differs from the plain one" %
