@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(clang-19 llvm-19-dev libclang-19-dev llvm-19-tools libboost-serialization-dev
           libgtest-dev libgmock-dev libxxhash-dev libzstd-dev zstd ccache cmake ninja-build
-          python3 git file binutils gcc make pkg-config)
+          python3 git file binutils gcc make pkg-config libclang-rt-19-dev)
 PACKAGES_22=(clang-22 llvm-22-dev llvm-22-tools libclang-22-dev)   # from bookworm-security
 JOBS=${JOBS:-2}
 updated=no

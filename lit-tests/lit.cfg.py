@@ -33,6 +33,8 @@ config.substitutions += [
     ("%python", config.python),
 ]
 config.available_features.add(f"llvm-{config.llvm_major}")
+if os.geteuid() == 0:
+    config.available_features.add("root")  # may give files to another user (chown)
 # The end-to-end tests run programs that checkpoint into directories: keep them per test.
 config.environment["AUTOCKPT_VERBOSE"] = "1"
 for var in ["HOME", "TMPDIR", "PATH"]:

@@ -92,6 +92,18 @@ ImageMeta describe(uint64_t gen, const std::string &reason, const ProcessState &
   return m;
 }
 
+// Whether [offset, offset + size) lies within `total` bytes.
+bool within(uint64_t offset, uint64_t size, uint64_t total) {
+  return offset <= total && size <= total - offset;
+}
+
+// A metadata record that points outside its section: only a forged or mis-built image has one.
+Status out_of_bounds(const std::string &path, const std::string &what, const char *section) {
+  return Status::error("the checkpoint " + path + " is corrupt: " + what + " lies outside its " +
+                       section + " section. Remove that generation to fall back to an older "
+                       "one, or set AUTOCKPT_RESTART=never to start from the beginning.");
+}
+
 Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
                    const std::vector<Piece> &globals, const std::string &files,
                    const std::string &libc, uint64_t *bytes) {
@@ -184,6 +196,8 @@ Status find_restart_image(GenerationStore &store, std::string *path, bool *found
   for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
     if (!it->committed)
       continue;
+    if (Status s = store.check_trusted(*it); !s)
+      return s;  // not damage: falling back would hide it (docs/design.md R18)
     std::string why;
     if (skip && (" " + std::string(skip) + " ").find(" " + std::to_string(it->number) + " ") !=
                     std::string::npos)
@@ -209,14 +223,20 @@ Status find_restart_image(GenerationStore &store, std::string *path, bool *found
   return Status::ok();
 }
 
-Status restore(const std::string &path, ProcessState *ps, bool *clobbered) {
-  *clobbered = false;
+Status restore(const std::string &path, ProcessState *ps, bool *damaged) {
+  *damaged = false;
+  // A section that fails its checksum is damage, like one found before the restart began
+  // (R7): the caller starts again without this generation and falls back to the one before.
+  auto read_failed = [damaged](Status s) {
+    *damaged = true;
+    return s;
+  };
   std::unique_ptr<ImageReader> r;
   if (Status s = ImageReader::open(path, &r); !s)
-    return s;
+    return read_failed(s);
   ImageMeta m;
   if (Status s = r->read_meta(&m); !s)
-    return s;
+    return read_failed(s);
   std::string ours = identity::hex(identity::executable_build_id());
   if (m.build_id != ours)
     return Status::error(
@@ -243,24 +263,29 @@ Status restore(const std::string &path, ProcessState *ps, bool *clobbered) {
   }
   std::string gbytes;
   if (Status s = r->read_section(SectionKind::Globals, &gbytes); !s)
-    return s;
+    return read_failed(s);
+  for (const GlobalRecord &g : m.globals)
+    if (!within(g.offset, g.size, gbytes.size()))
+      return out_of_bounds(path, "global variable '" + g.name + "'", "Globals");
   std::string files_state, libc_state;  // absent in images of older builds
   if (r->has(SectionKind::Files))
     if (Status s = r->read_section(SectionKind::Files, &files_state); !s)
-      return s;
+      return read_failed(s);
   if (r->has(SectionKind::Libc))
     if (Status s = r->read_section(SectionKind::Libc, &libc_state); !s)
-      return s;
+      return read_failed(s);
   std::vector<char> fbuf(r->raw_size(SectionKind::Frames));
   if (Status s = r->read_section(SectionKind::Frames, fbuf.data(), fbuf.size()); !s)
-    return s;
+    return read_failed(s);
+  for (const FrameRecord &f : m.frames)
+    if (f.size > UINT64_MAX - sizeof(autockpt_frame_head) ||
+        !within(f.offset, sizeof(autockpt_frame_head) + f.size, fbuf.size()))
+      return out_of_bounds(path, "the frame of " + f.function, "Frames");
   if (m.heap_base != arena::base())
     return Status::error("the checkpoint's heap is at a different address");
   void *heap = arena::prepare_restore(m.heap_size);
-  if (Status s = r->read_section(SectionKind::Heap, heap, m.heap_size); !s) {
-    *clobbered = true;  // the heap is half overwritten: only a fresh process can try again
-    return s;
-  }
+  if (Status s = r->read_section(SectionKind::Heap, heap, m.heap_size); !s)
+    return read_failed(s);  // the heap is half overwritten: only a fresh process can try again
   for (size_t k = 0; k < now.size(); ++k)
     memcpy(now[k].addr, gbytes.data() + m.globals[k].offset, now[k].size);
 

@@ -21,9 +21,11 @@ Status write(image::GenerationStore &store, const Options &opts, const std::stri
 Status find_restart_image(image::GenerationStore &store, std::string *path, bool *found);
 
 // Restores globals, heap and frame records from the image at `path`, checking each section's
-// checksum as it is read.  *clobbered says that memory was already overwritten when the error
-// was found: the process must start again (re-exec) to fall back to another generation.
-Status restore(const std::string &path, ProcessState *ps, bool *clobbered);
+// checksum as it is read.  *damaged says that the image proved damaged while it was read (a
+// section failed its checksum or the metadata did not decode; the heap may be half overwritten):
+// the process must start again (re-exec) without this generation to fall back to another one.
+// Any other error (an image of another build) stops the restart.
+Status restore(const std::string &path, ProcessState *ps, bool *damaged);
 
 // Internal environment variable: generations (numbers, space-separated) that a previous try of
 // this restart found damaged while restoring them.

@@ -228,6 +228,20 @@ const char *fdopen_mode(int oflags) {
 
 // ---- Restart steps -------------------------------------------------------------------------
 
+// Why a record read from an image cannot be what a checkpoint wrote, or "": descriptors are
+// used as numbers and paths only to re-open and truncate (docs/design.md R18).
+std::string malformed(const FileState &s) {
+  constexpr int32_t kMaxFd = 1 << 20;  // the largest RLIMIT_NOFILE Linux allows
+  if (s.fd < 0 || s.fd >= kMaxFd)
+    return "is recorded with descriptor " + std::to_string(s.fd);
+  if (s.kind == RecordKind::Dup && (s.shares < 0 || s.shares >= kMaxFd || s.shares == s.fd))
+    return "is recorded as a duplicate of descriptor " + std::to_string(s.shares);
+  if (s.kind != RecordKind::Dup && s.kind != RecordKind::Std && s.problem.empty() &&
+      (s.path.empty() || s.path[0] != '/' || s.path.find('\0') != std::string::npos))
+    return "is recorded with a path that is not absolute";
+  return "";
+}
+
 // Every reason the checkpoint's files cannot be re-created, checked before anything is changed.
 // *hopeless: one of them is not a file a person can put back.
 std::vector<std::string> check(const std::vector<FileState> &files, bool *hopeless) {
@@ -240,6 +254,11 @@ std::vector<std::string> check(const std::vector<FileState> &files, bool *hopele
     return false;
   };
   for (const FileState &s : files) {
+    if (std::string bad = malformed(s); !bad.empty()) {
+      problems.push_back(name_of(s) + " " + bad + ": the checkpoint is damaged");
+      *hopeless = true;
+      continue;
+    }
     if (s.kind == RecordKind::Dup || s.kind == RecordKind::Std)
       continue;
     if (!s.problem.empty()) {

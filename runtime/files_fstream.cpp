@@ -165,6 +165,9 @@ void restore_filebuf(const FileState &s) {
     if (uint64_t(s.in_frames) + sizeof(std::filebuf) > frames.size())
       fatal("the C++ file stream on %s is not in the checkpoint's frames", s.path.c_str());
     at = const_cast<char *>(frames.data()) + s.in_frames;  // frames' own, not yet re-entered
+  } else if (!in_saved_memory(at) || !in_saved_memory(at + sizeof(std::filebuf) - 1)) {
+    fatal("the C++ file stream on %s is not in the checkpoint's memory; the image does not match "
+          "this program", s.path.c_str());
   }
   alignas(std::filebuf) unsigned char copy[sizeof(std::filebuf)];
   memcpy(copy, at, sizeof copy);

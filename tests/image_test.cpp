@@ -333,6 +333,68 @@ TEST(ImageTest, DamagedHeaderFailsItsChecksum) {
   EXPECT_THAT(open_error(path).message(), HasSubstr("corrupt (header checksum mismatch)"));
 }
 
+// A string length or collection count larger than the archive is refused before anything is
+// allocated (Boost would resize to it first): no gigabytes for a damaged length.
+TEST(ImageTest, MetaLengthsBeyondTheArchiveAreRefused) {
+  ImageMeta meta;
+  meta.exe_path = "EXE-PATH-MARKER";
+  std::string bytes = encode_meta(meta);
+  const size_t at = bytes.find("EXE-PATH-MARKER");
+  ASSERT_NE(at, std::string::npos);
+  const uint64_t huge = uint64_t(1) << 40;
+  bytes.replace(at - sizeof huge, sizeof huge, reinterpret_cast<const char *>(&huge), sizeof huge);
+  ImageMeta back;
+  EXPECT_THAT(decode_meta(bytes, &back).message(),
+              HasSubstr("cannot be read (input stream error)"));
+
+  // An empty `files` ends the archive with its count (8 bytes) and item version (4 bytes).
+  meta = ImageMeta();
+  bytes = encode_meta(meta);
+  const size_t count_at = bytes.size() - 12;
+  uint64_t count = 1;
+  std::memcpy(&count, bytes.data() + count_at, sizeof count);
+  ASSERT_EQ(count, 0u) << "the layout this test assumes";
+  bytes.replace(count_at, sizeof huge, reinterpret_cast<const char *>(&huge), sizeof huge);
+  EXPECT_THAT(decode_meta(bytes, &back).message(),
+              HasSubstr("cannot be read (input stream error)"));
+}
+
+// Rewrites the last section table entry (the Heap's) of an image with `change` and makes the
+// table and header checksums hold again, as a forged image would.
+template <class F>
+void patch_last_section(const std::string &path, F change) {
+  FileHeader h;
+  int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_EQ(::pread(fd, &h, sizeof h, 0), ssize_t(sizeof h));
+  std::vector<SectionEntry> table(h.section_count);
+  const ssize_t table_bytes = sizeof(SectionEntry) * table.size();
+  ASSERT_EQ(::pread(fd, table.data(), table_bytes, h.section_table_offset), table_bytes);
+  ::close(fd);
+  change(&table.back());
+  h.section_table_checksum = compute_table_checksum(table.data(), h.section_count);
+  h.header_checksum = compute_header_checksum(h);
+  patch(path, h.section_table_offset, table.data(), table_bytes);
+  patch(path, 0, &h, sizeof h);
+}
+
+// A reader sizes its buffer by a section's raw length and fills it with the stored bytes: the
+// two must agree, and a section stored in a way it cannot read (compressed) is refused at open,
+// before any buffer is sized (the fuzzer found read_section resizing a string to 2^53 first).
+TEST(ImageTest, RawLengthMustMatchStoredLength) {
+  TempDir tmp;
+  const std::string path = tmp / "img.ackpt";
+  write_small_image(path);
+  patch_last_section(path, [](SectionEntry *e) { e->raw_length = 16; });
+  EXPECT_EQ(open_error(path).message(),
+            path + " is corrupt (section Heap stores 1048576 bytes but claims 16)");
+  patch_last_section(path, [](SectionEntry *e) {
+    e->flags = kSectionZstd;
+    e->raw_length = uint64_t(1) << 53;
+  });
+  EXPECT_EQ(open_error(path).message(),
+            "section Heap of " + path + " is stored in a way this autockpt cannot read (flags 1)");
+}
+
 TEST(ImageTest, ReadSectionWantsTheExactSize) {
   TempDir tmp;
   const std::string path = tmp / "img.ackpt";

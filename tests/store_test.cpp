@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +113,75 @@ TEST(StoreTest, PrepareRefusesWhatCannotBeCreatedOrWritten) {
             "AUTOCKPT_DIR=" + tmp / "ro" +
                 " is not writable (Read-only file system): choose another directory for the "
                 "checkpoints");
+}
+
+mode_t mode_of(const std::string &path) {
+  struct stat st;
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+// A checkpoint holds the program's whole memory: only its owner may read it.
+TEST(StoreTest, CheckpointsArePrivate) {
+  TempDir tmp;
+  GenerationStore store(tmp / "a/ckpt");
+  ASSERT_TRUE(store.prepare().is_ok());
+  EXPECT_EQ(mode_of(tmp / "a/ckpt"), 0700u);
+  write_generation(store, 1);
+  EXPECT_EQ(mode_of(store.gen_path(1)), 0700u);
+  EXPECT_EQ(mode_of(store.image_path(1, 0)), 0600u);
+  EXPECT_EQ(mode_of(store.gen_path(1) + "/MANIFEST"), 0600u);
+  EXPECT_TRUE(store.check_trusted(store.list().at(0)).is_ok());
+}
+
+// A restart refuses what another user can have written: the checkpoint directory writable by
+// others, a generation's directory or one of its files writable by others or its group, or a
+// symbolic link in it.  The checkpoint directory may be writable by its group (umask 002).
+TEST(StoreTest, CheckTrustedRefusesWhatOthersCanWrite) {
+  TempDir tmp;
+  GenerationStore store(tmp / "ckpt");
+  ASSERT_TRUE(store.prepare().is_ok());
+  write_generation(store, 1);
+  const GenerationInfo gen = store.list().at(0);
+  for (const std::string &path : {store.dir(), gen.path, gen.path + "/MANIFEST",
+                                  store.image_path(1, 0)}) {
+    const mode_t before = mode_of(path);
+    ASSERT_EQ(::chmod(path.c_str(), before | S_IWOTH), 0);
+    Status s = store.check_trusted(gen);
+    EXPECT_THAT(s.message(), HasSubstr(path + " is writable by others (mode 0"));
+    EXPECT_THAT(s.message(), HasSubstr("chmod -R go-w " + store.dir()));
+    ASSERT_EQ(::chmod(path.c_str(), before | S_IWGRP), 0);
+    if (path == store.dir())
+      EXPECT_TRUE(store.check_trusted(gen).is_ok());
+    else
+      EXPECT_THAT(store.check_trusted(gen).message(), HasSubstr(path + " is writable by its group"));
+    ASSERT_EQ(::chmod(path.c_str(), before), 0);
+    EXPECT_TRUE(store.check_trusted(gen).is_ok()) << path;
+  }
+  const std::string image = store.image_path(1, 0);
+  fs::rename(image, image + ".real");
+  fs::create_symlink(image + ".real", image);
+  EXPECT_THAT(store.check_trusted(gen).message(), HasSubstr(image + " is not a regular file"));
+}
+
+// Root owns everything here, so another owner is made with chown (which only root may do).
+TEST(StoreTest, CheckTrustedRefusesAnotherOwner) {
+  TempDir tmp;
+  GenerationStore store(tmp / "ckpt");
+  ASSERT_TRUE(store.prepare().is_ok());
+  write_generation(store, 1);
+  const GenerationInfo gen = store.list().at(0);
+  const uid_t stranger = ::geteuid() == 54321 ? 54322 : 54321;
+  for (const std::string &path : {store.dir(), gen.path, store.image_path(1, 0)}) {
+    if (::chown(path.c_str(), stranger, uid_t(-1)) != 0) {
+      GTEST_SKIP() << "cannot give a file to another user (" << std::strerror(errno) << ")";
+    }
+    EXPECT_THAT(store.check_trusted(gen).message(),
+                HasSubstr(path + " belongs to user " + std::to_string(stranger) +
+                          ", not to this user (" + std::to_string(::geteuid()) + ")"));
+    ASSERT_EQ(::chown(path.c_str(), ::geteuid(), uid_t(-1)), 0);
+  }
+  EXPECT_TRUE(store.check_trusted(gen).is_ok());
 }
 
 TEST(StoreTest, PathsFollowTheLayout) {

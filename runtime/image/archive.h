@@ -2,9 +2,12 @@
 // serialises structured state (the image's metadata, its open files, the C library's state).
 #pragma once
 
-#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_iarchive_impl.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <boost/archive/detail/register_archive.hpp>
+#include <boost/serialization/collection_size_type.hpp>
 
+#include <cstdint>
 #include <exception>
 #include <sstream>
 #include <string>
@@ -12,6 +15,54 @@
 #include "status.h"
 
 namespace autockpt::image {
+
+// boost::archive::binary_iarchive, except that a string's length or a collection's count larger
+// than the bytes left in the archive is an error before anything is allocated: Boost resizes
+// first and reads after, so a damaged length asked for gigabytes.  Reads what binary_oarchive
+// writes.  Its Boost class templates are instantiated once, in format.cpp.
+class BoundedIArchive
+    : public boost::archive::binary_iarchive_impl<BoundedIArchive, char, std::char_traits<char>> {
+  using Impl = boost::archive::binary_iarchive_impl<BoundedIArchive, char, std::char_traits<char>>;
+  using Primitive =
+      boost::archive::basic_binary_iprimitive<BoundedIArchive, char, std::char_traits<char>>;
+  friend class boost::archive::detail::interface_iarchive<BoundedIArchive>;
+  friend class boost::archive::basic_binary_iarchive<BoundedIArchive>;
+  friend class boost::archive::load_access;
+
+ public:
+  // `in` holds `size` bytes from its current position on.
+  BoundedIArchive(std::istream &in, uint64_t size) : Impl(in, 0), in_(in), size_(size) { init(0); }
+
+  using Primitive::load;
+  void load(std::string &s) {
+    std::size_t length = 0;
+    Primitive::load(length);
+    check(length);
+    s.resize(length);
+    if (length > 0) load_binary(&s[0], length);
+  }
+
+ private:
+  template <class T>
+  void load_override(T &t) {
+    Impl::load_override(t);
+  }
+  void load_override(boost::serialization::collection_size_type &t) {
+    Impl::load_override(t);
+    check(t);  // every element takes at least one byte
+  }
+
+  void check(uint64_t wanted) {
+    const std::streamoff at = in_.rdbuf()->pubseekoff(0, std::ios::cur, std::ios::in);
+    if (at < 0 || wanted > size_ - uint64_t(at)) {
+      boost::serialization::throw_exception(
+          boost::archive::archive_exception(boost::archive::archive_exception::input_stream_error));
+    }
+  }
+
+  std::istream &in_;
+  const uint64_t size_;
+};
 
 template <class T>
 std::string to_archive(const T &value) {
@@ -28,7 +79,7 @@ template <class T>
 Status from_archive(const std::string &bytes, T *out, const char *what) {
   try {
     std::istringstream in(bytes);
-    boost::archive::binary_iarchive archive(in);
+    BoundedIArchive archive(in, bytes.size());
     T value;
     archive >> value;
     *out = std::move(value);
@@ -39,3 +90,5 @@ Status from_archive(const std::string &bytes, T *out, const char *what) {
 }
 
 }  // namespace autockpt::image
+
+BOOST_SERIALIZATION_REGISTER_ARCHIVE(autockpt::image::BoundedIArchive)

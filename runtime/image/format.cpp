@@ -10,6 +10,19 @@
 
 #include "image/meta.h"
 
+// The Boost class templates behind BoundedIArchive (archive.h), instantiated once, as libboost
+// does for its own archives.
+#include <boost/archive/impl/archive_serializer_map.ipp>
+#include <boost/archive/impl/basic_binary_iarchive.ipp>
+#include <boost/archive/impl/basic_binary_iprimitive.ipp>
+
+namespace boost::archive {
+template class detail::archive_serializer_map<autockpt::image::BoundedIArchive>;
+template class basic_binary_iarchive<autockpt::image::BoundedIArchive>;
+template class basic_binary_iprimitive<autockpt::image::BoundedIArchive, char,
+                                       std::char_traits<char>>;
+}  // namespace boost::archive
+
 namespace autockpt::image {
 
 const char *section_name(SectionKind kind) {

@@ -269,6 +269,18 @@ Status ImageReader::load_table() {
     if (e.offset > file_size_ || e.stored_length > file_size_ - e.offset) {
       return truncated(e.offset + e.stored_length);
     }
+    // Buffers are sized by raw_length before a section is read: it must be the stored length.
+    const std::string name = section_name(static_cast<SectionKind>(e.kind));
+    if (e.flags != 0) {
+      return Status::error("section " + name + " of " + path_ +
+                           " is stored in a way this autockpt cannot read (flags " +
+                           std::to_string(e.flags) + ")");
+    }
+    if (e.raw_length != e.stored_length) {
+      return Status::error(path_ + " is corrupt (section " + name + " stores " +
+                           std::to_string(e.stored_length) + " bytes but claims " +
+                           std::to_string(e.raw_length) + ")");
+    }
   }
   return Status::ok();
 }
@@ -293,11 +305,6 @@ uint64_t ImageReader::raw_size(SectionKind kind) const {
 Status ImageReader::find_readable(SectionKind kind, const SectionEntry **out) const {
   const SectionEntry *e = find(kind);
   if (!e) return Status::error(path_ + " has no " + section_name(kind) + " section");
-  if (e->flags != 0) {
-    return Status::error("section " + std::string(section_name(kind)) + " of " + path_ +
-                         " is stored in a way this autockpt cannot read (flags " +
-                         std::to_string(e->flags) + ")");
-  }
   *out = e;
   return Status::ok();
 }

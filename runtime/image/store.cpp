@@ -97,7 +97,7 @@ bool load_manifest(const std::string &gen_dir, uint64_t gen, Manifest *m) {
 // Writes `path` through `path.tmp`: write, fsync, rename, fsync of the directory.
 Status write_file_durably(const std::string &path, const std::string &text) {
   const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return io_failure("create", tmp, errno);
   int err = pwrite_all(fd, text.data(), text.size(), 0);
   if (!err && ::fsync(fd) != 0) err = errno;
@@ -193,6 +193,32 @@ std::string check_generation(const GenerationInfo &info, GenerationStore::Depth 
   return "";
 }
 
+// Why a restart must not trust `path`, or "".  The checkpoint directory is followed (it may be a
+// link to scratch space) and may be writable by its group (a project directory made under umask
+// 002); what lies inside it is not followed, and only its owner may write it.
+std::string untrusted(const std::string &path, bool follow, bool regular, bool group_ok = false) {
+  struct stat st;
+  if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
+    return path + " cannot be examined (" + std::strerror(errno) + ")";
+  }
+  if (regular && !S_ISREG(st.st_mode)) return path + " is not a regular file";
+  if (!regular && !S_ISDIR(st.st_mode)) return path + " is not a directory";
+  const uid_t me = ::geteuid();
+  if (st.st_uid != me) {
+    return path + " belongs to user " + std::to_string(st.st_uid) + ", not to this user (" +
+           std::to_string(me) + ")";
+  }
+  const mode_t group = group_ok ? 0 : S_IWGRP;
+  const char *who = (st.st_mode & group) && (st.st_mode & S_IWOTH) ? "its group and others"
+                    : (st.st_mode & group)                         ? "its group"
+                    : (st.st_mode & S_IWOTH)                         ? "others"
+                                                                     : nullptr;
+  if (!who) return "";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+  return path + " is writable by " + who + " (mode " + mode + ")";
+}
+
 }  // namespace
 
 GenerationStore::GenerationStore(std::string dir) : dir_(std::move(dir)) {}
@@ -202,7 +228,8 @@ Status GenerationStore::prepare() {
   if (dir_.empty()) return Status::error("AUTOCKPT_DIR is empty: set it to a directory");
   for (size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
     const std::string prefix = dir_.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+    const mode_t mode = slash == std::string::npos ? 0700 : 0755;  // missing parents as mkdir -p
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
       return Status::error(where + ": cannot create it (" + std::strerror(errno) + ")");
     }
     if (slash == std::string::npos) break;
@@ -213,7 +240,7 @@ Status GenerationStore::prepare() {
   }
 
   const std::string probe = dir_ + "/.autockpt-probe-" + std::to_string(::getpid());
-  int fd = ::open(probe.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  int fd = ::open(probe.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   int err = fd < 0 ? errno : 0;
   if (fd >= 0) {
     if (::fsync(fd) != 0) err = errno;
@@ -268,7 +295,7 @@ Status GenerationStore::begin(uint64_t gen, std::string *gen_dir) {
   std::error_code ec;
   fs::remove_all(path, ec);
   if (ec) return io_failure("remove the leftovers in", path, ec.value());
-  if (::mkdir(path.c_str(), 0755) != 0) return io_failure("create", path, errno);
+  if (::mkdir(path.c_str(), 0700) != 0) return io_failure("create", path, errno);
   *gen_dir = path;
   return Status::ok();
 }
@@ -338,6 +365,23 @@ void GenerationStore::prune(unsigned keep) {
       (void)remove(g->number);  // best effort: what stays is removed by a later prune
     }
   }
+}
+
+Status GenerationStore::check_trusted(const GenerationInfo &info) const {
+  std::string why = untrusted(dir_, /*follow=*/true, /*regular=*/false, /*group_ok=*/true);
+  if (why.empty()) why = untrusted(info.path, false, false);
+  std::vector<std::string> files = {kManifest};
+  files.insert(files.end(), info.files.begin(), info.files.end());
+  for (size_t k = 0; k < files.size() && why.empty(); ++k) {
+    why = untrusted(info.path + "/" + files[k], false, true);
+  }
+  if (why.empty()) return Status::ok();
+  return Status::error(
+      "the checkpoint " + info.path + " cannot be trusted: " + why +
+      ". A restart reads only checkpoints that no other user can have written or changed. If "
+      "you trust it, make it yours (chown) and writable by you alone (chmod -R go-w " + dir_ +
+      "); otherwise remove " + dir_ + ", or set AUTOCKPT_RESTART=never to start from the "
+      "beginning.");
 }
 
 Status GenerationStore::verify_generation(const GenerationInfo &info, std::string *why,

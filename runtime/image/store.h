@@ -14,7 +14,8 @@
 //   end
 //
 // A kill at any moment leaves the previous committed generation intact and never makes a partial
-// generation look committed.  Choosing which generation to restart from is left to the runtime.
+// generation look committed.  Directories are created 0700 and files 0600: a checkpoint holds
+// the program's whole memory.  Choosing which generation to restart from is left to the runtime.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -75,6 +76,12 @@ class GenerationStore {
   enum class Depth { Structure, Contents };
   Status verify_generation(const GenerationInfo &info, std::string *why,
                            Depth depth = Depth::Contents) const;
+
+  // Whether a restart may read generation `info` at all: the checkpoint directory, the
+  // generation's directory, its MANIFEST and its images must belong to this user and be
+  // writable by no one else (docs/design.md R18).  The error names the first that is not and
+  // says what to do.
+  Status check_trusted(const GenerationInfo &info) const;
 
  private:
   std::string dir_;

@@ -83,7 +83,7 @@ Status ImageWriter::create(const std::string &final_path, const Identity &id,
                          " bytes does not fit in an image header (at most 64)");
   }
   std::string tmp = final_path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return io_failure("create", tmp, errno);
   out->reset(new ImageWriter(final_path, fd, id));
   return Status::ok();
