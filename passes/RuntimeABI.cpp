@@ -8,35 +8,26 @@ using namespace llvm;
 
 namespace autockpt {
 
-static GlobalVariable *externalI32(Module &M, StringRef Name) {
-  if (GlobalVariable *G = M.getGlobalVariable(Name, /*AllowInternal=*/true))
-    return G;
-  return new GlobalVariable(M, Type::getInt32Ty(M.getContext()), /*isConstant=*/false,
-                            GlobalValue::ExternalLinkage, nullptr, Name);
-}
-
 RuntimeABI::RuntimeABI(Module &M) {
   LLVMContext &C = M.getContext();
   I32 = Type::getInt32Ty(C);
   I64 = Type::getInt64Ty(C);
   Ptr = PointerType::get(C, 0);
   Void = Type::getVoidTy(C);
-  Flag = externalI32(M, "__autockpt_flag");
-  Mode = externalI32(M, "__autockpt_mode");
   State = M.getGlobalVariable("__autockpt_state", /*AllowInternal=*/true);
   if (!State) {
     State = new GlobalVariable(M, I64, /*isConstant=*/false, GlobalValue::ExternalLinkage,
                                nullptr, "__autockpt_state");
     State->setAlignment(Align(8));
   }
-  // In an executable the runtime is linked statically: the state is then addressed directly
-  // (one `cmp $0, sym(%rip)`) instead of through the GOT, which cost a register per function.
+  // One state word per thread (docs/design.md H2).  In an executable the runtime is linked
+  // statically and defines it: local-exec, one `cmpl $0, %fs:off` like a global's compare.  In
+  // a shared library, initial-exec: the word is in the executable's static TLS block.
   bool Executable = M.getPICLevel() == PICLevel::NotPIC || M.getPIELevel() != PIELevel::Default;
-  if (Executable) {
-    Flag->setDSOLocal(true);
-    Mode->setDSOLocal(true);
+  State->setThreadLocalMode(Executable ? GlobalValue::LocalExecTLSModel
+                                       : GlobalValue::InitialExecTLSModel);
+  if (Executable)
     State->setDSOLocal(true);
-  }
 
   AttributeList Cold = AttributeList().addFnAttribute(C, Attribute::Cold).addFnAttribute(
       C, Attribute::NoInline);
@@ -47,6 +38,30 @@ RuntimeABI::RuntimeABI(Module &M) {
   BadFrame = M.getOrInsertFunction("__autockpt_bad_frame", NoReturn, Void, I64, I32);
   RegisterModule = M.getOrInsertFunction("__autockpt_register_module", Void, Ptr);
   RunCtor = M.getOrInsertFunction("__autockpt_run_ctor", Void, Ptr);
+}
+
+static Value *stateAddress(IRBuilderBase &B, GlobalVariable *State) {
+  CallInst *At = B.CreateThreadLocalAddress(State);
+  At->setName("autockpt.tls");
+  return At;
+}
+
+LoadInst *RuntimeABI::loadFlag(IRBuilderBase &B) const {
+  LoadInst *L = B.CreateAlignedLoad(I32, stateAddress(B, State), Align(8), "autockpt.flag");
+  L->setVolatile(true);
+  return L;
+}
+
+LoadInst *RuntimeABI::loadMode(IRBuilderBase &B) const {
+  Value *At = B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), stateAddress(B, State), 4,
+                                           "autockpt.modep");
+  return B.CreateAlignedLoad(I32, At, Align(4), "autockpt.mode");
+}
+
+LoadInst *RuntimeABI::loadState(IRBuilderBase &B) const {
+  LoadInst *L = B.CreateAlignedLoad(I64, stateAddress(B, State), Align(8), "autockpt.state");
+  L->setVolatile(true);
+  return L;
 }
 
 }  // namespace autockpt

@@ -1,18 +1,25 @@
 // Every runtime entry point the pass calls, declared once (see include/autockpt/abi.h).
 #pragma once
 
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
 namespace autockpt {
 
 struct RuntimeABI {
   llvm::Type *I32, *I64, *Ptr, *Void;
-  llvm::GlobalVariable *Flag;  // volatile int __autockpt_flag
-  llvm::GlobalVariable *Mode;  // int __autockpt_mode
-  llvm::GlobalVariable *State;  // u64 __autockpt_state: the flag (low half) and the mode
+  // u64 __autockpt_state, thread-local: the flag (low half) and the mode (high half).
+  llvm::GlobalVariable *State;
   llvm::FunctionCallee PollSlow, PushFrame, PopFrame, BadFrame, RegisterModule, RunCtor;
 
   explicit RuntimeABI(llvm::Module &M);
+
+  // Loads of this thread's state word, emitted at B's insertion point: the flag (volatile, P14),
+  // the mode, or the whole word (volatile).  Each goes through llvm.threadlocal.address, which
+  // x86 folds into the load: `cmpl $0, %fs:__autockpt_state@TPOFF` in an executable.
+  llvm::LoadInst *loadFlag(llvm::IRBuilderBase &B) const;
+  llvm::LoadInst *loadMode(llvm::IRBuilderBase &B) const;
+  llvm::LoadInst *loadState(llvm::IRBuilderBase &B) const;
 
   // Names the pass never instruments or rewrites: the runtime's own.
   static bool isRuntimeName(llvm::StringRef Name) { return Name.starts_with("__autockpt_"); }

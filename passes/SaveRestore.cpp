@@ -1,19 +1,20 @@
 // Save blocks, the restore dispatch and SSA repair.  The emitted shape, per function:
 //
 //   autockpt.entry:                        ; static allocas
-//     %mode = load i32, ptr @__autockpt_mode
+//     %tls = call ptr @llvm.threadlocal.address(ptr @__autockpt_state)   ; this thread's word
+//     %mode = load i32, ptr (%tls + 4)
 //     br (%mode == RESTORING), label %autockpt.dispatch, label %<old entry>   ; unlikely
 //   autockpt.dispatch:
 //     %rec = call ptr @__autockpt_pop_frame(i64 FID, i64 LAYOUT)
 //     switch (load i32 %rec) [ id -> autockpt.restore... ], default autockpt.bad
 //   autockpt.poll:                          ; a split back edge (or the entry of a recursive fn)
-//     %f = load atomic i32, ptr @__autockpt_flag monotonic
+//     %f = load volatile i32, ptr %tls      ; the flag: the word's low half
 //     br (%f != 0), label %autockpt.poll.cold, label %header                  ; unlikely
 //   autockpt.poll.cold:
 //     br (call @__autockpt_poll_slow() != 0), label %autockpt.save, label %header
 //   autockpt.call:                          ; a call to a checkpointable function
 //     %r = call @f(...)
-//     br (load @__autockpt_mode == UNWINDING), label %autockpt.save, label %cont ; unlikely
+//     br (load (%tls + 4) == UNWINDING), label %autockpt.save, label %cont ; unlikely
 //   autockpt.save:
 //     %buf = call ptr @__autockpt_push_frame(FID, ID, LAYOUT, SIZE)
 //     store <live values>, memcpy <allocas> ; ret poison
@@ -82,13 +83,12 @@ class Emitter {
       // The entry poll and the restoring test in one: the flag and the mode are both zero,
       // the common case, when the state word is.  The poll's own test is in the cold block.
       BasicBlock *Cold = BasicBlock::Create(C, "autockpt.entry.cold", &F);
-      LoadInst *State = B.CreateAlignedLoad(R.I64, R.State, Align(8), "autockpt.state");
-      State->setVolatile(true);
+      LoadInst *State = R.loadState(B);
       B.CreateCondBr(B.CreateICmpNE(State, i64(0), "autockpt.busy"), Cold,
                      EntryPoll->getSingleSuccessor(), Unlikely);
       B.SetInsertPoint(Cold);
     }
-    Value *Mode = B.CreateLoad(R.I32, R.Mode, "autockpt.mode");
+    Value *Mode = R.loadMode(B);
     B.CreateCondBr(B.CreateICmpEQ(Mode, i32(ModeRestoring), "autockpt.restoring"), Dispatch,
                    Body, Unlikely);
 
@@ -150,10 +150,9 @@ class Emitter {
 
     IRBuilder<> B(Site);
     B.SetCurrentDebugLocation(SP.Loc);
-    LoadInst *Flag = B.CreateAlignedLoad(R.I32, R.Flag, Align(4), "autockpt.flag");
     // Volatile: no optimiser may hoist it out of the loop or drop it (LTO runs LICM after the
-    // pass), and x86 folds it into `cmpl $0, flag(%rip)`, which an atomic load is not (P14).
-    Flag->setVolatile(true);
+    // pass), and x86 folds it into `cmpl $0, %fs:flag`, which an atomic load is not (P14).
+    LoadInst *Flag = R.loadFlag(B);
     B.CreateCondBr(B.CreateICmpNE(Flag, i32(0), "autockpt.requested"), Cold, Target, Unlikely);
 
     B.SetInsertPoint(Cold);
@@ -170,7 +169,7 @@ class Emitter {
     BasicBlock *Save = emitSave(SP);
     IRBuilder<> B(After);
     B.SetCurrentDebugLocation(SP.Loc);
-    Value *Mode = B.CreateLoad(R.I32, R.Mode, "autockpt.mode");
+    Value *Mode = R.loadMode(B);
     B.CreateCondBr(B.CreateICmpEQ(Mode, i32(ModeUnwinding), "autockpt.unwinding"), Save, Cont,
                    Unlikely);
   }

@@ -8,10 +8,12 @@
 #include "identity.h"
 #include "image/reader.h"
 #include "image/writer.h"
+#include "layers.h"
 #include "layout.h"
 #include "libc_state.h"
 #include "log.h"
 #include "registry.h"
+#include "state.h"
 #include "trigger.h"
 
 #include <chrono>
@@ -46,6 +48,29 @@ std::string hostname() {
   return buf;
 }
 
+}  // namespace
+
+void describe_frames(const frames::Stack &stack, std::vector<FrameRecord> *out) {
+  for (const frames::Record &r : stack.records) {
+    FrameRecord fr;
+    fr.fid = r.fid;
+    fr.spid = r.spid;
+    fr.layout = r.layout;
+    fr.offset = r.offset;
+    fr.size = r.size;
+    if (const autockpt_function *f = registry::function(r.fid)) {
+      fr.function = f->name;
+      fr.file = f->file;
+      if (r.spid >= 1 && r.spid <= f->nsafepoints)
+        fr.line = f->safepoints[r.spid - 1].line;
+    }
+    frames::describe_slots(r.fid, r.spid, &fr.slots);
+    out->push_back(fr);
+  }
+}
+
+namespace {
+
 ImageMeta describe(uint64_t gen, const std::string &reason, const ProcessState &ps,
                    std::vector<Piece> *globals) {
   ImageMeta m;
@@ -73,22 +98,7 @@ ImageMeta describe(uint64_t gen, const std::string &reason, const ProcessState &
     globals->push_back({g.addr, g.size});
     off += g.size;
   }
-  for (const frames::Record &r : frames::records()) {
-    FrameRecord fr;
-    fr.fid = r.fid;
-    fr.spid = r.spid;
-    fr.layout = r.layout;
-    fr.offset = r.offset;
-    fr.size = r.size;
-    if (const autockpt_function *f = registry::function(r.fid)) {
-      fr.function = f->name;
-      fr.file = f->file;
-      if (r.spid >= 1 && r.spid <= f->nsafepoints)
-        fr.line = f->safepoints[r.spid - 1].line;
-    }
-    frames::describe_slots(r.fid, r.spid, &fr.slots);
-    m.frames.push_back(fr);
-  }
+  describe_frames(frames::main_stack(), &m.frames);
   return m;
 }
 
@@ -106,7 +116,9 @@ Status out_of_bounds(const std::string &path, const std::string &what, const cha
 
 Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
                    const std::vector<Piece> &globals, const std::string &files,
-                   const std::string &libc, uint64_t *bytes) {
+                   const std::string &libc,
+                   const std::vector<std::pair<unsigned, std::string>> &layer_sections,
+                   uint64_t *bytes) {
   Identity id;
   id.build_id_bytes = identity::executable_build_id().substr(0, 64);
   id.generation = gen;
@@ -114,7 +126,7 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
   std::unique_ptr<ImageWriter> w;
   if (Status s = ImageWriter::create(path, id, &w); !s)
     return s;
-  const std::vector<char> &fb = frames::buffer();
+  const std::vector<char> &fb = frames::main_stack().buffer;
   Status s = w->add_section(SectionKind::Meta, encode_meta(meta));
   if (s)
     s = w->add_section(SectionKind::Frames, {{fb.data(), fb.size()}});
@@ -127,6 +139,9 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
     s = w->add_section(SectionKind::Files, files);
   if (s)
     s = w->add_section(SectionKind::Libc, libc);
+  for (const auto &[kind, bytes] : layer_sections)
+    if (s)
+      s = w->add_section(SectionKind(kind), bytes);
   if (s)
     s = w->commit();
   *bytes = w->bytes_written();
@@ -157,9 +172,18 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   ++ps->checkpoints;
   std::vector<Piece> globals;
   ImageMeta meta = describe(gen, reason, *ps, &globals);
+  std::vector<std::pair<unsigned, std::string>> layer_sections;
+  layers::each([&](const layers::Layer &l) {
+    if (!l.save)
+      return;
+    std::string bytes;
+    l.save(&meta, &bytes);
+    if (l.section)
+      layer_sections.push_back({l.section, std::move(bytes)});
+  });
   uint64_t bytes = 0;
   Status s = write_image(store.image_path(gen, 0), gen, meta, globals, files_state, libc_state,
-                         &bytes);
+                         layer_sections, &bytes);
   if (s)
     s = store.commit(gen, 1);
   if (!s) {
@@ -178,13 +202,16 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
       human_bytes(meta.heap_size, b2), human_bytes(gbytes, b3), meta.frames.size(), dt * 1e3);
   // For tests that check where a restart resumes: the poll it was taken at, what was printed.
   char where[96] = "";
-  if (__autockpt_flag & trigger::kCountingBit)
+  if (state::flag() & trigger::kCountingBit)
     snprintf(where, sizeof where, " at poll %llu;", (unsigned long long)trigger::polls());
   if (stdout_at >= 0)
     snprintf(where + strlen(where), sizeof where - strlen(where), " stdout at byte %lld;",
              (long long)stdout_at);
   if (where[0])
     log(2, "checkpoint %llu:%.*s", (unsigned long long)gen, int(strlen(where) - 1), where);
+  if (!meta.threads.empty())
+    log(2, "checkpoint %llu holds %zu threads besides main", (unsigned long long)gen,
+        meta.threads.size());
   return Status::ok();
 }
 
@@ -274,6 +301,22 @@ Status restore(const std::string &path, ProcessState *ps, bool *damaged) {
   if (r->has(SectionKind::Libc))
     if (Status s = r->read_section(SectionKind::Libc, &libc_state); !s)
       return read_failed(s);
+  // The layers' sections, read before anything is overwritten; given to them once it is.
+  std::vector<std::pair<const layers::Layer *, std::string>> layer_sections;
+  Status layer_status = Status::ok();
+  layers::each([&](const layers::Layer &l) {
+    if (!l.load)
+      return;
+    std::string bytes;
+    if (l.section && r->has(SectionKind(l.section)) && layer_status)
+      layer_status = r->read_section(SectionKind(l.section), &bytes);
+    layer_sections.push_back({&l, std::move(bytes)});
+  });
+  if (!layer_status)
+    return read_failed(layer_status);
+  if (!m.threads.empty() && layer_sections.empty())
+    return Status::error("the checkpoint " + path + " holds " + std::to_string(m.threads.size()) +
+                         " threads besides main, but this program starts none");
   std::vector<char> fbuf(r->raw_size(SectionKind::Frames));
   if (Status s = r->read_section(SectionKind::Frames, fbuf.data(), fbuf.size()); !s)
     return read_failed(s);
@@ -293,6 +336,8 @@ Status restore(const std::string &path, ProcessState *ps, bool *damaged) {
   for (const FrameRecord &f : m.frames)
     recs.push_back({f.fid, f.spid, f.layout, f.offset, f.size});
   frames::adopt(std::move(recs), std::move(fbuf));
+  for (auto &[layer, bytes] : layer_sections)
+    layer->load(m, std::move(bytes));
   ps->argc = m.argc;
   ps->argv = reinterpret_cast<char **>(m.argv_addr);
   ps->envp = reinterpret_cast<char **>(m.envp_addr);

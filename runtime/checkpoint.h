@@ -8,7 +8,14 @@
 
 #include <string>
 
+#include "frames.h"
+#include "image/meta.h"
+
 namespace autockpt::checkpoint {
+
+// The records of a stack of frames as the image's metadata describes them (function, line,
+// variables); their offsets are into the stack's own buffer.
+void describe_frames(const frames::Stack &stack, std::vector<image::FrameRecord> *out);
 
 // Writes generation `store.next_number()` from the saved frames, the registered globals and
 // the arena.  On failure nothing new is committed and the previous generation stays intact.

@@ -8,10 +8,12 @@
 #include "checkpoint.h"
 #include "frames.h"
 #include "identity.h"
+#include "layers.h"
 #include "layout.h"
 #include "log.h"
 #include "options.h"
 #include "registry.h"
+#include "state.h"
 #include "trigger.h"
 
 namespace autockpt::exit_handlers {
@@ -42,15 +44,20 @@ ProcessState g_ps;
 char **g_argv0;  // the command line as started, for a re-exec
 ucontext_t g_runtime_ctx, g_user_ctx;
 int g_user_ret;
-thread_local bool t_runs_user_main;  // on the thread that runs the user's main
+// The runtime function that calls the user code this thread runs (the user's main, a thread's
+// start routine): the outermost frame a checkpoint unwinds to.  Zero on threads of the runtime's
+// or the libraries'.
+thread_local uintptr_t t_root;
+unsigned long long *g_main_state;  // the main thread's state word, for requests
 bool g_exiting_after_checkpoint;
 bool g_created_dir;  // the checkpoint directory did not exist before this run
 // A frame that cannot be unwound (R3 in docs/design.md): the stack address of its top (its
 // caller's stack pointer at the call).  A poll whose own frame lies below it is still inside
 // the foreign frame's extent and returns at once, without walking the stack again.  Every 2^20
 // such polls the stack is walked anyway, in case the program's own stack moved below it.
-uintptr_t g_foreign_top;
-unsigned g_deferred_polls;
+// Per thread: each thread's stack has its own foreign frames.
+thread_local uintptr_t g_foreign_top;
+thread_local unsigned g_deferred_polls;
 
 bool under_foreign_frame(uintptr_t poller_sp) {
   return g_foreign_top && poller_sp < g_foreign_top && (++g_deferred_polls & 0xfffff) != 0;
@@ -143,7 +150,7 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
     return _URC_END_OF_STACK;
   }
   uintptr_t start = _Unwind_GetRegionStart(ctx);
-  if (start == reinterpret_cast<uintptr_t>(&user_main_trampoline)) {
+  if (start == t_root) {
     w->reached_main = true;
     return _URC_END_OF_STACK;
   }
@@ -264,6 +271,7 @@ void restore(const std::string &path) {
 }
 
 void take_checkpoint() {
+  autockpt_user_main_running = false;  // the runtime's own allocations stay out of the image
   bool was_signal = false;
   std::string reason = trigger::take_reason(&was_signal);
   Status s = checkpoint::write(*g_store, *g_opts, reason, &g_ps);
@@ -282,20 +290,65 @@ void take_checkpoint() {
         reason.c_str());
     _exit(g_opts->exit_code);
   }
+  autockpt_user_main_running = true;
 }
 
 }  // namespace
 
+void request() {
+  if (g_main_state)
+    state::raise(g_main_state);
+  layers::each([](const layers::Layer &l) {
+    if (l.request)
+      l.request();
+  });
+}
+
+void set_root(void (*root)()) { t_root = reinterpret_cast<uintptr_t>(root); }
+
+namespace {
+int g_base_flags;  // flag bits every thread of the program carries (trigger.h's counting bit)
+}  // namespace
+
+void add_flag_bits(int bits) {
+  g_base_flags |= bits;
+  state::raise(&__autockpt_state, bits);
+}
+
+int base_flags() { return g_base_flags; }
+
+void write_checkpoint() {
+  take_checkpoint();
+  layers::each([](const layers::Layer &l) {
+    if (l.resume)
+      l.resume();
+  });
+}
+
+namespace {
+// After the calling thread's frames are saved: whether it is the one to write the image.
+bool stop_here() {
+  bool writer = true;
+  layers::each([&](const layers::Layer &l) {
+    if (l.stop && !l.stop())
+      writer = false;
+  });
+  return writer;
+}
+}  // namespace
+
 int poll_slow(uintptr_t poller_sp) {
   // While polls are counted every poll comes here, most of them with nothing requested.
-  if ((__autockpt_flag & trigger::kCountingBit) && !trigger::counted_poll())
+  if ((state::flag() & trigger::kCountingBit) && !trigger::counted_poll())
     return 0;
   // Cheapest tests first: while a checkpoint waits for a foreign frame to return, every poll
   // under it comes here.
   if (under_foreign_frame(poller_sp))
     return 0;  // still below a frame that cannot be unwound
-  if (__autockpt_mode != AUTOCKPT_MODE_RUNNING || !t_runs_user_main)
-    return 0;  // another thread, or the runtime is not running the user's main
+  if (state::mode() != AUTOCKPT_MODE_RUNNING || !t_root) {
+    state::lower(&__autockpt_state);  // a thread of the runtime's or a library's: nothing to do
+    return 0;
+  }
   g_foreign_top = 0;
   Walk w;
   _Unwind_Backtrace(walk_step, &w);
@@ -306,9 +359,13 @@ int poll_slow(uintptr_t poller_sp) {
         (unsigned long)g_foreign_top);
     return 0;
   }
-  __atomic_fetch_and(&__autockpt_flag, ~trigger::kRequestBit, __ATOMIC_RELAXED);
+  state::lower(&__autockpt_state);
+  layers::each([](const layers::Layer &l) {
+    if (l.unwinding)
+      l.unwinding();
+  });
   frames::clear();
-  __autockpt_mode = AUTOCKPT_MODE_UNWINDING;
+  state::mode() = AUTOCKPT_MODE_UNWINDING;
   return 1;
 }
 
@@ -365,8 +422,6 @@ int run(int argc, char **argv, char **envp) {
     restore(*g_restart_image);
     compare_arguments(argc, argv);
     exit_handlers::after_restore();
-    frames::begin_restore();
-    __autockpt_mode = AUTOCKPT_MODE_RESTORING;
   } else {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
     g_ps.envp = copy_strings(envp, nullptr);
@@ -376,21 +431,30 @@ int run(int argc, char **argv, char **envp) {
   atexit(mark_completed);
   if (g_opts->count_polls)
     atexit(report_polls);
-  t_runs_user_main = true;
+  set_root(user_main_trampoline);
+  g_main_state = &__autockpt_state;
+  autockpt_user_main_running = true;
+  if (g_restart_image) {
+    // The other threads are made again and wait until this one goes on (threads/).
+    layers::each([](const layers::Layer &l) {
+      if (l.restart)
+        l.restart();
+    });
+    frames::begin_restore();
+    state::mode() = AUTOCKPT_MODE_RESTORING;
+  }
   trigger::count_polls(g_opts->poll_interval, g_opts->halt_poll,
                        g_opts->count_polls);
   trigger::install(g_opts->signal, g_opts->interval_s);
   sigprocmask(SIG_UNBLOCK, &g_early_signals, nullptr);
-  autockpt_user_main_running = true;
   for (;;) {
     run_user_main();
-    if (__autockpt_mode != AUTOCKPT_MODE_UNWINDING)
+    if (state::mode() != AUTOCKPT_MODE_UNWINDING)
       break;
-    autockpt_user_main_running = false;  // the runtime's own allocations stay out of the image
-    take_checkpoint();
-    autockpt_user_main_running = true;
+    if (stop_here())
+      write_checkpoint();  // every other thread is stopped
     frames::begin_restore();
-    __autockpt_mode = AUTOCKPT_MODE_RESTORING;
+    state::mode() = AUTOCKPT_MODE_RESTORING;
   }
   trigger::disarm();
   return g_user_ret;

@@ -5,6 +5,17 @@
 
 // True while the user's main runs: the global operator new then allocates in the arena.
 extern bool autockpt_user_main_running;
+// Non-zero on a thread while the runtime allocates for itself: operator new then uses the system
+// heap even while the user's main runs (frame records, thread records).
+extern thread_local int autockpt_runtime_heap;
+
+namespace autockpt {
+struct RuntimeHeap {
+  RuntimeHeap() { ++autockpt_runtime_heap; }
+  ~RuntimeHeap() { --autockpt_runtime_heap; }
+  RuntimeHeap(const RuntimeHeap &) = delete;
+};
+}  // namespace autockpt
 
 namespace autockpt::control {
 
@@ -18,5 +29,21 @@ bool restarting();
 // From a poll with the flag set: returns 1 to start unwinding here, 0 to go on.  `poller_sp`
 // is the polling frame's stack pointer at its call into the runtime.
 int poll_slow(uintptr_t poller_sp);
+
+// Asks every thread for a checkpoint: async-signal-safe (the trigger's handlers call it).
+void request();
+
+// Flag bits (trigger.h) that every thread of the program carries from its start: set on the
+// calling (main) thread now, and by threads/ on each thread it starts.
+void add_flag_bits(int bits);
+int base_flags();
+
+// The calling thread runs user code from `root` (a runtime function that calls it): frames up to
+// root may be unwound.  threads/ calls it on each thread it starts; 0: none.
+void set_root(void (*root)());
+
+// On the thread that stops last: writes the image of every thread (all others are stopped), then
+// lets them all go on (the layers' resume).  May exit the process (AUTOCKPT_ON_SIGNAL=exit).
+void write_checkpoint();
 
 }  // namespace autockpt::control

@@ -130,7 +130,7 @@ void save_filebufs(std::vector<FileState> *out) {  // caller holds g_mutex
       s.buffer.assign(b, fb->*Access::buf_size);
     if (on_program_stack(fb)) {
       // The frame that holds it has saved a copy already; a restart patches that copy.
-      const std::vector<char> &frames = frames::buffer();
+      const std::vector<char> &frames = frames::main_stack().buffer;  // the main thread's
       const char *obj = reinterpret_cast<const char *>(fb);
       std::boyer_moore_horspool_searcher find(obj, obj + sizeof(std::filebuf));
       auto hit = std::search(frames.begin(), frames.end(), find);
@@ -161,7 +161,7 @@ void restore_filebuf(const FileState &s) {
   // The bytes to patch: the object itself, or its copy in the saved frames.
   char *at = reinterpret_cast<char *>(s.object);
   if (s.in_frames >= 0) {
-    const std::vector<char> &frames = frames::buffer();
+    const std::vector<char> &frames = frames::main_stack().buffer;  // the main thread's
     if (uint64_t(s.in_frames) + sizeof(std::filebuf) > frames.size())
       fatal("the C++ file stream on %s is not in the checkpoint's frames", s.path.c_str());
     at = const_cast<char *>(frames.data()) + s.in_frames;  // frames' own, not yet re-entered

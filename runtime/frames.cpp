@@ -1,7 +1,8 @@
-// Frame record storage.  Only the thread that runs the user's main touches it, at safe points.
+// Frame record storage: each thread touches only its own stack of records, at safe points.
 #include "frames.h"
 
 #include "autockpt/abi.h"
+#include "control.h"
 #include "image/meta.h"
 #include "log.h"
 #include "registry.h"
@@ -9,19 +10,26 @@
 namespace autockpt::frames {
 
 namespace {
-std::vector<Record> g_records;
-std::vector<char> g_buffer;
-size_t g_cursor = 0;  // records still to pop
+Stack g_main;
+thread_local Stack *t_stack;  // null: the main stack
 constexpr uint64_t kHead = sizeof(autockpt_frame_head);
 }  // namespace
 
+Stack &main_stack() { return g_main; }
+void set_current(Stack *s) { t_stack = s; }
+Stack *current() { return t_stack ? t_stack : &g_main; }
+
 void clear() {
-  g_records.clear();
-  g_buffer.clear();
-  g_cursor = 0;
+  Stack &s = *current();
+  s.records.clear();
+  s.buffer.clear();
+  s.cursor = 0;
 }
 
 void *push(uint64_t fid, uint32_t spid, uint64_t layout, uint64_t size) {
+  RuntimeHeap runtime_heap;  // the records are the runtime's, not the program's heap
+  std::vector<Record> &g_records = current()->records;
+  std::vector<char> &g_buffer = current()->buffer;
   uint64_t off = (g_buffer.size() + 7) & ~uint64_t(7);
   g_buffer.resize(off + kHead + size);
   auto *head = reinterpret_cast<autockpt_frame_head *>(g_buffer.data() + off);
@@ -31,9 +39,11 @@ void *push(uint64_t fid, uint32_t spid, uint64_t layout, uint64_t size) {
   return g_buffer.data() + off + kHead;
 }
 
-void begin_restore() { g_cursor = g_records.size(); }
+void begin_restore() { current()->cursor = current()->records.size(); }
 
 void *pop(uint64_t fid, uint64_t layout, bool *last) {
+  size_t &g_cursor = current()->cursor;
+  const std::vector<Record> &g_records = current()->records;
   if (g_cursor == 0)
     fatal("re-entering the saved frames: %s was entered but no saved frame is left; the image "
           "does not match this program", registry::function_name(fid));
@@ -47,13 +57,10 @@ void *pop(uint64_t fid, uint64_t layout, bool *last) {
           "it (layout differs); the image does not match this program",
           registry::function_name(fid));
   *last = g_cursor == 0;
-  return g_buffer.data() + r.offset;
+  return current()->buffer.data() + r.offset;
 }
 
-bool restoring_done() { return g_cursor == 0; }
-
-const std::vector<Record> &records() { return g_records; }
-const std::vector<char> &buffer() { return g_buffer; }
+bool restoring_done() { return current()->cursor == 0; }
 
 void describe_slots(uint64_t fid, uint32_t spid, std::vector<image::SlotRecord> *out) {
   out->clear();
@@ -70,10 +77,12 @@ void describe_slots(uint64_t fid, uint32_t spid, std::vector<image::SlotRecord> 
     add(f->locals[k], sp.locals_offset);
 }
 
-void adopt(std::vector<Record> records, std::vector<char> buffer) {
-  g_records = std::move(records);
-  g_buffer = std::move(buffer);
-  g_cursor = 0;
+void adopt(std::vector<Record> records, std::vector<char> buffer, Stack *s) {
+  if (!s)
+    s = &g_main;
+  s->records = std::move(records);
+  s->buffer = std::move(buffer);
+  s->cursor = 0;
 }
 
 }  // namespace autockpt::frames

@@ -6,6 +6,7 @@
 #include "frames.h"
 #include "log.h"
 #include "registry.h"
+#include "state.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -13,16 +14,11 @@
 #include <malloc.h>
 #include <new>
 
-// __autockpt_flag and __autockpt_mode are the two halves of one aligned 8-byte word,
-// __autockpt_state (abi.h): the entry of a function that polls there tests both with one load.
-// The runtime's own code uses only the two names.
+// One state word per thread (abi.h): the flag is its low half, the mode its high half; the
+// runtime's own code reaches them through state.h.
 extern "C" {
-alignas(8) unsigned long long __autockpt_state;
+alignas(8) __thread unsigned long long __autockpt_state;
 }
-asm(".globl __autockpt_flag\n.set __autockpt_flag, __autockpt_state\n"
-    ".type __autockpt_flag, @object\n.size __autockpt_flag, 4\n"
-    ".globl __autockpt_mode\n.set __autockpt_mode, __autockpt_state + 4\n"
-    ".type __autockpt_mode, @object\n.size __autockpt_mode, 4\n");
 
 extern "C" {
 
@@ -39,7 +35,7 @@ void *__autockpt_pop_frame(autockpt_u64 fid, autockpt_u64 layout) {
   bool last = false;
   void *rec = autockpt::frames::pop(fid, layout, &last);
   if (last)
-    __autockpt_mode = AUTOCKPT_MODE_RUNNING;
+    autockpt::state::mode() = AUTOCKPT_MODE_RUNNING;
   return rec;
 }
 
@@ -249,9 +245,10 @@ void __autockpt__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, std::align_val_t,
 // libraries) they are the libraries' own and stay in the system heap, which is never restored.
 
 bool autockpt_user_main_running;
+thread_local int autockpt_runtime_heap;
 
 static void *global_new(std::size_t n, std::size_t align) {
-  if (autockpt_user_main_running)
+  if (autockpt_user_main_running && !autockpt_runtime_heap)
     return new_or_throw(n, align);
   void *p = nullptr;
   if (align > 16) {

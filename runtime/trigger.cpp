@@ -2,8 +2,10 @@
 #include "trigger.h"
 
 #include "autockpt/abi.h"
+#include "control.h"
 #include "log.h"
 #include "options.h"
+#include "state.h"
 
 #include <cerrno>
 #include <csignal>
@@ -27,9 +29,9 @@ char g_reason[64];
 std::uint64_t g_polls, g_next_poll, g_every, g_halt, g_poll_seen;
 bool g_halted;
 
-void request() { __atomic_fetch_or(&__autockpt_flag, kRequestBit, __ATOMIC_RELAXED); }
+void request() { control::request(); }  // every thread's request bit
 
-bool requested() { return __atomic_load_n(&__autockpt_flag, __ATOMIC_RELAXED) & kRequestBit; }
+bool requested() { return state::flag() & kRequestBit; }
 
 void on_signal(int) {
   g_signal_seen = 1;
@@ -130,7 +132,7 @@ void count_polls(std::uint64_t every, std::uint64_t halt, bool count) {
   g_every = every;
   g_next_poll = every;
   g_halt = halt;
-  __atomic_fetch_or(&__autockpt_flag, kCountingBit, __ATOMIC_RELAXED);
+  control::add_flag_bits(kCountingBit);
 }
 
 bool counted_poll() {

@@ -1,6 +1,6 @@
 // What requests a checkpoint: the checkpoint signal, the interval timer (DESIGN D7) and the
 // program's progress, counted in polls (docs/design.md R17).  The handlers only set the request
-// bit of __autockpt_flag and note what they saw.
+// bit of every thread's flag (the low half of its __autockpt_state) and note what they saw.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@ void disarm();
 // "request".
 const char *take_reason(bool *was_signal);
 
-// __autockpt_flag's bits: a checkpoint is requested; polls are being counted.  While polls are
+// The flag's bits (every thread's): a checkpoint is requested; polls are being counted.  While polls are
 // counted the flag is never zero, so every poll reaches the runtime's slow path.
 constexpr int kRequestBit = 1;
 constexpr int kCountingBit = 2;

@@ -9,7 +9,7 @@
 #ifndef AUTOCKPT_ABI_H
 #define AUTOCKPT_ABI_H
 
-#define AUTOCKPT_ABI_VERSION 2
+#define AUTOCKPT_ABI_VERSION 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,28 +20,29 @@ typedef unsigned int autockpt_u32;
 typedef unsigned long long autockpt_u64;
 
 /* ---- State read by the inline fast paths --------------------------------------------------
- * __autockpt_flag is non-zero when a checkpoint has been requested.  Polls read it with a
- * volatile load (folded into one compare on x86) and branch, unlikely, to
- * __autockpt_poll_slow.  Signal handlers and timers only ever store to it.
- * __autockpt_mode says what the frames are doing: after a call to a checkpointable function,
- * AUTOCKPT_MODE_UNWINDING means "save your frame and return"; at the entry of an instrumented
- * function, AUTOCKPT_MODE_RESTORING means "reload your frame and jump to its safe point".
- * The two are the low and high halves of __autockpt_state, one 8-byte-aligned word (x86-64 is
- * little-endian): a function that polls at its entry tests both there with one load of it,
- * non-zero when a checkpoint is requested or the frames are being restored (or unwound). */
+ * __autockpt_state is one 8-byte word per thread (thread-local, in the executable's static TLS
+ * block; the runtime defines it).  Its low half is the flag: non-zero when a checkpoint has been
+ * requested of this thread.  Polls read it with a volatile load (folded into one compare on
+ * x86) and branch, unlikely, to __autockpt_poll_slow.  Signal handlers and timers only ever
+ * store to it (to every thread's).  Its high half is the mode, what this thread's frames are
+ * doing: after a call to a checkpointable function, AUTOCKPT_MODE_UNWINDING means "save your
+ * frame and return"; at the entry of an instrumented function, AUTOCKPT_MODE_RESTORING means
+ * "reload your frame and jump to its safe point".  A function that polls at its entry tests both
+ * there with one load of the word (x86-64 is little-endian), non-zero when a checkpoint is
+ * requested or the frames are being restored (or unwound).  The mode is per thread because
+ * threads unwind and return normally at the same time: a global mode would make a thread that
+ * returns normally from a call save a frame whose callee saved none. */
 enum {
   AUTOCKPT_MODE_RUNNING = 0,
   AUTOCKPT_MODE_UNWINDING = 1,
   AUTOCKPT_MODE_RESTORING = 2
 };
-extern volatile int __autockpt_flag;
-extern int __autockpt_mode;
-extern unsigned long long __autockpt_state;
+extern __thread unsigned long long __autockpt_state;
 
 /* ---- Safe points ---------------------------------------------------------------------------
  * Called from a poll when the flag is set.  Returns non-zero when the calling frame must save
  * itself and return (the runtime has switched to AUTOCKPT_MODE_UNWINDING), zero when the
- * checkpoint cannot start here (a foreign frame is on the stack, another thread, ...) and the
+ * checkpoint cannot start here (a foreign frame is on the stack, ...) and the
  * code must simply go on; the request stays pending for a later safe point. */
 int __autockpt_poll_slow(void);
 

@@ -8,7 +8,7 @@ declare void @unknown()
 
 ; Sixteen iterations and no call: not instrumented at all (no safe point, no table entry).
 ; CHECK-LABEL: define void @sixteen(
-; CHECK-NOT: __autockpt_flag
+; CHECK-NOT: autockpt.flag
 ; CHECK: ret void
 define void @sixteen(ptr %p) {
 entry:
@@ -26,7 +26,7 @@ exit:
 
 ; for (j = jj; j < min(jj + 64, n); j++): at most 64 trips, whatever jj and n.
 ; CHECK-LABEL: define void @blocked(
-; CHECK-NOT: __autockpt_flag
+; CHECK-NOT: autockpt.flag
 ; CHECK: ret void
 define void @blocked(ptr %p, i64 %jj, i64 %n) {
 entry:
@@ -46,7 +46,7 @@ exit:
 }
 
 ; CHECK-LABEL: define void @long(
-; CHECK: load volatile i32, ptr @__autockpt_flag
+; CHECK: %autockpt.flag = load volatile i32, ptr %autockpt.tls
 define void @long(ptr %p) {
 entry:
   br label %loop
@@ -64,7 +64,7 @@ exit:
 ; Sixteen iterations, but a call in each: the callee may run for any time.
 ; CHECK-LABEL: define void @sixteen_calls(
 ; CHECK: loop:
-; CHECK: load volatile i32, ptr @__autockpt_flag
+; CHECK: %autockpt.flag = load volatile i32, ptr %autockpt.tls
 define void @sixteen_calls() {
 entry:
   br label %loop
@@ -81,7 +81,7 @@ exit:
 ; Every iteration calls @walk, which is recursive and so polls at its entry: the loop needs no
 ; poll of its own.  @walk's own entry poll is the only poll in either function.
 ; CHECK-LABEL: define void @driver(
-; CHECK-NOT: load volatile i32, ptr @__autockpt_flag
+; CHECK-NOT: %autockpt.flag = load volatile i32
 ; CHECK: ret void
 define void @driver(ptr %t, i64 %n) {
 entry:
@@ -98,7 +98,8 @@ exit:
 
 ; CHECK-LABEL: define void @walk(
 ; CHECK: autockpt.entry.poll:
-; CHECK-NEXT: load volatile i32, ptr @__autockpt_flag
+; CHECK-NEXT: %autockpt.tls{{[0-9]*}} = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: load volatile i32, ptr %autockpt.tls
 define void @walk(ptr %t) {
 entry:
   %l = load ptr, ptr %t

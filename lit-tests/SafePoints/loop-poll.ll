@@ -7,7 +7,9 @@
 ; CHECK-LABEL: define void @fill(
 ; CHECK: loop:
 ; CHECK-NEXT: %i = phi i64 [ 0, %entry ], [ %i.next, %autockpt.loop ], [ %i.autockpt.reload, %autockpt.restore ]
-; CHECK-NEXT: %autockpt.flag = load volatile i32, ptr @__autockpt_flag, align 4
+; The flag is the low half of this thread's state word, reached through its TLS address.
+; CHECK-NEXT: %[[TLS:autockpt.tls[0-9]*]] = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: %autockpt.flag = load volatile i32, ptr %[[TLS]], align 8
 ; CHECK-NEXT: %autockpt.requested = icmp ne i32 %autockpt.flag, 0
 ; CHECK-NEXT: br i1 %autockpt.requested, label %autockpt.poll.cold, label %autockpt.loop, !prof ![[UNLIKELY:[0-9]+]]
 ; CHECK: autockpt.loop:

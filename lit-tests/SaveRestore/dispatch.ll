@@ -7,7 +7,9 @@ declare i32 @work(i32)
 
 ; CHECK-LABEL: define i32 @twice(i32 %x)
 ; CHECK: autockpt.entry:
-; CHECK-NEXT: %autockpt.mode = load i32, ptr @__autockpt_mode
+; CHECK-NEXT: %autockpt.tls{{[0-9]*}} = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: %autockpt.modep{{[0-9]*}} = getelementptr inbounds i8, ptr %autockpt.tls{{[0-9]*}}, i64 4
+; CHECK-NEXT: %autockpt.mode = load i32, ptr %autockpt.modep, align 4
 ; CHECK-NEXT: %autockpt.restoring = icmp eq i32 %autockpt.mode, 2
 ; CHECK-NEXT: br i1 %autockpt.restoring, label %autockpt.dispatch, label %{{.*}}, !prof
 ;
@@ -15,7 +17,9 @@ declare i32 @work(i32)
 ; CHECK: autockpt.call{{[0-9]+}}:
 ; CHECK-NEXT: %a.autockpt.phi = phi i32 [ %a.autockpt.reload, %autockpt.restore{{[0-9]*}} ], [ %a, %autockpt.cont ]
 ; CHECK-NEXT: %b = call i32 @work(i32 %a.autockpt.phi)
-; CHECK-NEXT: %autockpt.mode{{[0-9]+}} = load i32, ptr @__autockpt_mode
+; CHECK-NEXT: %autockpt.tls{{[0-9]*}} = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: %autockpt.modep{{[0-9]*}} = getelementptr inbounds i8, ptr %autockpt.tls{{[0-9]*}}, i64 4
+; CHECK-NEXT: %autockpt.mode{{[0-9]+}} = load i32, ptr %autockpt.modep{{[0-9]+}}
 ; CHECK-NEXT: %autockpt.unwinding{{[0-9]*}} = icmp eq i32 %autockpt.mode{{[0-9]+}}, 1
 ;
 ; CHECK: autockpt.dispatch:

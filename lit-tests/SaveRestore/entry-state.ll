@@ -1,23 +1,29 @@
 ; A function that polls at its entry tests the flag and the mode with one load of the 8-byte
-; state word; the restoring test and the poll's own test are in the cold block behind it.  A
+; state word, this thread's (local-exec TLS in an executable); the restoring test and the poll's own test are in the cold block behind it.  A
 ; function without an entry poll tests the mode alone.
 ; RUN: %opt -passes=autockpt,verify -S %s | %FileCheck %s
 
-; CHECK: @__autockpt_state = external dso_local global i64, align 8
+; CHECK: @__autockpt_state = external dso_local thread_local(localexec) global i64, align 8
 ; CHECK-LABEL: define i64 @fib(
 ; CHECK: autockpt.entry:
-; CHECK-NEXT: %autockpt.state = load volatile i64, ptr @__autockpt_state, align 8
+; CHECK-NEXT: %autockpt.tls{{[0-9]*}} = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: %autockpt.state = load volatile i64, ptr %autockpt.tls, align 8
 ; CHECK-NEXT: %autockpt.busy = icmp ne i64 %autockpt.state, 0
 ; CHECK-NEXT: br i1 %autockpt.busy, label %autockpt.entry.cold, label %entry, !prof
 ; CHECK: autockpt.entry.poll:
-; CHECK-NEXT: load volatile i32, ptr @__autockpt_flag
+; CHECK-NEXT: %autockpt.tls{{[0-9]*}} = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: load volatile i32, ptr %autockpt.tls
 ; CHECK: autockpt.entry.cold:
-; CHECK-NEXT: %autockpt.mode = load i32, ptr @__autockpt_mode
+; CHECK-NEXT: %autockpt.tls{{[0-9]*}} = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: %autockpt.modep{{[0-9]*}} = getelementptr inbounds i8, ptr %autockpt.tls{{[0-9]*}}, i64 4
+; CHECK-NEXT: %autockpt.mode = load i32, ptr %autockpt.modep
 ; CHECK-NEXT: %autockpt.restoring = icmp eq i32 %autockpt.mode, 2
 ; CHECK-NEXT: br i1 %autockpt.restoring, label %autockpt.dispatch, label %autockpt.entry.poll
 ; CHECK-LABEL: define void @loop(
 ; CHECK: autockpt.entry:
-; CHECK-NEXT: %autockpt.mode = load i32, ptr @__autockpt_mode
+; CHECK-NEXT: %autockpt.tls{{[0-9]*}} = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
+; CHECK-NEXT: %autockpt.modep{{[0-9]*}} = getelementptr inbounds i8, ptr %autockpt.tls{{[0-9]*}}, i64 4
+; CHECK-NEXT: %autockpt.mode = load i32, ptr %autockpt.modep
 define i64 @fib(i64 %n) {
 entry:
   %small = icmp slt i64 %n, 2

@@ -35,6 +35,7 @@ const char *section_name(SectionKind kind) {
     case SectionKind::Libc: return "Libc";
     case SectionKind::Mpi: return "Mpi";
     case SectionKind::Cuda: return "Cuda";
+    case SectionKind::Threads: return "Threads";
   }
   return "Unknown";
 }

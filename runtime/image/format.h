@@ -47,6 +47,7 @@ enum class SectionKind : uint32_t {
   Libc = 6,
   Mpi = 7,
   Cuda = 8,
+  Threads = 9,  // the frame records and thread-local variables of every thread but main
 };
 
 // "Heap", "Frames", ...; "Unknown" for a kind this build does not know.

@@ -85,6 +85,29 @@ struct FileRecord {
   }
 };
 
+// A thread the program started (threads/), besides the one that runs main.  Its frame records
+// and thread-local variables lie in the Threads section.
+struct ThreadRecord {
+  uint32_t index = 0;   // creation order, from 1
+  uint32_t slot = 0;    // where its stack is (threads/)
+  uint32_t status = 0;  // threads::Status
+  uint32_t detached = 0;
+  uint64_t handle = 0;  // its pthread_t
+  uint64_t start = 0, arg = 0, retval = 0;
+  uint64_t stack_addr = 0, stack_size = 0;
+  uint32_t user_stack = 0;  // the program gave it its stack
+  std::vector<FrameRecord> frames;  // innermost first; offsets from frames_offset
+  uint64_t frames_offset = 0, frames_size = 0;  // into the Threads section
+  uint64_t tls_offset = 0, tls_size = 0;
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & index & slot & status & detached & handle & start & arg & retval;
+    a & stack_addr & stack_size & user_stack & frames & frames_offset & frames_size;
+    a & tls_offset & tls_size;
+  }
+};
+
 struct ImageMeta {
   uint32_t abi_version = 0;
   std::string exe_path, build_id /*hex*/;
@@ -103,13 +126,15 @@ struct ImageMeta {
   std::vector<GlobalRecord> globals;
   std::vector<FrameRecord> frames;
   std::vector<FileRecord> files;
+  std::vector<ThreadRecord> threads;  // since version 2
 
   template <class A>
-  void serialize(A &a, unsigned /*version*/) {
+  void serialize(A &a, unsigned version) {
     a & abi_version & exe_path & build_id & libraries;
     a & generation & created_unix_ns & rank & nranks & hostname & pid & checkpoint_count & reason;
     a & heap_base & heap_size & stack_base & stack_size & argc & argv_addr & envp_addr;
     a & globals & frames & files;
+    if (version >= 2) a & threads;
   }
 };
 
@@ -121,5 +146,5 @@ Status decode_meta(const std::string &bytes, ImageMeta *out);
 
 }  // namespace autockpt::image
 
-BOOST_CLASS_VERSION(autockpt::image::ImageMeta, 1)
+BOOST_CLASS_VERSION(autockpt::image::ImageMeta, 2)
 BOOST_CLASS_VERSION(autockpt::image::FrameRecord, 1)

@@ -1,0 +1,55 @@
+// How a layer of the runtime (threads/, later omp/, mpi/, cuda/) hooks into the core: the core
+// calls each phase of every layer linked into the program, in order, and never a layer by name.
+// A layer is linked in when the program uses what it wraps (threads/ defines pthread_create);
+// AUTOCKPT_LAYER puts it into a linker section the core walks.
+#pragma once
+
+#include <string>
+
+namespace autockpt::image {
+struct ImageMeta;
+}
+
+namespace autockpt::layers {
+
+struct Layer {
+  const char *name;
+  // A checkpoint was requested (from a signal handler or the timer's thread): async-signal-safe.
+  void (*request)();
+  // The calling thread starts unwinding its frames for a checkpoint.
+  void (*unwinding)();
+  // The calling thread's frames are saved.  Returns true on the thread that is to write the
+  // image (every other thread is stopped then); on the others it returns once the image is
+  // written (or the checkpoint given up), and they re-enter their frames.
+  bool (*stop)();
+  // On the writing thread, once the image is written: lets the stopped threads go on.
+  void (*resume)();
+  // Its section of the image (image::SectionKind), 0 for none.  Writing: fill the layer's part
+  // of the metadata and its section's bytes.  Reading: take them.
+  unsigned section;
+  void (*save)(image::ImageMeta *meta, std::string *section);
+  void (*load)(const image::ImageMeta &meta, std::string section);
+  // A restarted process, once the image is read, before the main thread re-enters its frames.
+  void (*restart)();
+};
+
+#define AUTOCKPT_LAYER(var)                                                            \
+  [[gnu::used, gnu::section("autockpt_layers")]] const ::autockpt::layers::Layer *     \
+      autockpt_layer_##var = &var
+
+// Calls fn(layer) for every layer linked in.
+template <class Fn>
+void each(Fn fn);
+
+}  // namespace autockpt::layers
+
+extern "C" {
+extern const autockpt::layers::Layer *const __start_autockpt_layers[] __attribute__((weak));
+extern const autockpt::layers::Layer *const __stop_autockpt_layers[] __attribute__((weak));
+}
+
+template <class Fn>
+void autockpt::layers::each(Fn fn) {
+  for (const Layer *const *l = __start_autockpt_layers; l && l != __stop_autockpt_layers; ++l)
+    fn(**l);
+}

@@ -1,0 +1,584 @@
+// Threads the program starts (DESIGN D8, docs/design.md H1-H6): found by interposing
+// pthread_create in the executable, each run from thread_entry on a stack at a fixed address,
+// stopped together for a checkpoint (the last one to stop writes the image of all) and made
+// again, in creation order, when a run restarts.  What it leaves to others: the core unwinds
+// and re-enters each thread's frames (control.cpp); blocking calls are safe points in
+// blocking.cpp.
+#include "threads/threads.h"
+
+#include "autockpt/abi.h"
+#include "checkpoint.h"
+#include "control.h"
+#include "image/format.h"
+#include "image/meta.h"
+#include "layers.h"
+#include "log.h"
+#include "registry.h"
+#include "state.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <vector>
+
+namespace autockpt::threads {
+
+namespace {
+
+// ---- Where each thread's stack is --------------------------------------------------------------
+// Slot k's stack ends at kStacksTop - k * kSlotSize, below a guard page: the same slot gives the
+// same stack, hence the same frames, the same static TLS and the same pthread_t (glibc puts the
+// thread's descriptor at the top of a stack the caller provides).
+constexpr uint32_t kMaxThreads = 4096;                  // at once
+constexpr uintptr_t kStacksTop = 0x2f0000000000ull;     // 64 GiB under the main stack's top
+constexpr uint64_t kSlotSize = 64ull << 20;
+constexpr uint64_t kPage = 4096;
+
+using CreateFn = int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+using JoinFn = int (*)(pthread_t, void **);
+using ExitFn = void (*)(void *);
+
+template <class Fn>
+Fn next(const char *name) {
+  auto fn = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+  if (!fn)
+    fatal("cannot find the C library's %s: %s", name, dlerror());
+  return fn;
+}
+
+CreateFn real_create() {
+  static CreateFn fn = next<CreateFn>("pthread_create");
+  return fn;
+}
+JoinFn real_join() {
+  static JoinFn fn = next<JoinFn>("pthread_join");
+  return fn;
+}
+
+// ---- State, under g_mu (plain pthread objects: constant-initialised, usable from the first
+// constructor) --------------------------------------------------------------------------------
+
+pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+struct Lock {
+  Lock() { pthread_mutex_lock(&g_mu); }
+  ~Lock() { pthread_mutex_unlock(&g_mu); }
+};
+
+enum class Phase { Running, Stopping, Writing };
+Phase g_phase = Phase::Running;
+uint64_t g_epoch;       // +1 each time stopped threads are let go
+unsigned g_live = 1;    // threads that take part in a checkpoint: main, and every thread started
+                        // (from pthread_create on) that has not exited
+unsigned g_parked;      // of those, stopped for the checkpoint under way
+uint32_t g_next_index = 1;
+int g_requested;        // a request not yet served: a thread that starts now raises its flag
+
+// Records by slot, read by request() from signal handlers: never freed, a slot's record is
+// reused.  g_used: the slot's thread has not been joined (or reaped) yet.
+Thread *g_slots[kMaxThreads];
+bool g_used[kMaxThreads];
+bool g_mapped[kMaxThreads];
+uint32_t g_nslots;  // slots ever used
+
+// A restart: threads made again wait until all are there.
+unsigned g_ready;
+bool g_go;
+
+thread_local Thread *t_self;
+
+// ---- Thread-local variables --------------------------------------------------------------------
+// The instrumented modules' TLS variables are in the globals table at the main thread's
+// addresses (docs/design.md P8).  Static TLS lies at a fixed offset from the thread pointer in
+// every thread, so thread T's copy of a variable is at T's thread pointer + (main's address -
+// main's thread pointer).
+
+struct TlsVar {
+  intptr_t offset;
+  uint64_t size;
+};
+std::vector<TlsVar> *g_tls;  // found on the main thread, before the first thread starts
+uint64_t g_tls_bytes;
+
+uintptr_t thread_pointer() {
+  uintptr_t tp;
+  asm("mov %%fs:0, %0" : "=r"(tp));
+  return tp;
+}
+
+void find_tls() {
+  if (g_tls)
+    return;
+  RuntimeHeap runtime_heap;
+  struct Block {
+    uintptr_t lo, hi;
+  };
+  std::vector<Block> blocks;
+  dl_iterate_phdr(
+      [](dl_phdr_info *info, size_t, void *arg) {
+        if (!info->dlpi_tls_data)
+          return 0;
+        for (int k = 0; k < info->dlpi_phnum; ++k)
+          if (info->dlpi_phdr[k].p_type == PT_TLS) {
+            auto lo = reinterpret_cast<uintptr_t>(info->dlpi_tls_data);
+            static_cast<std::vector<Block> *>(arg)->push_back({lo, lo + info->dlpi_phdr[k].p_memsz});
+          }
+        return 0;
+      },
+      &blocks);
+  g_tls = new std::vector<TlsVar>;
+  uintptr_t tp = thread_pointer();
+  for (const registry::Global &g : registry::globals()) {
+    auto a = reinterpret_cast<uintptr_t>(g.addr);
+    for (const Block &b : blocks)
+      if (a >= b.lo && a + g.size <= b.hi) {
+        g_tls->push_back({intptr_t(a - tp), g.size});
+        g_tls_bytes += g.size;
+      }
+  }
+}
+
+void save_tls(Thread *t) {
+  RuntimeHeap runtime_heap;
+  t->tls.resize(g_tls_bytes);
+  uintptr_t tp = thread_pointer();
+  uint64_t at = 0;
+  for (const TlsVar &v : *g_tls) {
+    memcpy(&t->tls[at], reinterpret_cast<void *>(tp + v.offset), v.size);
+    at += v.size;
+  }
+}
+
+void restore_tls(const Thread *t) {
+  if (t->tls.size() != g_tls_bytes)
+    fatal("thread %u: the checkpoint holds %zu bytes of thread-local variables, this program "
+          "has %llu; the image does not match this program", t->index, t->tls.size(),
+          (unsigned long long)g_tls_bytes);
+  uintptr_t tp = thread_pointer();
+  uint64_t at = 0;
+  for (const TlsVar &v : *g_tls) {
+    memcpy(reinterpret_cast<void *>(tp + v.offset), &t->tls[at], v.size);
+    at += v.size;
+  }
+}
+
+// ---- Stacks --------------------------------------------------------------------------------------
+
+uint64_t page_round(uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); }
+
+// The stack of `slot`, `size` bytes (at most the slot less its guard page), mapped if need be.
+uintptr_t stack_for(uint32_t slot, uint64_t size) {
+  uintptr_t top = kStacksTop - uint64_t(slot) * kSlotSize;
+  if (!g_mapped[slot]) {
+    void *want = reinterpret_cast<void *>(top - kSlotSize);
+    void *got = mmap(want, kSlotSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (got != want)
+      fatal("cannot map the stack of thread slot %u at %p: %s", slot, want, strerror(errno));
+    mprotect(want, kPage, PROT_NONE);  // the guard page
+    g_mapped[slot] = true;
+  }
+  return top - size;
+}
+
+uint64_t stack_size_for(uint64_t want) {
+  return std::min(std::max(page_round(want), uint64_t(64 << 10)), kSlotSize - kPage);
+}
+
+// A slot whose thread is gone; under g_mu.
+void release(Thread *t) {
+  g_used[t->slot] = false;
+  if (!t->user_stack)  // give its pages back; the mapping stays for the next thread of the slot
+    madvise(reinterpret_cast<void *>(t->stack_addr), t->stack_size - kPage * 4, MADV_DONTNEED);
+}
+
+// Detached threads are started joinable and joined here once they have exited, so that their
+// slot is reused only when glibc no longer runs on their stack.
+void reap_detached() {
+  std::vector<Thread *> done;
+  {
+    Lock lock;
+    for (uint32_t k = 0; k < g_nslots; ++k)
+      if (g_used[k] && g_slots[k]->detached && g_slots[k]->status == Status::Exited)
+        done.push_back(g_slots[k]);
+  }
+  for (Thread *t : done) {
+    real_join()(t->handle, nullptr);
+    Lock lock;
+    release(t);
+  }
+}
+
+// ---- Stopping the world ------------------------------------------------------------------------
+
+// Under g_mu: every thread is stopped; the caller writes.  Flags raised by the request, or for
+// threads that started during the stop, are lowered: a request that comes while the image is
+// written raises them again and is served next.
+void begin_writing() {
+  g_phase = Phase::Writing;
+  __atomic_store_n(&g_requested, 0, __ATOMIC_SEQ_CST);
+  for (uint32_t k = 0; k < g_nslots; ++k)
+    if (Thread *t = g_slots[k]; t && t->state && t->status == Status::Running)
+      state::lower(t->state);
+}
+
+void request_all() {
+  __atomic_store_n(&g_requested, 1, __ATOMIC_SEQ_CST);
+  uint32_t n = __atomic_load_n(&g_nslots, __ATOMIC_ACQUIRE);
+  for (uint32_t k = 0; k < n; ++k) {
+    Thread *t = __atomic_load_n(&g_slots[k], __ATOMIC_ACQUIRE);
+    if (!t || __atomic_load_n(&t->status, __ATOMIC_ACQUIRE) == Status::Exited)
+      continue;
+    if (unsigned long long *w = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE))
+      state::raise(w);
+  }
+}
+
+void on_unwinding() {
+  Lock lock;
+  if (g_phase == Phase::Running)
+    g_phase = Phase::Stopping;
+}
+
+bool stop_thread() {
+  if (Thread *t = t_self)
+    save_tls(t);
+  Lock lock;
+  ++g_parked;
+  if (g_parked >= g_live) {
+    begin_writing();
+    return true;
+  }
+  uint64_t epoch = g_epoch;
+  while (g_epoch == epoch)
+    pthread_cond_wait(&g_cv, &g_mu);
+  return false;
+}
+
+void resume_all() {
+  Lock lock;
+  g_phase = Phase::Running;
+  g_parked = 0;
+  ++g_epoch;
+  pthread_cond_broadcast(&g_cv);
+}
+
+// ---- The image ---------------------------------------------------------------------------------
+
+void save(image::ImageMeta *meta, std::string *bytes) {
+  RuntimeHeap runtime_heap;
+  std::vector<Thread *> all;
+  for (uint32_t k = 0; k < g_nslots; ++k)
+    if (g_used[k] && !(g_slots[k]->detached && g_slots[k]->status == Status::Exited))
+      all.push_back(g_slots[k]);
+  std::sort(all.begin(), all.end(), [](Thread *a, Thread *b) { return a->index < b->index; });
+  for (Thread *t : all) {
+    image::ThreadRecord r;
+    r.index = t->index;
+    r.slot = t->slot;
+    r.status = uint32_t(t->status);
+    r.detached = t->detached;
+    r.handle = uint64_t(t->handle);
+    r.start = reinterpret_cast<uintptr_t>(t->start);
+    r.arg = reinterpret_cast<uintptr_t>(t->arg);
+    r.retval = reinterpret_cast<uintptr_t>(t->retval);
+    r.stack_addr = t->stack_addr;
+    r.stack_size = t->stack_size;
+    r.user_stack = t->user_stack;
+    if (t->status != Status::Exited)
+      checkpoint::describe_frames(t->frames, &r.frames);
+    r.frames_offset = bytes->size();
+    r.frames_size = t->status != Status::Exited ? t->frames.buffer.size() : 0;
+    bytes->append(t->frames.buffer.data(), r.frames_size);
+    r.tls_offset = bytes->size();
+    r.tls_size = t->status != Status::Exited ? t->tls.size() : 0;
+    bytes->append(t->tls.data(), r.tls_size);
+    meta->threads.push_back(std::move(r));
+  }
+}
+
+void load(const image::ImageMeta &meta, std::string bytes) {
+  RuntimeHeap runtime_heap;
+  for (const image::ThreadRecord &r : meta.threads) {
+    if (r.slot >= kMaxThreads || r.frames_offset + r.frames_size > bytes.size() ||
+        r.tls_offset + r.tls_size > bytes.size())
+      fatal("thread %u of the checkpoint is damaged (slot %u)", r.index, r.slot);
+    Thread *t = g_slots[r.slot] ? g_slots[r.slot] : new Thread;
+    t->index = r.index;
+    t->slot = r.slot;
+    t->status = Status(r.status);
+    t->detached = r.detached;
+    t->handle = pthread_t(r.handle);
+    t->start = reinterpret_cast<void *(*)(void *)>(r.start);
+    t->arg = reinterpret_cast<void *>(r.arg);
+    t->retval = reinterpret_cast<void *>(r.retval);
+    t->stack_addr = r.stack_addr;
+    t->stack_size = r.stack_size;
+    t->user_stack = r.user_stack;
+    t->restored = true;
+    std::vector<frames::Record> recs;
+    for (const image::FrameRecord &f : r.frames)
+      recs.push_back({f.fid, f.spid, f.layout, f.offset, f.size});
+    std::vector<char> buf(bytes.data() + r.frames_offset,
+                          bytes.data() + r.frames_offset + r.frames_size);
+    frames::adopt(std::move(recs), std::move(buf), &t->frames);
+    t->tls.assign(bytes.data() + r.tls_offset, r.tls_size);
+    g_slots[r.slot] = t;
+    g_used[r.slot] = true;
+    g_nslots = std::max(g_nslots, r.slot + 1);
+    g_next_index = std::max(g_next_index, r.index + 1);
+  }
+}
+
+void *thread_entry(void *p);
+
+// A restarted process: the threads of the image are made again in creation order, each on its
+// own stack (hence with its own pthread_t), and none goes on before all are there.
+void restart() {
+  RuntimeHeap runtime_heap;
+  find_tls();
+  std::vector<Thread *> all;
+  for (uint32_t k = 0; k < g_nslots; ++k)
+    if (g_used[k])
+      all.push_back(g_slots[k]);
+  std::sort(all.begin(), all.end(), [](Thread *a, Thread *b) { return a->index < b->index; });
+  for (Thread *t : all) {
+    if (!t->user_stack)
+      stack_for(t->slot, t->stack_size);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, reinterpret_cast<void *>(t->stack_addr), t->stack_size);
+    pthread_t saved = t->handle, got;
+    if (int rc = real_create()(&got, &attr, thread_entry, t); rc != 0)
+      fatal("cannot start thread %u again: %s", t->index, strerror(rc));
+    pthread_attr_destroy(&attr);
+    if (got != saved)
+      fatal("thread %u started again as %#lx, but it was %#lx: the program holds the old value; "
+            "the C library or its thread-local storage changed since the checkpoint", t->index,
+            (unsigned long)got, (unsigned long)saved);
+    if (t->status != Status::Exited)
+      ++g_live;
+  }
+  Lock lock;
+  while (g_ready < all.size())
+    pthread_cond_wait(&g_cv, &g_mu);
+  g_go = true;
+  pthread_cond_broadcast(&g_cv);
+  log(2, "%zu threads started again", all.size());
+}
+
+// ---- Each thread ---------------------------------------------------------------------------------
+
+// The frame a checkpoint unwinds a thread to (control::set_root).
+[[gnu::noinline]] void thread_root() {
+  Thread *t = t_self;
+  t->retval = t->start(t->arg);
+  asm volatile("" ::: "memory");  // not a tail call: this frame is the root
+}
+
+// A thread that exits, or leaves by pthread_exit (its forced unwind runs this too).
+struct ExitGuard {
+  Thread *t;
+  ~ExitGuard() {
+    bool writer;
+    {
+      Lock lock;
+      __atomic_store_n(&t->status, Status::Exited, __ATOMIC_RELEASE);
+      --g_live;
+      // The others may all be stopped, waiting for this one: then it writes.
+      writer = g_phase == Phase::Stopping && g_parked >= g_live;
+      if (writer)
+        begin_writing();
+    }
+    if (writer)
+      control::write_checkpoint();
+  }
+};
+
+void *thread_entry(void *p) {
+  auto *t = static_cast<Thread *>(p);
+  t_self = t;
+  t->handle = pthread_self();
+  frames::set_current(&t->frames);
+  control::set_root(thread_root);
+  if (int bits = control::base_flags())
+    state::raise(&__autockpt_state, bits);  // polls are counted on every thread
+  __atomic_store_n(&t->state, &__autockpt_state, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&g_requested, __ATOMIC_SEQ_CST))
+    state::raise(&__autockpt_state);
+  if (t->restored) {
+    restore_tls(t);
+    t->restored = false;
+    Lock lock;
+    ++g_ready;
+    pthread_cond_broadcast(&g_cv);
+    while (!g_go)
+      pthread_cond_wait(&g_cv, &g_mu);
+  }
+  if (t->status == Status::Exited)
+    return t->retval;  // it had exited and was not joined yet: exits again, with its value
+  ExitGuard guard{t};
+  if (!t->frames.records.empty()) {
+    frames::begin_restore();
+    state::mode() = AUTOCKPT_MODE_RESTORING;
+  } else {
+    bool stopping;
+    {
+      Lock lock;
+      __atomic_store_n(&t->status, Status::Running, __ATOMIC_RELEASE);
+      stopping = g_phase != Phase::Running;
+    }
+    // It started while the others stop for a checkpoint: it stops before running anything.
+    if (stopping && stop_thread())
+      control::write_checkpoint();
+  }
+  for (;;) {
+    thread_root();
+    if (state::mode() != AUTOCKPT_MODE_UNWINDING)
+      break;
+    if (stop_thread())
+      control::write_checkpoint();
+    frames::begin_restore();
+    state::mode() = AUTOCKPT_MODE_RESTORING;
+  }
+  return t->retval;
+}
+
+Thread *find(pthread_t handle) {
+  for (uint32_t k = 0; k < g_nslots; ++k)
+    if (g_used[k] && g_slots[k]->handle == handle)
+      return g_slots[k];
+  return nullptr;
+}
+
+constexpr layers::Layer kLayer = {
+    "threads",  request_all, on_unwinding, stop_thread, resume_all,
+    unsigned(image::SectionKind::Threads), save, load, restart,
+};
+AUTOCKPT_LAYER(kLayer);
+
+}  // namespace
+
+Thread *self() { return t_self; }
+
+// ---- The interposed functions ----------------------------------------------------------------
+
+int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), void *arg) {
+  // The runtime's own threads (reading an image), and those made before the program runs.
+  if (!autockpt_user_main_running || autockpt_runtime_heap)
+    return real_create()(out, attr, start, arg);
+  RuntimeHeap runtime_heap;
+  find_tls();
+  reap_detached();
+  pthread_attr_t a;
+  if (attr)
+    a = *attr;  // a copy of the program's: not destroyed, so nothing it points to is freed
+  else
+    pthread_attr_init(&a);
+  int detach = PTHREAD_CREATE_JOINABLE;
+  pthread_attr_getdetachstate(&a, &detach);
+  void *user_addr = nullptr;
+  size_t user_size = 0;
+  pthread_attr_getstack(&a, &user_addr, &user_size);
+  bool user_stack = user_addr && reinterpret_cast<uintptr_t>(user_addr) + user_size != 0;
+  size_t want = 0;
+  pthread_attr_getstacksize(&a, &want);
+
+  Thread *t;
+  {
+    Lock lock;
+    uint32_t slot = 0;
+    while (slot < kMaxThreads && g_used[slot])
+      ++slot;
+    if (slot == kMaxThreads) {
+      warn("more than %u threads at once: pthread_create fails with EAGAIN", kMaxThreads);
+      return EAGAIN;
+    }
+    t = g_slots[slot] ? g_slots[slot] : new Thread;
+    *t = Thread();
+    t->slot = slot;
+    t->index = g_next_index++;
+    t->start = start;
+    t->arg = arg;
+    t->detached = detach == PTHREAD_CREATE_DETACHED;
+    t->user_stack = user_stack;
+    if (user_stack) {
+      t->stack_addr = reinterpret_cast<uintptr_t>(user_addr);
+      t->stack_size = user_size;
+    } else {
+      t->stack_size = stack_size_for(want);
+      t->stack_addr = stack_for(slot, t->stack_size);
+    }
+    g_used[slot] = true;
+    __atomic_store_n(&g_slots[slot], t, __ATOMIC_RELEASE);
+    if (slot + 1 > g_nslots)
+      __atomic_store_n(&g_nslots, slot + 1, __ATOMIC_RELEASE);
+    ++g_live;
+  }
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_JOINABLE);
+  if (!user_stack)
+    pthread_attr_setstack(&a, reinterpret_cast<void *>(t->stack_addr), t->stack_size);
+  int rc = real_create()(out, &a, thread_entry, t);
+  if (!attr)
+    pthread_attr_destroy(&a);
+  if (rc != 0) {
+    Lock lock;
+    --g_live;
+    t->status = Status::Exited;
+    release(t);
+    return rc;
+  }
+  t->handle = *out;
+  return 0;
+}
+
+int join(pthread_t th, void **ret) {
+  Thread *t;
+  {
+    Lock lock;
+    t = find(th);
+  }
+  int rc = real_join()(th, ret);
+  if (rc == 0 && t) {
+    Lock lock;
+    release(t);
+  }
+  return rc;
+}
+
+int detach(pthread_t th) {
+  Lock lock;
+  Thread *t = find(th);
+  if (!t) {
+    static auto fn = next<int (*)(pthread_t)>("pthread_detach");
+    return fn(th);
+  }
+  if (t->detached)
+    return EINVAL;
+  t->detached = true;  // reaped (joined by the runtime) once it has exited
+  return 0;
+}
+
+[[noreturn]] void exit_thread(void *value) {
+  static auto fn = next<ExitFn>("pthread_exit");
+  if (Thread *t = t_self)
+    t->retval = value;
+  fn(value);
+  __builtin_unreachable();
+}
+
+}  // namespace autockpt::threads
+
+// Defined in the executable, these come before the C library's for the program and for every
+// library it loads (libstdc++'s std::thread calls pthread_create).
+extern "C" {
+int pthread_create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), void *arg) {
+  return autockpt::threads::create(out, attr, start, arg);
+}
+int pthread_join(pthread_t th, void **ret) { return autockpt::threads::join(th, ret); }
+int pthread_detach(pthread_t th) { return autockpt::threads::detach(th); }
+void pthread_exit(void *value) { autockpt::threads::exit_thread(value); }
+}

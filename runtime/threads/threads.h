@@ -1,0 +1,35 @@
+// The threads the program starts (DESIGN D8), as the rest of threads/ sees them.
+#pragma once
+
+#include "frames.h"
+
+#include <cstdint>
+#include <pthread.h>
+#include <string>
+
+namespace autockpt::threads {
+
+enum class Status : uint32_t { Starting = 0, Running = 1, Exited = 2 };
+
+struct Thread {
+  uint32_t index = 0;  // creation order; the main thread is 0
+  uint32_t slot = 0;   // its stack's place (stack_for)
+  unsigned long long *state = nullptr;  // its state word, once it runs
+  void *(*start)(void *) = nullptr;
+  void *arg = nullptr;
+  pthread_t handle = 0;
+  uintptr_t stack_addr = 0;
+  uint64_t stack_size = 0;
+  bool user_stack = false;  // the program gave it its stack
+  bool detached = false;    // detached by the program (the runtime reaps it)
+  Status status = Status::Starting;
+  void *retval = nullptr;
+  bool restored = false;  // made again from an image: re-enters its frames
+  frames::Stack frames;
+  std::string tls;  // its thread-local variables while it is stopped
+};
+
+// The calling thread's record; null on the main thread and on threads the runtime did not start.
+Thread *self();
+
+}  // namespace autockpt::threads
