@@ -46,6 +46,19 @@ const StringSet<> &leafExternals() {
 
 // Library code that is never instrumented and never calls back: the C++ runtime and the
 // non-template parts of libstdc++ (templates are instantiated, and so defined, in the module).
+// The runtime's replacements of blocking calls (redirects.def): safe points, unlike the rest of
+// the runtime's entry points.
+const StringSet<> &blockingWrappers() {
+  static const StringSet<> Names = {
+#define AUTOCKPT_REDIRECT(Name)
+#define AUTOCKPT_BLOCKING(Name) "__autockpt_" #Name,
+#include "autockpt/redirects.def"
+#undef AUTOCKPT_BLOCKING
+#undef AUTOCKPT_REDIRECT
+  };
+  return Names;
+}
+
 bool isLibraryLeafName(StringRef N) {
   return N.starts_with("_ZNSt") || N.starts_with("_ZNKSt") || N.starts_with("_ZSt") ||
          N.starts_with("__cxa_") || N.starts_with("_Unwind_") || N.starts_with("__gxx_");
@@ -193,6 +206,8 @@ class ModuleInstrumenter {
     auto *Callee = dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
     if (!Callee)
       return true;  // indirect: may be any instrumented function
+    if (blockingWrappers().contains(Callee->getName()))
+      return true;
     if (Callee->isIntrinsic() || RuntimeABI::isRuntimeName(Callee->getName()))
       return false;
     if (Checkpointable.count(Callee))

@@ -22,6 +22,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <sys/mman.h>
+#include <thread>
 #include <vector>
 
 namespace autockpt::threads {
@@ -89,6 +90,17 @@ unsigned g_ready;
 bool g_go;
 
 thread_local Thread *t_self;
+
+// std::thread starts its threads at a function of libstdc++'s (execute_native_thread_routine)
+// that runs the std::thread::_State it is given and deletes it.  That frame is not instrumented,
+// so nothing under it could be unwound, and it would delete the state while its thread unwinds:
+// the runtime runs the state itself, from this root, and deletes it when the thread ends.
+bool from_libstdcxx(void *(*start)(void *)) {
+  Dl_info info;
+  return dladdr(reinterpret_cast<void *>(start), &info) && info.dli_fname &&
+         strstr(info.dli_fname, "libstdc++");
+}
+
 
 // ---- Thread-local variables --------------------------------------------------------------------
 // The instrumented modules' TLS variables are in the globals table at the main thread's
@@ -318,6 +330,7 @@ void load(const image::ImageMeta &meta, std::string bytes) {
     t->stack_addr = r.stack_addr;
     t->stack_size = r.stack_size;
     t->user_stack = r.user_stack;
+    t->std_thread = from_libstdcxx(t->start);
     t->restored = true;
     std::vector<frames::Record> recs;
     for (const image::FrameRecord &f : r.frames)
@@ -379,6 +392,11 @@ void restart() {
   asm volatile("" ::: "memory");  // not a tail call: this frame is the root
 }
 
+[[gnu::noinline]] void std_thread_root() {
+  static_cast<std::thread::_State *>(t_self->arg)->_M_run();
+  asm volatile("" ::: "memory");
+}
+
 // A thread that exits, or leaves by pthread_exit (its forced unwind runs this too).
 struct ExitGuard {
   Thread *t;
@@ -403,7 +421,8 @@ void *thread_entry(void *p) {
   t_self = t;
   t->handle = pthread_self();
   frames::set_current(&t->frames);
-  control::set_root(thread_root);
+  void (*root)() = t->std_thread ? std_thread_root : thread_root;
+  control::set_root(root);
   if (int bits = control::base_flags())
     state::raise(&__autockpt_state, bits);  // polls are counted on every thread
   __atomic_store_n(&t->state, &__autockpt_state, __ATOMIC_SEQ_CST);
@@ -436,13 +455,17 @@ void *thread_entry(void *p) {
       control::write_checkpoint();
   }
   for (;;) {
-    thread_root();
+    root();
     if (state::mode() != AUTOCKPT_MODE_UNWINDING)
       break;
     if (stop_thread())
       control::write_checkpoint();
     frames::begin_restore();
     state::mode() = AUTOCKPT_MODE_RESTORING;
+  }
+  if (t->std_thread) {
+    delete static_cast<std::thread::_State *>(t->arg);
+    t->retval = nullptr;
   }
   return t->retval;
 }
@@ -505,6 +528,7 @@ int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), v
     t->arg = arg;
     t->detached = detach == PTHREAD_CREATE_DETACHED;
     t->user_stack = user_stack;
+    t->std_thread = from_libstdcxx(start);
     if (user_stack) {
       t->stack_addr = reinterpret_cast<uintptr_t>(user_addr);
       t->stack_size = user_size;
@@ -535,17 +559,16 @@ int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), v
   return 0;
 }
 
-int join(pthread_t th, void **ret) {
-  Thread *t;
-  {
-    Lock lock;
-    t = find(th);
-  }
-  int rc = real_join()(th, ret);
-  if (rc == 0 && t) {
-    Lock lock;
+void joined(pthread_t th) {
+  Lock lock;
+  if (Thread *t = find(th))
     release(t);
-  }
+}
+
+int join(pthread_t th, void **ret) {
+  int rc = real_join()(th, ret);
+  if (rc == 0)
+    joined(th);
   return rc;
 }
 

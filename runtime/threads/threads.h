@@ -25,11 +25,15 @@ struct Thread {
   Status status = Status::Starting;
   void *retval = nullptr;
   bool restored = false;  // made again from an image: re-enters its frames
+  bool std_thread = false;  // started by std::thread: arg is its std::thread::_State
   frames::Stack frames;
   std::string tls;  // its thread-local variables while it is stopped
 };
 
 // The calling thread's record; null on the main thread and on threads the runtime did not start.
 Thread *self();
+
+// `t` has been joined (by the program, through a wrapper): its slot may be reused.
+void joined(pthread_t t);
 
 }  // namespace autockpt::threads
