@@ -49,6 +49,11 @@ int g_user_ret;
 // or the libraries'.
 thread_local uintptr_t t_root;
 unsigned long long *g_main_state;  // the main thread's state word, for requests
+int g_request_seen;  // a request not yet served by a checkpoint being written
+// This thread has re-entered its frames and waits for the others at its next safe point; its
+// own flag was raised to bring it to poll_slow.
+thread_local bool t_reentry_pending;
+bool g_layers_reenter;  // some layer waits for re-entries (threads)
 bool g_exiting_after_checkpoint;
 bool g_created_dir;  // the checkpoint directory did not exist before this run
 // A frame that cannot be unwound (R3 in docs/design.md): the stack address of its top (its
@@ -296,6 +301,7 @@ void take_checkpoint() {
 }  // namespace
 
 void request() {
+  __atomic_store_n(&g_request_seen, 1, __ATOMIC_SEQ_CST);
   if (g_main_state)
     state::raise(g_main_state);
   layers::each([](const layers::Layer &l) {
@@ -317,7 +323,22 @@ void add_flag_bits(int bits) {
 
 int base_flags() { return g_base_flags; }
 
+void reentered_last_frame() {
+  if (!g_layers_reenter)
+    return;
+  t_reentry_pending = true;
+  state::raise(&__autockpt_state);
+}
+
+void reentered() {
+  layers::each([](const layers::Layer &l) {
+    if (l.reentered)
+      l.reentered();
+  });
+}
+
 void write_checkpoint() {
+  __atomic_store_n(&g_request_seen, 0, __ATOMIC_SEQ_CST);
   take_checkpoint();
   layers::each([](const layers::Layer &l) {
     if (l.resume)
@@ -338,6 +359,14 @@ bool stop_here() {
 }  // namespace
 
 int poll_slow(uintptr_t poller_sp) {
+  if (t_reentry_pending) {
+    t_reentry_pending = false;
+    reentered();
+    if (!__atomic_load_n(&g_request_seen, __ATOMIC_SEQ_CST)) {
+      state::lower(&__autockpt_state);
+      return 0;
+    }
+  }
   // While polls are counted every poll comes here, most of them with nothing requested.
   if ((state::flag() & trigger::kCountingBit) && !trigger::counted_poll())
     return 0;
@@ -361,8 +390,8 @@ int poll_slow(uintptr_t poller_sp) {
   }
   state::lower(&__autockpt_state);
   layers::each([](const layers::Layer &l) {
-    if (l.unwinding)
-      l.unwinding();
+    if (l.arrive)
+      l.arrive();
   });
   frames::clear();
   state::mode() = AUTOCKPT_MODE_UNWINDING;
@@ -433,6 +462,7 @@ int run(int argc, char **argv, char **envp) {
     atexit(report_polls);
   set_root(user_main_trampoline);
   g_main_state = &__autockpt_state;
+  layers::each([](const layers::Layer &l) { g_layers_reenter |= l.reentered != nullptr; });
   autockpt_user_main_running = true;
   if (g_restart_image) {
     // The other threads are made again and wait until this one goes on (threads/).

@@ -42,6 +42,13 @@ int base_flags();
 // root may be unwound.  threads/ calls it on each thread it starts; 0: none.
 void set_root(void (*root)());
 
+// The calling thread has re-entered its frames (or had none to re-enter): waits for the others.
+void reentered();
+// The innermost frame's record has been popped; its restore block still copies its values back:
+// the thread waits for the others at its next safe point (poll_slow), which comes before any
+// of the program's code.
+void reentered_last_frame();
+
 // On the thread that stops last: writes the image of every thread (all others are stopped), then
 // lets them all go on (the layers' resume).  May exit the process (AUTOCKPT_ON_SIGNAL=exit).
 void write_checkpoint();

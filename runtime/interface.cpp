@@ -34,8 +34,10 @@ void *__autockpt_push_frame(autockpt_u64 fid, autockpt_u32 spid, autockpt_u64 la
 void *__autockpt_pop_frame(autockpt_u64 fid, autockpt_u64 layout) {
   bool last = false;
   void *rec = autockpt::frames::pop(fid, layout, &last);
-  if (last)
+  if (last) {
     autockpt::state::mode() = AUTOCKPT_MODE_RUNNING;
+    autockpt::control::reentered_last_frame();
+  }
   return rec;
 }
 

@@ -16,8 +16,10 @@ struct Layer {
   const char *name;
   // A checkpoint was requested (from a signal handler or the timer's thread): async-signal-safe.
   void (*request)();
-  // The calling thread starts unwinding its frames for a checkpoint.
-  void (*unwinding)();
+  // The calling thread is at a safe point, about to unwind its frames for a checkpoint: returns
+  // once every thread is (a thread's frames may hold objects other threads use: none may run
+  // while any saves its frames).
+  void (*arrive)();
   // The calling thread's frames are saved.  Returns true on the thread that is to write the
   // image (every other thread is stopped then); on the others it returns once the image is
   // written (or the checkpoint given up), and they re-enter their frames.
@@ -31,6 +33,9 @@ struct Layer {
   void (*load)(const image::ImageMeta &meta, std::string section);
   // A restarted process, once the image is read, before the main thread re-enters its frames.
   void (*restart)();
+  // The calling thread has re-entered all its frames: returns once every thread has, so that no
+  // thread runs the program's code while another one's frames are not back yet.
+  void (*reentered)();
 };
 
 #define AUTOCKPT_LAYER(var)                                                            \

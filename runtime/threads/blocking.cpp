@@ -100,15 +100,15 @@ thread_local pthread_mutex_t t_private = PTHREAD_MUTEX_INITIALIZER;
 // `result`, or 0 once stopped (the record says to take it again).
 int retake(pthread_mutex_t *m, int result) {
   for (;;) {
+    if (stop_here()) {
+      __autockpt_push_frame(kRetakeFid, 1, 0, 0);
+      return 0;
+    }
     bool last;
     timespec end = slice_end(CLOCK_MONOTONIC, nullptr, &last);
     int rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &end);
     if (rc != ETIMEDOUT)
       return rc ? rc : result;
-    if (stop_here()) {
-      __autockpt_push_frame(kRetakeFid, 1, 0, 0);
-      return 0;
-    }
   }
 }
 
@@ -150,6 +150,8 @@ using namespace autockpt::threads;
 extern "C" {
 
 int __autockpt_pthread_mutex_lock(pthread_mutex_t *m) {
+  if (stop_here())
+    return 0;  // not acquired: the call is made again after the checkpoint
   int rc = pthread_mutex_trylock(m);
   if (rc != EBUSY || m->__data.__owner == gettid())
     return rc == EBUSY ? pthread_mutex_lock(m) : rc;  // EDEADLK for an error-checking mutex

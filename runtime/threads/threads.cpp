@@ -74,7 +74,12 @@ Phase g_phase = Phase::Running;
 uint64_t g_epoch;       // +1 each time stopped threads are let go
 unsigned g_live = 1;    // threads that take part in a checkpoint: main, and every thread started
                         // (from pthread_create on) that has not exited
-unsigned g_parked;      // of those, stopped for the checkpoint under way
+unsigned g_arrived;     // of those, at a safe point for the checkpoint under way
+uint64_t g_arrival_epoch;  // +1 each time all have arrived
+unsigned g_parked;      // of those, with their frames saved
+unsigned g_reentering;  // threads to re-enter their frames after the image is written
+unsigned g_reentered;
+uint64_t g_reentry_epoch;
 uint32_t g_next_index = 1;
 int g_requested;        // a request not yet served: a thread that starts now raises its flag
 
@@ -249,10 +254,45 @@ void request_all() {
   }
 }
 
-void on_unwinding() {
+// Under g_mu: everyone has arrived; let them unwind.
+void all_arrived() {
+  g_arrived = 0;
+  ++g_arrival_epoch;
+  pthread_cond_broadcast(&g_cv);
+}
+
+// Two rendezvous per checkpoint.  Every thread arrives at a safe point before any unwinds: a
+// frame's saved bytes must not change after they are saved, and objects on one thread's stack
+// (a queue in main's frame) are used by the others.  And none runs the program's code again
+// before every thread has re-entered its frames (reentered()).
+void arrive() {
   Lock lock;
   if (g_phase == Phase::Running)
     g_phase = Phase::Stopping;
+  log(3, "thread %u arrives (%u of %u)", t_self ? t_self->index : 0, g_arrived + 1, g_live);
+  if (++g_arrived >= g_live) {
+    all_arrived();
+    return;
+  }
+  uint64_t epoch = g_arrival_epoch;
+  while (g_arrival_epoch == epoch)
+    pthread_cond_wait(&g_cv, &g_mu);
+}
+
+void reentered() {
+  Lock lock;
+  if (g_reentering == 0)
+    return;  // the process was not stopped (a fresh start)
+  if (++g_reentered >= g_reentering) {
+    g_reentered = 0;
+    g_reentering = 0;
+    ++g_reentry_epoch;
+    pthread_cond_broadcast(&g_cv);
+    return;
+  }
+  uint64_t epoch = g_reentry_epoch;
+  while (g_reentry_epoch == epoch)
+    pthread_cond_wait(&g_cv, &g_mu);
 }
 
 bool stop_thread() {
@@ -274,6 +314,7 @@ void resume_all() {
   Lock lock;
   g_phase = Phase::Running;
   g_parked = 0;
+  g_reentering = g_live;
   ++g_epoch;
   pthread_cond_broadcast(&g_cv);
 }
@@ -378,6 +419,7 @@ void restart() {
   Lock lock;
   while (g_ready < all.size())
     pthread_cond_wait(&g_cv, &g_mu);
+  g_reentering = g_live;
   g_go = true;
   pthread_cond_broadcast(&g_cv);
   log(2, "%zu threads started again", all.size());
@@ -406,8 +448,14 @@ struct ExitGuard {
       Lock lock;
       __atomic_store_n(&t->status, Status::Exited, __ATOMIC_RELEASE);
       --g_live;
-      // The others may all be stopped, waiting for this one: then it writes.
-      writer = g_phase == Phase::Stopping && g_parked >= g_live;
+      // The others may all be waiting for this one: to go on unwinding, or to write.
+      writer = false;
+      if (g_phase == Phase::Stopping && g_live > 0) {
+        if (g_arrived > 0 && g_arrived >= g_live)
+          all_arrived();
+        else if (g_arrived == 0 && g_parked >= g_live)
+          writer = true;
+      }
       if (writer)
         begin_writing();
     }
@@ -428,7 +476,8 @@ void *thread_entry(void *p) {
   __atomic_store_n(&t->state, &__autockpt_state, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&g_requested, __ATOMIC_SEQ_CST))
     state::raise(&__autockpt_state);
-  if (t->restored) {
+  bool restored = t->restored;
+  if (restored) {
     restore_tls(t);
     t->restored = false;
     Lock lock;
@@ -440,9 +489,14 @@ void *thread_entry(void *p) {
   if (t->status == Status::Exited)
     return t->retval;  // it had exited and was not joined yet: exits again, with its value
   ExitGuard guard{t};
-  if (!t->frames.records.empty()) {
+  bool had_started = !t->frames.records.empty();
+  if (had_started) {
     frames::begin_restore();
     state::mode() = AUTOCKPT_MODE_RESTORING;
+  } else if (restored) {
+    // It had not started when the checkpoint was taken: it starts now, once all are back.
+    __atomic_store_n(&t->status, Status::Running, __ATOMIC_RELEASE);
+    reentered();
   } else {
     bool stopping;
     {
@@ -451,8 +505,12 @@ void *thread_entry(void *p) {
       stopping = g_phase != Phase::Running;
     }
     // It started while the others stop for a checkpoint: it stops before running anything.
-    if (stopping && stop_thread())
-      control::write_checkpoint();
+    if (stopping) {
+      arrive();
+      if (stop_thread())
+        control::write_checkpoint();
+      reentered();
+    }
   }
   for (;;) {
     root();
@@ -478,8 +536,8 @@ Thread *find(pthread_t handle) {
 }
 
 constexpr layers::Layer kLayer = {
-    "threads",  request_all, on_unwinding, stop_thread, resume_all,
-    unsigned(image::SectionKind::Threads), save, load, restart,
+    "threads",  request_all, arrive,  stop_thread, resume_all,
+    unsigned(image::SectionKind::Threads), save, load, restart, reentered,
 };
 AUTOCKPT_LAYER(kLayer);
 
