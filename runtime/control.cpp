@@ -337,6 +337,26 @@ void reentered() {
   });
 }
 
+double stop_timeout_s() { return g_opts->stop_timeout_s; }
+
+void abandon_checkpoint(const std::string &why) {
+  __atomic_store_n(&g_request_seen, 0, __ATOMIC_SEQ_CST);
+  if (g_main_state)
+    state::lower(g_main_state);
+  bool was_signal = false;
+  std::string reason = trigger::take_reason(&was_signal);
+  if (was_signal && g_opts->on_signal == OnSignal::Exit) {
+    g_exiting_after_checkpoint = true;  // not completed: the next run resumes from the last one
+    fflush(nullptr);
+    warn("no checkpoint on %s: %s. Stopping without a new checkpoint (exit status %d); the "
+         "previous checkpoint, if any, is intact.", reason.c_str(), why.c_str(),
+         kExitNoCheckpoint);
+    _exit(kExitNoCheckpoint);
+  }
+  warn("checkpoint (%s) given up: %s; the program goes on", reason.c_str(), why.c_str());
+  trigger::rearm();
+}
+
 void write_checkpoint() {
   __atomic_store_n(&g_request_seen, 0, __ATOMIC_SEQ_CST);
   take_checkpoint();
@@ -389,10 +409,13 @@ int poll_slow(uintptr_t poller_sp) {
     return 0;
   }
   state::lower(&__autockpt_state);
-  layers::each([](const layers::Layer &l) {
-    if (l.arrive)
-      l.arrive();
+  bool all = true;
+  layers::each([&](const layers::Layer &l) {
+    if (l.arrive && !l.arrive())
+      all = false;
   });
+  if (!all)
+    return 0;  // given up: the program goes on (abandon_checkpoint)
   frames::clear();
   state::mode() = AUTOCKPT_MODE_UNWINDING;
   return 1;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 // True while the user's main runs: the global operator new then allocates in the arena.
 extern bool autockpt_user_main_running;
@@ -41,6 +42,14 @@ int base_flags();
 // The calling thread runs user code from `root` (a runtime function that calls it): frames up to
 // root may be unwound.  threads/ calls it on each thread it starts; 0: none.
 void set_root(void (*root)());
+
+// AUTOCKPT_STOP_TIMEOUT: how long a checkpoint waits for every thread to reach a safe point.
+double stop_timeout_s();
+// A checkpoint cannot be taken (`why` names the threads that did not stop and where they are):
+// says so and goes on, the request served; after the checkpoint signal with
+// AUTOCKPT_ON_SIGNAL=exit the program exits instead, with status kExitNoCheckpoint.
+void abandon_checkpoint(const std::string &why);
+constexpr int kExitNoCheckpoint = 73;  // EX_CANTCREAT: the checkpoint could not be made
 
 // The calling thread has re-entered its frames (or had none to re-enter): waits for the others.
 void reentered();

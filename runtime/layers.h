@@ -17,9 +17,10 @@ struct Layer {
   // A checkpoint was requested (from a signal handler or the timer's thread): async-signal-safe.
   void (*request)();
   // The calling thread is at a safe point, about to unwind its frames for a checkpoint: returns
-  // once every thread is (a thread's frames may hold objects other threads use: none may run
-  // while any saves its frames).
-  void (*arrive)();
+  // true once every thread is (a thread's frames may hold objects other threads use: none may
+  // run while any saves its frames), false if the checkpoint was given up (a thread did not come
+  // in time): the thread then goes on without unwinding.
+  bool (*arrive)();
   // The calling thread's frames are saved.  Returns true on the thread that is to write the
   // image (every other thread is stopped then); on the others it returns once the image is
   // written (or the checkpoint given up), and they re-enter their frames.

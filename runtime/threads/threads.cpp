@@ -20,6 +20,12 @@
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
+#include <csignal>
+#include <elf.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <link.h>
 #include <sys/mman.h>
 #include <thread>
@@ -76,6 +82,11 @@ unsigned g_live = 1;    // threads that take part in a checkpoint: main, and eve
                         // (from pthread_create on) that has not exited
 unsigned g_arrived;     // of those, at a safe point for the checkpoint under way
 uint64_t g_arrival_epoch;  // +1 each time all have arrived
+uint64_t g_round;          // +1 at each checkpoint's first arrival
+uint64_t g_given_up_round;  // the last round given up (a thread did not arrive in time)
+uint64_t g_main_arrived;   // the round the main thread last arrived in
+timespec g_round_deadline;  // CLOCK_REALTIME (g_cv's clock): when the round is given up
+pthread_t g_main_handle;
 unsigned g_parked;      // of those, with their frames saved
 unsigned g_reentering;  // threads to re-enter their frames after the image is written
 unsigned g_reentered;
@@ -129,6 +140,7 @@ uintptr_t thread_pointer() {
 void find_tls() {
   if (g_tls)
     return;
+  g_main_handle = pthread_self();  // the first thread is started from main
   RuntimeHeap runtime_heap;
   struct Block {
     uintptr_t lo, hi;
@@ -254,6 +266,100 @@ void request_all() {
   }
 }
 
+// ---- Where a thread is: for the message when it does not come to a checkpoint -------------------
+
+constexpr int kWhereSignal = 38;  // SIGRTMIN + 4 on glibc: the thread records its stack
+void *g_where[24];
+volatile int g_where_n = -1;
+
+void record_where(int) {
+  g_where_n = backtrace(g_where, 24);
+}
+
+// The function of the executable (its symbol table, static functions included) or of a library
+// (its dynamic symbols) that holds `pc`; null if none is known.
+const char *function_name_at(uintptr_t pc) {
+  struct Symtab {
+    std::vector<std::pair<uintptr_t, uintptr_t>> ranges;  // [start, end) in the running process
+    std::vector<std::string> names;
+  };
+  static Symtab *exe = [] {
+    RuntimeHeap runtime_heap;
+    auto *t = new Symtab;
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+      return t;
+    void *map = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+      return t;
+    auto *base = static_cast<const char *>(map);
+    auto *eh = reinterpret_cast<const ElfW(Ehdr) *>(base);
+    auto *sh = reinterpret_cast<const ElfW(Shdr) *>(base + eh->e_shoff);
+    uintptr_t bias = 0;
+    dl_iterate_phdr([](dl_phdr_info *info, size_t, void *arg) {
+      *static_cast<uintptr_t *>(arg) = info->dlpi_addr;
+      return 1;  // the first object is the executable
+    }, &bias);
+    for (int k = 0; k < eh->e_shnum; ++k) {
+      if (sh[k].sh_type != SHT_SYMTAB)
+        continue;
+      auto *syms = reinterpret_cast<const ElfW(Sym) *>(base + sh[k].sh_offset);
+      const char *str = base + sh[sh[k].sh_link].sh_offset;
+      for (size_t j = 0; j < sh[k].sh_size / sizeof(ElfW(Sym)); ++j)
+        if (ELF64_ST_TYPE(syms[j].st_info) == STT_FUNC && syms[j].st_size) {
+          t->ranges.push_back({bias + syms[j].st_value, bias + syms[j].st_value + syms[j].st_size});
+          t->names.push_back(str + syms[j].st_name);
+        }
+    }
+    munmap(map, size_t(st.st_size));
+    return t;
+  }();
+  for (size_t k = 0; k < exe->ranges.size(); ++k)
+    if (pc >= exe->ranges[k].first && pc < exe->ranges[k].second)
+      return exe->names[k].c_str();
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(pc), &info) && info.dli_sname)
+    return info.dli_sname;
+  return nullptr;
+}
+
+// "read <- worker <- thread_root": the functions on `th`'s stack (its own code, at most 8).
+std::string where_is(pthread_t th) {
+  static bool installed = [] {
+    void *warm[2];
+    backtrace(warm, 2);  // loads libgcc's unwinder now, not in the handler
+    struct sigaction sa = {};
+    sa.sa_handler = record_where;
+    sa.sa_flags = SA_RESTART;
+    sigaction(kWhereSignal, &sa, nullptr);
+    return true;
+  }();
+  (void)installed;
+  g_where_n = -1;
+  if (pthread_kill(th, kWhereSignal) != 0)
+    return "(gone)";
+  for (int k = 0; k < 200 && g_where_n < 0; ++k)
+    usleep(1000);
+  if (g_where_n < 0)
+    return "(its stack could not be read)";
+  std::string out;
+  int shown = 0;
+  for (int k = 2; k < g_where_n && shown < 8; ++k) {  // past the handler and the signal frame
+    const char *name = function_name_at(reinterpret_cast<uintptr_t>(g_where[k]) - 1);
+    if (!name)
+      continue;
+    if (strncmp(name, "_ZN8autockpt", 12) == 0)
+      break;  // the runtime's own frames, below the program's
+    if (!out.empty())
+      out += " <- ";
+    out += name;
+    ++shown;
+  }
+  return out.empty() ? "(no named function)" : out;
+}
+
 // Under g_mu: everyone has arrived; let them unwind.
 void all_arrived() {
   g_arrived = 0;
@@ -265,18 +371,65 @@ void all_arrived() {
 // frame's saved bytes must not change after they are saved, and objects on one thread's stack
 // (a queue in main's frame) are used by the others.  And none runs the program's code again
 // before every thread has re-entered its frames (reentered()).
-void arrive() {
+bool arrive() {
   Lock lock;
-  if (g_phase == Phase::Running)
+  Thread *self = t_self;
+  if (g_phase == Phase::Running) {
     g_phase = Phase::Stopping;
-  log(3, "thread %u arrives (%u of %u)", t_self ? t_self->index : 0, g_arrived + 1, g_live);
+    ++g_round;
+    clock_gettime(CLOCK_REALTIME, &g_round_deadline);
+    double t = control::stop_timeout_s();
+    g_round_deadline.tv_sec += time_t(t);
+    g_round_deadline.tv_nsec += long((t - double(time_t(t))) * 1e9);
+    if (g_round_deadline.tv_nsec >= 1000000000) {
+      g_round_deadline.tv_nsec -= 1000000000;
+      ++g_round_deadline.tv_sec;
+    }
+  }
+  uint64_t round = g_round;
+  if (self)
+    self->arrived_round = round;
+  else
+    g_main_arrived = round;
+  log(3, "thread %u arrives (%u of %u)", self ? self->index : 0, g_arrived + 1, g_live);
   if (++g_arrived >= g_live) {
     all_arrived();
-    return;
+    return true;
   }
   uint64_t epoch = g_arrival_epoch;
-  while (g_arrival_epoch == epoch)
-    pthread_cond_wait(&g_cv, &g_mu);
+  while (g_arrival_epoch == epoch && g_given_up_round != round) {
+    if (pthread_cond_timedwait(&g_cv, &g_mu, &g_round_deadline) != ETIMEDOUT)
+      continue;
+    if (g_arrival_epoch != epoch || g_given_up_round == round)
+      break;
+    // Time is up: name the threads that did not come, and let the others go on.
+    std::string why;
+    auto add = [&](uint32_t index, pthread_t th, void *(*start)(void *)) {
+      const char *name = start ? function_name_at(reinterpret_cast<uintptr_t>(start)) : nullptr;
+      char head[160];
+      snprintf(head, sizeof head, "%sthread %u%s%s%s did not reach a safe point in %g s; it is in ",
+               why.empty() ? "" : "; ", index, name ? " (started at " : "", name ? name : "",
+               name ? ")" : "", control::stop_timeout_s());
+      why += head + where_is(th);
+    };
+    if (g_main_arrived != round)
+      add(0, g_main_handle, nullptr);
+    for (uint32_t k = 0; k < g_nslots; ++k)
+      if (Thread *t = g_slots[k]; t && g_used[k] && t->status == Status::Running &&
+                                  t->arrived_round != round)
+        add(t->index, t->handle, t->start);
+    g_given_up_round = round;
+    g_phase = Phase::Running;
+    g_arrived = 0;
+    begin_writing();  // lowers every thread's request bit: the request is served by this message
+    g_phase = Phase::Running;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+    control::abandon_checkpoint(why);
+    pthread_mutex_lock(&g_mu);
+    return false;
+  }
+  return g_given_up_round != round;
 }
 
 void reentered() {
@@ -505,8 +658,7 @@ void *thread_entry(void *p) {
       stopping = g_phase != Phase::Running;
     }
     // It started while the others stop for a checkpoint: it stops before running anything.
-    if (stopping) {
-      arrive();
+    if (stopping && arrive()) {
       if (stop_thread())
         control::write_checkpoint();
       reentered();

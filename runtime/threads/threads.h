@@ -25,7 +25,8 @@ struct Thread {
   Status status = Status::Starting;
   void *retval = nullptr;
   bool restored = false;  // made again from an image: re-enters its frames
-  bool std_thread = false;  // started by std::thread: arg is its std::thread::_State
+  bool std_thread = false;
+  uint64_t arrived_round = 0;  // the last checkpoint it came to  // started by std::thread: arg is its std::thread::_State
   frames::Stack frames;
   std::string tls;  // its thread-local variables while it is stopped
 };
