@@ -10,6 +10,7 @@ declare i32 @pthread_cond_wait(ptr, ptr)
 declare i32 @pthread_cond_timedwait(ptr, ptr, ptr)
 declare i32 @pthread_mutex_lock(ptr)
 declare i32 @pthread_mutex_unlock(ptr)
+declare i32 @pthread_mutex_trylock(ptr)
 declare i32 @pthread_join(i64, ptr)
 declare i32 @sem_wait(ptr)
 declare i32 @sleep(i32)
@@ -38,12 +39,15 @@ define i32 @cond_timedwait(ptr %c, ptr %m, ptr %t) {
   ret i32 %r
 }
 
-; Locking is a safe point; unlocking is not a call the pass touches.
+; Locking is a safe point.  Unlocking is redirected too (the runtime renames the owner of a
+; recursive or error-checking mutex after a restart) but is not a safe point: no check follows.
 ; CHECK-LABEL: define i32 @lock(
 ; CHECK: autockpt.call:
 ; CHECK-NEXT: %r = call i32 @__autockpt_pthread_mutex_lock(ptr %m)
 ; CHECK: %autockpt.unwinding = icmp eq
-; CHECK: call i32 @pthread_mutex_unlock(ptr %m)
+; CHECK: autockpt.cont:
+; CHECK-NEXT: call i32 @__autockpt_pthread_mutex_unlock(ptr %m)
+; CHECK-NEXT: ret i32 %r
 define i32 @lock(ptr %m) {
   %r = call i32 @pthread_mutex_lock(ptr %m)
   call i32 @pthread_mutex_unlock(ptr %m)
@@ -54,6 +58,15 @@ define i32 @lock(ptr %m) {
 ; CHECK: autockpt.call:
 ; CHECK-NEXT: %r = call i32 @__autockpt_pthread_join(i64 %t, ptr null)
 ; CHECK: %autockpt.unwinding = icmp eq
+; trylock: redirected, not a safe point.
+; CHECK-LABEL: define i32 @try(
+; CHECK-NEXT: %r = call i32 @__autockpt_pthread_mutex_trylock(ptr %m)
+; CHECK-NEXT: ret i32 %r
+define i32 @try(ptr %m) {
+  %r = call i32 @pthread_mutex_trylock(ptr %m)
+  ret i32 %r
+}
+
 define i32 @join(i64 %t) {
   %r = call i32 @pthread_join(i64 %t, ptr null)
   ret i32 %r

@@ -127,6 +127,9 @@ struct ImageMeta {
   std::vector<FrameRecord> frames;
   std::vector<FileRecord> files;
   std::vector<ThreadRecord> threads;  // since version 2
+  // Every kernel thread id the run's threads had at this or an earlier checkpoint, and the
+  // creation index of the thread (0: main): pairs, flattened.  Since version 2.
+  std::vector<uint64_t> tid_index;
 
   template <class A>
   void serialize(A &a, unsigned version) {
@@ -134,7 +137,7 @@ struct ImageMeta {
     a & generation & created_unix_ns & rank & nranks & hostname & pid & checkpoint_count & reason;
     a & heap_base & heap_size & stack_base & stack_size & argc & argv_addr & envp_addr;
     a & globals & frames & files;
-    if (version >= 2) a & threads;
+    if (version >= 2) a & threads & tid_index;
   }
 };
 

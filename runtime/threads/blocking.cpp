@@ -118,6 +118,7 @@ int retake(pthread_mutex_t *m, int result) {
 // mutex is let go before it and taken back after it by retake().  A signal sent between the two
 // (a few instructions) is seen at the end of the slice, as a spurious wakeup.
 int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const timespec *abstime) {
+  fix_owner(m);
   if (state::mode() == AUTOCKPT_MODE_RESTORING) {  // made again: it had let go of the mutex
     __autockpt_pop_frame(kRetakeFid, 0);
     return retake(m, 0);
@@ -149,9 +150,21 @@ using namespace autockpt::threads;
 
 extern "C" {
 
+// A recursive or error-checking mutex checks its owner's kernel thread id (fix_owner).
+int __autockpt_pthread_mutex_unlock(pthread_mutex_t *m) {
+  fix_owner(m);
+  return pthread_mutex_unlock(m);
+}
+
+int __autockpt_pthread_mutex_trylock(pthread_mutex_t *m) {
+  fix_owner(m);
+  return pthread_mutex_trylock(m);
+}
+
 int __autockpt_pthread_mutex_lock(pthread_mutex_t *m) {
   if (stop_here())
     return 0;  // not acquired: the call is made again after the checkpoint
+  fix_owner(m);
   int rc = pthread_mutex_trylock(m);
   if (rc != EBUSY || m->__data.__owner == gettid())
     return rc == EBUSY ? pthread_mutex_lock(m) : rc;  // EDEADLK for an error-checking mutex

@@ -87,6 +87,9 @@ uint64_t g_given_up_round;  // the last round given up (a thread did not arrive 
 uint64_t g_main_arrived;   // the round the main thread last arrived in
 timespec g_round_deadline;  // CLOCK_REALTIME (g_cv's clock): when the round is given up
 pthread_t g_main_handle;
+// Old kernel thread id -> creation index (tid_index of the image), and creation index -> id now.
+std::vector<std::pair<uint64_t, uint64_t>> *g_tid_index;
+bool g_renamed;  // a restart gave the threads new ids
 unsigned g_parked;      // of those, with their frames saved
 unsigned g_reentering;  // threads to re-enter their frames after the image is written
 unsigned g_reentered;
@@ -476,6 +479,18 @@ void resume_all() {
 
 void save(image::ImageMeta *meta, std::string *bytes) {
   RuntimeHeap runtime_heap;
+  if (g_tid_index)
+    for (auto &[tid, index] : *g_tid_index) {
+      meta->tid_index.push_back(tid);
+      meta->tid_index.push_back(index);
+    }
+  meta->tid_index.push_back(uint64_t(getpid()));  // the main thread's id
+  meta->tid_index.push_back(0);
+  for (uint32_t k = 0; k < g_nslots; ++k)
+    if (g_used[k] && g_slots[k]->status == Status::Running) {
+      meta->tid_index.push_back(uint64_t(g_slots[k]->tid));
+      meta->tid_index.push_back(g_slots[k]->index);
+    }
   std::vector<Thread *> all;
   for (uint32_t k = 0; k < g_nslots; ++k)
     if (g_used[k] && !(g_slots[k]->detached && g_slots[k]->status == Status::Exited))
@@ -508,6 +523,10 @@ void save(image::ImageMeta *meta, std::string *bytes) {
 
 void load(const image::ImageMeta &meta, std::string bytes) {
   RuntimeHeap runtime_heap;
+  g_tid_index = new std::vector<std::pair<uint64_t, uint64_t>>;
+  for (size_t k = 0; k + 1 < meta.tid_index.size(); k += 2)
+    g_tid_index->push_back({meta.tid_index[k], meta.tid_index[k + 1]});
+  g_renamed = !g_tid_index->empty();
   for (const image::ThreadRecord &r : meta.threads) {
     if (r.slot >= kMaxThreads || r.frames_offset + r.frames_size > bytes.size() ||
         r.tls_offset + r.tls_size > bytes.size())
@@ -621,6 +640,7 @@ void *thread_entry(void *p) {
   auto *t = static_cast<Thread *>(p);
   t_self = t;
   t->handle = pthread_self();
+  t->tid = gettid();
   frames::set_current(&t->frames);
   void (*root)() = t->std_thread ? std_thread_root : thread_root;
   control::set_root(root);
@@ -696,6 +716,31 @@ AUTOCKPT_LAYER(kLayer);
 }  // namespace
 
 Thread *self() { return t_self; }
+
+void fix_owner(pthread_mutex_t *m) {
+  if (!g_renamed)
+    return;
+  int kind = m->__data.__kind & 3;  // PTHREAD_MUTEX_KIND_MASK_NP
+  pid_t owner = m->__data.__owner;
+  if ((kind != PTHREAD_MUTEX_RECURSIVE && kind != PTHREAD_MUTEX_ERRORCHECK) || owner == 0 ||
+      owner == gettid())
+    return;
+  Lock lock;
+  for (auto &[tid, index] : *g_tid_index) {
+    if (tid != uint64_t(owner))
+      continue;
+    pid_t now = 0;
+    if (index == 0)
+      now = getpid();
+    else
+      for (uint32_t k = 0; k < g_nslots; ++k)
+        if (g_used[k] && g_slots[k]->index == index)
+          now = g_slots[k]->tid;
+    if (now)
+      __atomic_store_n(&m->__data.__owner, now, __ATOMIC_RELAXED);
+    return;
+  }
+}
 
 // ---- The interposed functions ----------------------------------------------------------------
 

@@ -26,13 +26,19 @@ struct Thread {
   void *retval = nullptr;
   bool restored = false;  // made again from an image: re-enters its frames
   bool std_thread = false;
-  uint64_t arrived_round = 0;  // the last checkpoint it came to  // started by std::thread: arg is its std::thread::_State
+  uint64_t arrived_round = 0;  // the last checkpoint it came to
+  pid_t tid = 0;               // its kernel thread id  // started by std::thread: arg is its std::thread::_State
   frames::Stack frames;
   std::string tls;  // its thread-local variables while it is stopped
 };
 
 // The calling thread's record; null on the main thread and on threads the runtime did not start.
 Thread *self();
+
+// After a restart, a recursive or error-checking mutex held at the checkpoint still names its
+// owner by the kernel thread id the owner had then: rename it to the owner's id now.  Called by
+// the wrappers before they lock or unlock `m`.
+void fix_owner(pthread_mutex_t *m);
 
 // `t` has been joined (by the program, through a wrapper): its slot may be reused.
 void joined(pthread_t t);
