@@ -168,7 +168,21 @@ void print_slots(const ImageMeta &m, const image::FrameRecord &f, const char *pa
   }
 }
 
-void print_meta(const ImageMeta &m, const std::vector<char> *frames) {
+void print_frames(const ImageMeta &m, const std::vector<image::FrameRecord> &list,
+                  const char *base, uint64_t size, const char *indent) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    const image::FrameRecord &f = list[i];
+    std::printf("%s#%zu %s (%s:%u) safe point %u, %" PRIu64 " bytes\n", indent, i,
+                f.function.empty() ? "(the runtime's)" : f.function.c_str(),
+                f.file.c_str(), f.line, f.spid, f.size);
+    const uint64_t head = sizeof(autockpt_frame_head);
+    const bool readable = base && f.offset + head + f.size <= size;
+    print_slots(m, f, readable ? base + f.offset + head : nullptr);
+  }
+}
+
+void print_meta(const ImageMeta &m, const std::vector<char> *frames,
+                const std::string *threads = nullptr) {
   std::printf("exe         %s\n", m.exe_path.c_str());
   std::printf("reason      %s (checkpoint %" PRIu64 " of this run)\n", m.reason.c_str(),
               m.checkpoint_count);
@@ -189,14 +203,20 @@ void print_meta(const ImageMeta &m, const std::vector<char> *frames) {
   for (const image::GlobalRecord &g : m.globals) {
     std::printf("  %s (%s) %s\n", g.name.c_str(), g.module.c_str(), human_size(g.size).c_str());
   }
-  std::printf("frames      %zu, innermost first\n", m.frames.size());
-  for (size_t i = 0; i < m.frames.size(); ++i) {
-    const image::FrameRecord &f = m.frames[i];
-    std::printf("  #%zu %s (%s:%u) safe point %u, %" PRIu64 " bytes\n", i, f.function.c_str(),
-                f.file.c_str(), f.line, f.spid, f.size);
-    const uint64_t head = sizeof(autockpt_frame_head);
-    const bool readable = frames && f.offset + head + f.size <= frames->size();
-    print_slots(m, f, readable ? frames->data() + f.offset + head : nullptr);
+  std::printf("frames      %zu, innermost first (the main thread)\n", m.frames.size());
+  print_frames(m, m.frames, frames ? frames->data() : nullptr, frames ? frames->size() : 0, "  ");
+  if (!m.threads.empty())
+    std::printf("threads     %zu besides main, in creation order\n", m.threads.size());
+  static const char *const kStatus[] = {"starting", "running", "exited, not joined yet"};
+  for (const image::ThreadRecord &t : m.threads) {
+    std::printf("  thread %u: %s%s, stack %s at %s, pthread_t %s, %zu frames%s\n", t.index,
+                t.status < 3 ? kStatus[t.status] : "?", t.detached ? ", detached" : "",
+                human_size(t.stack_size).c_str(), hex(t.stack_addr).c_str(),
+                hex(t.handle).c_str(), t.frames.size(),
+                t.status == 1 && t.frames.empty() ? " (had not started)" : "");
+    const bool readable = threads && t.frames_offset + t.frames_size <= threads->size();
+    print_frames(m, t.frames, readable ? threads->data() + t.frames_offset : nullptr,
+                 t.frames_size, "    ");
   }
   std::printf("files       %zu\n", m.files.size());
   for (const image::FileRecord &f : m.files) {
@@ -228,7 +248,11 @@ int inspect_image(const std::string &path) {
   std::vector<char> frames(reader->raw_size(image::SectionKind::Frames));
   Status frames_read =
       reader->read_section(image::SectionKind::Frames, frames.data(), frames.size());
-  print_meta(meta, frames_read ? &frames : nullptr);
+  std::string threads;  // other threads' frames, when the program started any
+  Status threads_read = Status::ok();
+  if (reader->has(image::SectionKind::Threads))
+    threads_read = reader->read_section(image::SectionKind::Threads, &threads);
+  print_meta(meta, frames_read ? &frames : nullptr, threads_read ? &threads : nullptr);
   if (!frames_read) {
     std::fprintf(stderr, "autockpt: values of saved variables not shown: %s\n",
                  frames_read.message().c_str());

@@ -144,6 +144,12 @@ int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const timespec *abstime) {
 
 }  // namespace
 
+const char *blocking_frame_name(uint64_t fid) {
+  return fid == kRetakeFid  ? "(a condition wait, to retake its mutex)"
+         : fid == kSleepFid ? "(a sleep, with the time it has left)"
+                            : nullptr;
+}
+
 }  // namespace autockpt::threads
 
 using namespace autockpt::threads;

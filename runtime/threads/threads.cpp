@@ -519,6 +519,14 @@ void save(image::ImageMeta *meta, std::string *bytes) {
     bytes->append(t->tls.data(), r.tls_size);
     meta->threads.push_back(std::move(r));
   }
+  auto name = [](std::vector<image::FrameRecord> &list) {
+    for (image::FrameRecord &f : list)
+      if (const char *n = f.function.empty() ? blocking_frame_name(f.fid) : nullptr)
+        f.function = n;
+  };
+  name(meta->frames);
+  for (image::ThreadRecord &r : meta->threads)
+    name(r.frames);
 }
 
 void load(const image::ImageMeta &meta, std::string bytes) {

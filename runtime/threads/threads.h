@@ -40,6 +40,9 @@ Thread *self();
 // the wrappers before they lock or unlock `m`.
 void fix_owner(pthread_mutex_t *m);
 
+// What a frame record of blocking.cpp's own (fid) is, for `autockpt inspect`; null if not one.
+const char *blocking_frame_name(uint64_t fid);
+
 // `t` has been joined (by the program, through a wrapper): its slot may be reused.
 void joined(pthread_t t);
 
