@@ -108,6 +108,17 @@ struct ThreadRecord {
   }
 };
 
+// (A vector of a record, not of integers: the bounded reader of archive.h reads the latter's
+// array form wrongly.)
+struct TidRecord {
+  uint64_t tid = 0, index = 0;
+
+  template <class A>
+  void serialize(A &a, unsigned /*version*/) {
+    a & tid & index;
+  }
+};
+
 struct ImageMeta {
   uint32_t abi_version = 0;
   std::string exe_path, build_id /*hex*/;
@@ -127,9 +138,9 @@ struct ImageMeta {
   std::vector<FrameRecord> frames;
   std::vector<FileRecord> files;
   std::vector<ThreadRecord> threads;  // since version 2
-  // Every kernel thread id the run's threads had at this or an earlier checkpoint, and the
-  // creation index of the thread (0: main): pairs, flattened.  Since version 2.
-  std::vector<uint64_t> tid_index;
+  // Every kernel thread id the run's threads had at this or an earlier checkpoint, with the
+  // creation index of the thread (0: main).  Since version 2.
+  std::vector<TidRecord> tid_index;
 
   template <class A>
   void serialize(A &a, unsigned version) {

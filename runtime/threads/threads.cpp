@@ -480,17 +480,12 @@ void resume_all() {
 void save(image::ImageMeta *meta, std::string *bytes) {
   RuntimeHeap runtime_heap;
   if (g_tid_index)
-    for (auto &[tid, index] : *g_tid_index) {
-      meta->tid_index.push_back(tid);
-      meta->tid_index.push_back(index);
-    }
-  meta->tid_index.push_back(uint64_t(getpid()));  // the main thread's id
-  meta->tid_index.push_back(0);
+    for (auto &[tid, index] : *g_tid_index)
+      meta->tid_index.push_back({tid, index});
+  meta->tid_index.push_back({uint64_t(getpid()), 0});  // the main thread's id
   for (uint32_t k = 0; k < g_nslots; ++k)
-    if (g_used[k] && g_slots[k]->status == Status::Running) {
-      meta->tid_index.push_back(uint64_t(g_slots[k]->tid));
-      meta->tid_index.push_back(g_slots[k]->index);
-    }
+    if (g_used[k] && g_slots[k]->status == Status::Running)
+      meta->tid_index.push_back({uint64_t(g_slots[k]->tid), g_slots[k]->index});
   std::vector<Thread *> all;
   for (uint32_t k = 0; k < g_nslots; ++k)
     if (g_used[k] && !(g_slots[k]->detached && g_slots[k]->status == Status::Exited))
@@ -532,8 +527,8 @@ void save(image::ImageMeta *meta, std::string *bytes) {
 void load(const image::ImageMeta &meta, std::string bytes) {
   RuntimeHeap runtime_heap;
   g_tid_index = new std::vector<std::pair<uint64_t, uint64_t>>;
-  for (size_t k = 0; k + 1 < meta.tid_index.size(); k += 2)
-    g_tid_index->push_back({meta.tid_index[k], meta.tid_index[k + 1]});
+  for (const image::TidRecord &r : meta.tid_index)
+    g_tid_index->push_back({r.tid, r.index});
   g_renamed = !g_tid_index->empty();
   for (const image::ThreadRecord &r : meta.threads) {
     if (r.slot >= kMaxThreads || r.frames_offset + r.frames_size > bytes.size() ||
