@@ -58,15 +58,6 @@ define i32 @lock(ptr %m) {
 ; CHECK: autockpt.call:
 ; CHECK-NEXT: %r = call i32 @__autockpt_pthread_join(i64 %t, ptr null)
 ; CHECK: %autockpt.unwinding = icmp eq
-; trylock: redirected, not a safe point.
-; CHECK-LABEL: define i32 @try(
-; CHECK-NEXT: %r = call i32 @__autockpt_pthread_mutex_trylock(ptr %m)
-; CHECK-NEXT: ret i32 %r
-define i32 @try(ptr %m) {
-  %r = call i32 @pthread_mutex_trylock(ptr %m)
-  ret i32 %r
-}
-
 define i32 @join(i64 %t) {
   %r = call i32 @pthread_join(i64 %t, ptr null)
   ret i32 %r
@@ -104,4 +95,13 @@ define void @sleeps(ptr %ts) {
 define void @cxx_wait(ptr %cv, ptr %lk) {
   call void @_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE(ptr %cv, ptr %lk)
   ret void
+}
+
+; trylock: redirected, not a safe point.
+; CHECK-LABEL: define i32 @try(
+; CHECK-NEXT: %r = call i32 @__autockpt_pthread_mutex_trylock(ptr %m)
+; CHECK-NEXT: ret i32 %r
+define i32 @try(ptr %m) {
+  %r = call i32 @pthread_mutex_trylock(ptr %m)
+  ret i32 %r
 }
