@@ -54,8 +54,11 @@ timespec slice_end(clockid_t clock, const timespec *limit, bool *last) {
 }
 
 // Whether the calling thread stops here for a checkpoint: it is then unwinding, and the
-// wrapper returns at once (its return value is not looked at).
-inline bool stop_here() { return state::flag() && __autockpt_poll_slow(); }
+// wrapper returns at once (its return value is not looked at).  Only a request counts: a slice
+// is not a poll, or the polls counted for AUTOCKPT_HALT_POLL would depend on time (R17).
+inline bool stop_here() {
+  return (state::flag() & state::kRequestBit) && __autockpt_poll_slow();
+}
 
 // A sleep stopped for a checkpoint saves a frame record of its own, innermost, holding the time
 // it had left: the call made again when the frames are re-entered sleeps only that.  (Made again
