@@ -59,14 +59,27 @@ signal() {   # PID PLAN...: before each USR1, PLAN says how long to wait (second
     esac
   done
 }
+wait_open() {   # PID SUFFIX SECONDS: until PID has a file ending in SUFFIX open (it is reading it)
+  local end=$((SECONDS + $3)) f
+  while kill -0 "$1" 2>/dev/null; do
+    for f in /proc/"$1"/fd/*; do
+      case $(readlink "$f" 2>/dev/null) in *"$2") return 0 ;; esac
+    done
+    [ $SECONDS -ge $end ] && return 1
+    sleep 0.001
+  done
+  return 1
+}
 start() {   # DIR OUT ERR "ENV..." "PROGRAM ARGS": starts the program in the background
   # shellcheck disable=SC2086  # ENV and PROGRAM ARGS are word lists
   (cd "$1" && exec env AUTOCKPT_DIR="$1/ckpt" $4 "$W"/$5 > "$2" 2> "$3") &
 }
 
 # run_case [xfail] NAME "ENV..." "PROGRAM ARGS" TRIGGER PLAN...: runs the program, sends USR1 as
-# PLAN says once it has printed the line TRIGGER ("resume": at once, in a run that resumes from a
-# checkpoint taken at line 3), judges the outcome, and resumes the program after an exit 75.
+# PLAN says once it has printed the line TRIGGER ("resume": once a run that resumes from a
+# checkpoint taken at line 3 has the image open, i.e. is restoring: an event, not a delay after
+# the start, which on a loaded machine came before the program's first instruction), judges the
+# outcome, and resumes the program after an exit 75.
 run_case() {
   local xfail=0; [ "$1" = xfail ] && { xfail=1; shift; }
   local name=$1 envs=$2 prog=$3 trigger=$4; shift 4
@@ -85,6 +98,10 @@ run_case() {
   if [ "$trigger" != resume ] && ! wait_line "$d/out.1" "$trigger" 20; then
     kill -KILL "$pid" 2>/dev/null
     echo "FAIL  $name: never printed '$trigger'"; FAILS=$((FAILS + 1)); return
+  fi
+  if [ "$trigger" = resume ] && ! wait_open "$pid" .ackpt 20; then
+    kill -KILL "$pid" 2>/dev/null
+    echo "FAIL  $name: never opened its checkpoint image"; FAILS=$((FAILS + 1)); return
   fi
   signal "$pid" "$@"
   wait_exit "$pid" 30 2>/dev/null; rc=$?   # (bash reports a death by signal on stderr)
