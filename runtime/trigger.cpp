@@ -31,7 +31,7 @@ bool g_halted;
 
 void request() { control::request(); }  // every thread's request bit
 
-bool requested() { return state::flag() & kRequestBit; }
+bool requested() { return state::flag() & state::kRequestBit; }
 
 void on_signal(int) {
   g_signal_seen = 1;

@@ -19,9 +19,8 @@ void disarm();
 // "request".
 const char *take_reason(bool *was_signal);
 
-// The flag's bits (every thread's): a checkpoint is requested; polls are being counted.  While polls are
-// counted the flag is never zero, so every poll reaches the runtime's slow path.
-constexpr int kRequestBit = 1;
+// The flag's other bit (its request bit is state::kRequestBit): polls are being counted.  While
+// polls are counted the flag is never zero, so every poll reaches the runtime's slow path.
 constexpr int kCountingBit = 2;
 
 // Progress triggers: a checkpoint every `every` polls (0: none); at poll `halt` (0: never)
