@@ -9,14 +9,18 @@
 #include "state.h"
 #include "threads/threads.h"
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <dlfcn.h>
+#include <linux/futex.h>
 #include <mutex>
 #include <pthread.h>
 #include <semaphore.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
 
@@ -145,6 +149,74 @@ int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const timespec *abstime) {
   return retake(m, rc);
 }
 
+// A barrier initialised by instrumented code keeps the runtime's state in the program's
+// pthread_barrier_t (32 bytes, 8-aligned): one word with the round in its high half and the
+// number of threads arrived in this round in its low half, the count, and a mark.  glibc's
+// barrier cannot be left once entered; this one can: a thread waiting in it when a checkpoint
+// is requested withdraws (the arrived count goes down again, unless the round has just ended)
+// and stops, and the call made again after the checkpoint arrives anew.  So no thread is ever
+// counted in a barrier at a checkpoint, and the saved barrier is between rounds.
+struct Barrier {
+  std::atomic<uint64_t> word;
+  uint32_t count;
+  uint32_t mark;
+};
+static_assert(sizeof(Barrier) <= sizeof(pthread_barrier_t));
+constexpr uint32_t kBarrierMark = 0x61636b62;  // "bkca"
+
+uint32_t *round_word(Barrier *b) {  // the high half, for the futex (little-endian)
+  return reinterpret_cast<uint32_t *>(&b->word) + 1;
+}
+
+// Arrives in the current round, returned in *round; true on the thread that ends it.
+bool arrive(Barrier *b, uint32_t *round) {
+  uint64_t w = b->word.load(std::memory_order_relaxed);
+  for (;;) {
+    uint32_t r = uint32_t(w >> 32), arrived = uint32_t(w) + 1;
+    bool last = arrived == b->count;
+    uint64_t next = last ? uint64_t(r + 1) << 32 : w + 1;
+    if (b->word.compare_exchange_weak(w, next, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+      *round = r;
+      if (last)
+        syscall(SYS_futex, round_word(b), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+      return last;
+    }
+  }
+}
+
+// Withdraws from `round`: false if that round has ended meanwhile (the thread went through).
+bool withdraw(Barrier *b, uint32_t round) {
+  uint64_t w = b->word.load(std::memory_order_relaxed);
+  while (uint32_t(w >> 32) == round)
+    if (b->word.compare_exchange_weak(w, w - 1, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed))
+      return true;
+  return false;
+}
+
+int barrier_wait(Barrier *b) {
+  if (stop_here())
+    return 0;  // not arrived: the call is made again after the checkpoint
+  uint32_t round;
+  if (arrive(b, &round))
+    return PTHREAD_BARRIER_SERIAL_THREAD;
+  for (;;) {
+    timespec slice = {0, kSlice};
+    syscall(SYS_futex, round_word(b), FUTEX_WAIT_PRIVATE, round, &slice, nullptr, 0);
+    if (uint32_t(b->word.load(std::memory_order_acquire) >> 32) != round)
+      return 0;
+    if (state::flag() & state::kRequestBit) {
+      if (!withdraw(b, round))
+        return 0;
+      if (__autockpt_poll_slow())
+        return 0;  // stopping: the call is made again after the checkpoint
+      if (arrive(b, &round))  // not stopped after all (the checkpoint was given up)
+        return PTHREAD_BARRIER_SERIAL_THREAD;
+    }
+  }
+}
+
 }  // namespace
 
 const char *blocking_frame_name(uint64_t fid) {
@@ -223,6 +295,39 @@ int __autockpt_sem_wait(sem_t *s) {
     if (errno != ETIMEDOUT && errno != EINTR)
       return -1;
   }
+}
+
+int __autockpt_pthread_barrier_init(pthread_barrier_t *pb, const pthread_barrierattr_t *attr,
+                                    unsigned count) {
+  int shared = PTHREAD_PROCESS_PRIVATE;
+  if (attr)
+    pthread_barrierattr_getpshared(attr, &shared);
+  if (shared != PTHREAD_PROCESS_PRIVATE)  // between processes: glibc's, not a safe point
+    return pthread_barrier_init(pb, attr, count);
+  if (count == 0)
+    return EINVAL;
+  auto *b = reinterpret_cast<Barrier *>(pb);
+  b->word.store(0, std::memory_order_relaxed);
+  b->count = count;
+  b->mark = kBarrierMark;
+  return 0;
+}
+
+int __autockpt_pthread_barrier_destroy(pthread_barrier_t *pb) {
+  auto *b = reinterpret_cast<Barrier *>(pb);
+  if (b->mark != kBarrierMark)
+    return pthread_barrier_destroy(pb);
+  if (uint32_t(b->word.load(std::memory_order_acquire)) != 0)
+    return EBUSY;
+  b->mark = 0;
+  return 0;
+}
+
+int __autockpt_pthread_barrier_wait(pthread_barrier_t *pb) {
+  auto *b = reinterpret_cast<Barrier *>(pb);
+  if (b->mark != kBarrierMark)  // initialised outside instrumented code
+    return pthread_barrier_wait(pb);
+  return barrier_wait(b);
 }
 
 // A sleep is never cut short (no EINTR, no time left over): a checkpoint in the middle makes it
