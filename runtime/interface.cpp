@@ -178,34 +178,54 @@ char *__autockpt_strndup(const char *s, autockpt_u64 max) {
 
 // ---- C++ operator new and delete (Itanium names, as the pass redirects them) -----------------
 
-static void *new_or_throw(autockpt_u64 n, autockpt_u64 align) {
-  void *p = align > 16 ? __autockpt_aligned_alloc(align, n ? n : 1) : __autockpt_malloc(n ? n : 1);
-  if (!p)
+// Instrumented code's operator new allocates where the global one would (R9): in the arena
+// while the program runs, in the system heap while the runtime is in control.  The runtime can
+// run instrumented code: a template instantiated in the program's modules (std::string's
+// _M_mutate in C++20, where libstdc++ declares no extern template for it) is one weak copy for
+// the whole executable, and libstdc++.so itself binds to it.  A string the runtime made in the
+// arena while reading an image was lost when the image's heap replaced the arena.
+static void *system_new(autockpt_u64 n, autockpt_u64 align) {
+  void *p = nullptr;
+  if (align <= 16)
+    p = malloc(n);
+  else if (posix_memalign(&p, align, n) != 0)
+    p = nullptr;
+  return p;
+}
+
+static void *redirected_new(autockpt_u64 n, autockpt_u64 align, bool nothrow) {
+  n = n ? n : 1;
+  void *p;
+  if (!autockpt_user_main_running || autockpt_runtime_heap)
+    p = system_new(n, align);
+  else
+    p = align > 16 ? __autockpt_aligned_alloc(align, n) : __autockpt_malloc(n);
+  if (!p && !nothrow)
     throw std::bad_alloc();
   return p;
 }
 
-void *__autockpt__Znwm(autockpt_u64 n) { return new_or_throw(n, 0); }
-void *__autockpt__Znam(autockpt_u64 n) { return new_or_throw(n, 0); }
+void *__autockpt__Znwm(autockpt_u64 n) { return redirected_new(n, 0, false); }
+void *__autockpt__Znam(autockpt_u64 n) { return redirected_new(n, 0, false); }
 void *__autockpt__ZnwmRKSt9nothrow_t(autockpt_u64 n, const std::nothrow_t &) {
-  return __autockpt_malloc(n ? n : 1);
+  return redirected_new(n, 0, true);
 }
 void *__autockpt__ZnamRKSt9nothrow_t(autockpt_u64 n, const std::nothrow_t &) {
-  return __autockpt_malloc(n ? n : 1);
+  return redirected_new(n, 0, true);
 }
 void *__autockpt__ZnwmSt11align_val_t(autockpt_u64 n, std::align_val_t a) {
-  return new_or_throw(n, autockpt_u64(a));
+  return redirected_new(n, autockpt_u64(a), false);
 }
 void *__autockpt__ZnamSt11align_val_t(autockpt_u64 n, std::align_val_t a) {
-  return new_or_throw(n, autockpt_u64(a));
+  return redirected_new(n, autockpt_u64(a), false);
 }
 void *__autockpt__ZnwmSt11align_val_tRKSt9nothrow_t(autockpt_u64 n, std::align_val_t a,
                                                      const std::nothrow_t &) {
-  return __autockpt_aligned_alloc(autockpt_u64(a), n ? n : 1);
+  return redirected_new(n, autockpt_u64(a), true);
 }
 void *__autockpt__ZnamSt11align_val_tRKSt9nothrow_t(autockpt_u64 n, std::align_val_t a,
                                                      const std::nothrow_t &) {
-  return __autockpt_aligned_alloc(autockpt_u64(a), n ? n : 1);
+  return redirected_new(n, autockpt_u64(a), true);
 }
 
 // Every delete variant frees the same way: the arena knows the block's size and alignment.
@@ -250,42 +270,24 @@ bool autockpt_user_main_running;
 thread_local int autockpt_runtime_heap;
 
 static void *global_new(std::size_t n, std::size_t align) {
-  if (autockpt_user_main_running && !autockpt_runtime_heap)
-    return new_or_throw(n, align);
-  void *p = nullptr;
-  if (align > 16) {
-    if (posix_memalign(&p, align, n ? n : 1) != 0)
-      p = nullptr;
-  } else {
-    p = malloc(n ? n : 1);
-  }
-  if (!p)
-    throw std::bad_alloc();
-  return p;
+  return redirected_new(n, align, false);
 }
 
 void *operator new(std::size_t n) { return global_new(n, 0); }
 void *operator new[](std::size_t n) { return global_new(n, 0); }
 void *operator new(std::size_t n, std::align_val_t a) { return global_new(n, std::size_t(a)); }
 void *operator new[](std::size_t n, std::align_val_t a) { return global_new(n, std::size_t(a)); }
-static void *global_new_nothrow(std::size_t n, std::size_t align) noexcept {
-  try {
-    return global_new(n, align);
-  } catch (...) {
-    return nullptr;
-  }
-}
 void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
-  return global_new_nothrow(n, 0);
+  return redirected_new(n, 0, true);
 }
 void *operator new[](std::size_t n, const std::nothrow_t &) noexcept {
-  return global_new_nothrow(n, 0);
+  return redirected_new(n, 0, true);
 }
 void *operator new(std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
-  return global_new_nothrow(n, std::size_t(a));
+  return redirected_new(n, std::size_t(a), true);
 }
 void *operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
-  return global_new_nothrow(n, std::size_t(a));
+  return redirected_new(n, std::size_t(a), true);
 }
 void operator delete(void *p) noexcept { delete_any(p); }
 void operator delete[](void *p) noexcept { delete_any(p); }

@@ -217,6 +217,28 @@ int barrier_wait(Barrier *b) {
   }
 }
 
+// The futex wait of std::future (libstdc++'s __atomic_futex_unsigned_base), in slices: true
+// once *addr may have changed (woken, or it was not `val`), false at the time limit (absolute,
+// on `clock`).  Stopped for a checkpoint it returns true, as a wakeup: its caller reads the value
+// again and waits again, after the post-call check has unwound it and the frames are back.  Not
+// a private futex: libstdc++ wakes its waiters with a shared one, a different key.
+bool futex_wait(unsigned *addr, unsigned val, bool has_timeout, long long s, long long ns,
+                clockid_t clock) {
+  timespec limit = {time_t(s), long(ns)};
+  int op = FUTEX_WAIT_BITSET | (clock == CLOCK_REALTIME ? FUTEX_CLOCK_REALTIME : 0);
+  for (;;) {
+    if (stop_here())
+      return true;
+    bool last;
+    timespec end = slice_end(clock, has_timeout ? &limit : nullptr, &last);
+    if (syscall(SYS_futex, addr, op, val, &end, nullptr, FUTEX_BITSET_MATCH_ANY) == 0 ||
+        errno == EAGAIN)
+      return true;
+    if (errno == ETIMEDOUT && last)
+      return false;
+  }
+}
+
 }  // namespace
 
 const char *blocking_frame_name(uint64_t fid) {
@@ -351,6 +373,22 @@ int __autockpt_nanosleep(const struct timespec *req, struct timespec *rem) {
   if (rem)
     *rem = {0, 0};
   return 0;
+}
+
+// std::__atomic_futex_unsigned_base::_M_futex_wait_until (CLOCK_REALTIME) and _steady
+// (CLOCK_MONOTONIC), member functions: `self` is unused.
+bool __autockpt__ZNSt28__atomic_futex_unsigned_base19_M_futex_wait_untilEPjjbNSt6chrono8durationIlSt5ratioILl1ELl1EEEENS2_IlS3_ILl1ELl1000000000EEEE(
+    void *self, unsigned *addr, unsigned val, bool has_timeout, std::chrono::seconds s,
+    std::chrono::nanoseconds ns) {
+  (void)self;
+  return futex_wait(addr, val, has_timeout, s.count(), ns.count(), CLOCK_REALTIME);
+}
+
+bool __autockpt__ZNSt28__atomic_futex_unsigned_base26_M_futex_wait_until_steadyEPjjbNSt6chrono8durationIlSt5ratioILl1ELl1EEEENS2_IlS3_ILl1ELl1000000000EEEE(
+    void *self, unsigned *addr, unsigned val, bool has_timeout, std::chrono::seconds s,
+    std::chrono::nanoseconds ns) {
+  (void)self;
+  return futex_wait(addr, val, has_timeout, s.count(), ns.count(), CLOCK_MONOTONIC);
 }
 
 // std::condition_variable::wait(std::unique_lock<std::mutex>&): the same wait on its handles.
