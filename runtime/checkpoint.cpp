@@ -210,8 +210,8 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   if (where[0])
     log(2, "checkpoint %llu:%.*s", (unsigned long long)gen, int(strlen(where) - 1), where);
   if (!meta.threads.empty())
-    log(2, "checkpoint %llu holds %zu threads besides main", (unsigned long long)gen,
-        meta.threads.size());
+    log(2, "checkpoint %llu holds %zu threads besides main; written in %.0f us",
+        (unsigned long long)gen, meta.threads.size(), dt * 1e6);
   return Status::ok();
 }
 

@@ -298,9 +298,25 @@ void take_checkpoint() {
   autockpt_user_main_running = true;
 }
 
+uint64_t g_request_ns;  // when the first request not yet served was made (CLOCK_MONOTONIC)
+
+uint64_t monotonic_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000 + uint64_t(t.tv_nsec);
+}
+
 }  // namespace
 
+uint64_t take_request_age_ns() {
+  uint64_t at = __atomic_exchange_n(&g_request_ns, 0, __ATOMIC_ACQ_REL);
+  return at ? monotonic_ns() - at : 0;
+}
+
 void request() {
+  uint64_t none = 0;
+  __atomic_compare_exchange_n(&g_request_ns, &none, monotonic_ns(), false, __ATOMIC_ACQ_REL,
+                              __ATOMIC_RELAXED);
   __atomic_store_n(&g_request_seen, 1, __ATOMIC_SEQ_CST);
   if (g_main_state)
     state::raise(g_main_state);

@@ -34,6 +34,10 @@ int poll_slow(uintptr_t poller_sp);
 // Asks every thread for a checkpoint: async-signal-safe (the trigger's handlers call it).
 void request();
 
+// Nanoseconds (CLOCK_MONOTONIC) since the first request not yet served was made, and forgets it;
+// 0 if there is none.  The threads layer reports how long its threads took to stop (bench/).
+uint64_t take_request_age_ns();
+
 // Flag bits (trigger.h) that every thread of the program carries from its start: set on the
 // calling (main) thread now, and by threads/ on each thread it starts.
 void add_flag_bits(int bits);

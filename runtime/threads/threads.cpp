@@ -365,6 +365,8 @@ std::string where_is(pthread_t th) {
 
 // Under g_mu: everyone has arrived; let them unwind.
 void all_arrived() {
+  if (uint64_t ns = control::take_request_age_ns())
+    log(2, "all %u threads at safe points %.0f us after the request", g_live, double(ns) / 1e3);
   g_arrived = 0;
   ++g_arrival_epoch;
   pthread_cond_broadcast(&g_cv);
