@@ -8,7 +8,8 @@ its target from issue 9 (docs/design.md H1-H9).
 1. Overhead without checkpoints: the stencil kernel of bench/kernels/stencil.c on one thread and
    on two (stencil_mt.c: bands of rows, a pthread barrier after every sweep), plain and
    instrumented, alternating in each round.  The instrumented/plain ratio of CPU time with two
-   threads should be no worse than with one.
+   threads should be no worse than with one.  Beside it, the ratio of instructions executed in
+   the kernels under callgrind (exact, whatever the machine's load), when valgrind is installed.
 2. Stop latency: spin.c runs T threads in loop code (T = 2, 4, 8; the heap and the work do not
    change with T) and takes a checkpoint every 20 ms (AUTOCKPT_INTERVAL).  At
    AUTOCKPT_VERBOSE=2 the runtime says, for each checkpoint, how long after the request every
@@ -101,6 +102,30 @@ def overhead(exes, work, rounds, errors):
     return cpu
 
 
+COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+def instructions(exes, work, errors):
+    """Instructions executed in bench_kernel* under callgrind (exact, whatever the load), per
+    (kernel, mode); {} without valgrind."""
+    if not shutil.which("valgrind") or not shutil.which("setarch"):
+        return {}
+    counts = {}
+    for k, args in (("stencil", ["0.2", "0.3"]), ("stencil_mt", ["0.2", "0.3", "2"])):
+        for m in ("plain", "instr"):
+            # setarch -R: the runtime would otherwise re-execute itself to turn address
+            # randomisation off, and valgrind does not follow that.
+            r = sh(["setarch", "-R", "valgrind", "--tool=callgrind", "--toggle-collect=bench_kernel*",
+                    "--callgrind-out-file=" + os.path.join(work, "callgrind.out"), exes[k, m]] + args,
+                   env=env_for(work), timeout=600)
+            hit = COLLECTED.search(r.stderr)
+            if r.returncode != 0 or not hit:
+                errors.append(f"callgrind {k} ({m}): exit {r.returncode}: {r.stderr[-300:]}")
+                continue
+            counts[k, m] = int(hit.group(1))
+    return counts
+
+
 def checkpoints(exe, work, threads, samples, errors):
     """Medians of (stop latency us, checkpoint us) over the run's checkpoints, and their counts."""
     steps = 1500
@@ -142,6 +167,7 @@ def main():
         print("building", file=sys.stderr)
         exes = build(args.config, work)
         cpu = overhead(exes, work, args.rounds, errors)
+        ir = instructions(exes, work, errors)
         ck = {t: checkpoints(exes["spin", "instr"], work, t, args.samples, errors) for t in (2, 4, 8)}
     finally:
         if not args.workdir:
@@ -150,12 +176,13 @@ def main():
     print(f"\nautockpt threads benchmark  {time.strftime('%Y-%m-%d %H:%M')}  "
           f"load {os.getloadavg()[0]:.1f}  {os.cpu_count()} cores\n")
     ratio = {}
-    print(f"{'overhead (CPU time)':<28}{'plain s':>9}{'instr s':>9}{'ratio':>8}")
+    print(f"{'overhead (CPU time)':<28}{'plain s':>9}{'instr s':>9}{'ratio':>8}{'Ir ratio':>10}")
     for k, label in (("stencil", "stencil, 1 thread"), ("stencil_mt", "stencil, 2 threads")):
         p, i = cpu[k, "plain"], cpu[k, "instr"]
         if p and i:
             ratio[k] = statistics.median(i) / statistics.median(p)
-            print(f"{label:<28}{statistics.median(p):9.3f}{statistics.median(i):9.3f}{ratio[k]:8.3f}")
+            irr = f"{ir[k, 'instr'] / ir[k, 'plain']:10.3f}" if (k, "plain") in ir and (k, "instr") in ir else ""
+            print(f"{label:<28}{statistics.median(p):9.3f}{statistics.median(i):9.3f}{ratio[k]:8.3f}{irr}")
     if len(ratio) == 2:
         ok = ratio["stencil_mt"] <= ratio["stencil"] + 0.01
         print(f"{'2 threads vs 1':<28}{'':18}{ratio['stencil_mt'] - ratio['stencil']:+8.3f}"
