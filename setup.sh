@@ -16,6 +16,8 @@ cd "$(dirname "$0")"
 PACKAGES=(clang-19 llvm-19-dev libclang-19-dev llvm-19-tools libboost-serialization-dev
           libgtest-dev libgmock-dev libxxhash-dev libzstd-dev zstd ccache cmake ninja-build
           python3 git file binutils gcc make pkg-config libclang-rt-19-dev)
+# What the parallel and legacy tests need (OpenMP, both MPI families, Fortran): test and build.
+PACKAGES_PARALLEL=(libomp-19-dev openmpi-bin libopenmpi-dev mpich libmpich-dev flang-19)
 PACKAGES_22=(clang-22 llvm-22-dev llvm-22-tools libclang-22-dev)   # from bookworm-security
 JOBS=${JOBS:-2}
 updated=no
@@ -81,13 +83,14 @@ mode=${1:-}
 case "$mode" in
   demo | build)
     install "${PACKAGES[@]}"
+    [ "$mode" = demo ] || install "${PACKAGES_PARALLEL[@]}"
     host_compiler
     build build
     [ "$mode" = build ] || { say "Running examples/demo.sh"; examples/demo.sh build; }
     ;;
   test)
     start=$SECONDS
-    install "${PACKAGES[@]}"
+    install "${PACKAGES[@]}" "${PACKAGES_PARALLEL[@]}"
     llvm22=yes
     if [ -n "$(missing "${PACKAGES_22[@]}")" ]; then
       if [ $updated = no ] && [ "$(id -u)" -eq 0 ]; then
