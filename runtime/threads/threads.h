@@ -43,6 +43,10 @@ void fix_owner(pthread_mutex_t *m);
 // What a frame record of blocking.cpp's own (fid) is, for `autockpt inspect`; null if not one.
 const char *blocking_frame_name(uint64_t fid);
 
+// Runs the C++ thread_local destructors thread `index` registered (main: 0) when it leaves
+// (thread_dtors.cpp; nothing to do if it registered none).
+void run_thread_dtors(uint32_t index);
+
 // `t` has been joined (by the program, through a wrapper): its slot may be reused.
 void joined(pthread_t t);
 
