@@ -27,6 +27,8 @@ config.substitutions += [
     ("%full-disk", f"{config.python} {config.autockpt_src_dir}/tests/e2e/full_disk.py "
                    f"--config {config.autockpt_bin_dir}/autockpt-config"),
     ("%programs", f"{config.autockpt_src_dir}/tests/programs"),
+    ("%restart-chain", f"{config.python} {config.autockpt_src_dir}/tests/e2e/restart_chain.py "
+                       f"--autockpt {config.autockpt_bin_dir}/autockpt"),
     ("%damage-image", f"{config.python} {config.autockpt_src_dir}/tests/e2e/damage_image.py"),
     ("%examples", f"{config.autockpt_src_dir}/examples"),
     ("%build-systems", f"{config.autockpt_src_dir}/tests/build-systems"),

@@ -19,6 +19,9 @@
 namespace autockpt::exit_handlers {
 void after_restore();  // exit_handlers.cpp
 }
+namespace autockpt::environment {
+char **arena_environment(char **current);  // environment.cpp
+}
 
 #include <csignal>
 #include <ios>
@@ -494,7 +497,7 @@ int run(int argc, char **argv, char **envp) {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
     g_ps.envp = copy_strings(envp, nullptr);
   }
-  environ = copy_strings(environ, nullptr);  // this run's environment, in the arena
+  environ = environment::arena_environment(environ);  // this run's, in the arena (R6)
 
   atexit(mark_completed);
   if (g_opts->count_polls)
