@@ -53,7 +53,9 @@ double stop_timeout_s();
 // says so and goes on, the request served; after the checkpoint signal with
 // AUTOCKPT_ON_SIGNAL=exit the program exits instead, with status kExitNoCheckpoint.
 void abandon_checkpoint(const std::string &why);
-constexpr int kExitNoCheckpoint = 73;  // EX_CANTCREAT: the checkpoint could not be made
+constexpr int kExitNoCheckpoint = 73;
+// The watchdog timer (trigger.h): the request made AUTOCKPT_DEFER_TIMEOUT ago is not served yet.
+void request_overdue();  // EX_CANTCREAT: the checkpoint could not be made
 
 // The calling thread has re-entered its frames (or had none to re-enter): waits for the others.
 void reentered();

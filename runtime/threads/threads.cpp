@@ -15,6 +15,7 @@
 #include "log.h"
 #include "registry.h"
 #include "state.h"
+#include "symbols.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -279,54 +280,7 @@ void record_where(int) {
   g_where_n = backtrace(g_where, 24);
 }
 
-// The function of the executable (its symbol table, static functions included) or of a library
-// (its dynamic symbols) that holds `pc`; null if none is known.
-const char *function_name_at(uintptr_t pc) {
-  struct Symtab {
-    std::vector<std::pair<uintptr_t, uintptr_t>> ranges;  // [start, end) in the running process
-    std::vector<std::string> names;
-  };
-  static Symtab *exe = [] {
-    RuntimeHeap runtime_heap;
-    auto *t = new Symtab;
-    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0)
-      return t;
-    void *map = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-      return t;
-    auto *base = static_cast<const char *>(map);
-    auto *eh = reinterpret_cast<const ElfW(Ehdr) *>(base);
-    auto *sh = reinterpret_cast<const ElfW(Shdr) *>(base + eh->e_shoff);
-    uintptr_t bias = 0;
-    dl_iterate_phdr([](dl_phdr_info *info, size_t, void *arg) {
-      *static_cast<uintptr_t *>(arg) = info->dlpi_addr;
-      return 1;  // the first object is the executable
-    }, &bias);
-    for (int k = 0; k < eh->e_shnum; ++k) {
-      if (sh[k].sh_type != SHT_SYMTAB)
-        continue;
-      auto *syms = reinterpret_cast<const ElfW(Sym) *>(base + sh[k].sh_offset);
-      const char *str = base + sh[sh[k].sh_link].sh_offset;
-      for (size_t j = 0; j < sh[k].sh_size / sizeof(ElfW(Sym)); ++j)
-        if (ELF64_ST_TYPE(syms[j].st_info) == STT_FUNC && syms[j].st_size) {
-          t->ranges.push_back({bias + syms[j].st_value, bias + syms[j].st_value + syms[j].st_size});
-          t->names.push_back(str + syms[j].st_name);
-        }
-    }
-    munmap(map, size_t(st.st_size));
-    return t;
-  }();
-  for (size_t k = 0; k < exe->ranges.size(); ++k)
-    if (pc >= exe->ranges[k].first && pc < exe->ranges[k].second)
-      return exe->names[k].c_str();
-  Dl_info info;
-  if (dladdr(reinterpret_cast<void *>(pc), &info) && info.dli_sname)
-    return info.dli_sname;
-  return nullptr;
-}
+using symbols::function_name_at;
 
 // "read <- worker <- thread_root": the functions on `th`'s stack (its own code, at most 8).
 std::string where_is(pthread_t th) {
