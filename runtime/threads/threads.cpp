@@ -614,7 +614,8 @@ void *thread_entry(void *p) {
     state::raise(&__autockpt_state);
   bool restored = t->restored;
   if (restored) {
-    restore_tls(t);
+    if (t->status != Status::Exited)  // an exited one (not joined yet) kept no variables
+      restore_tls(t);
     t->restored = false;
     Lock lock;
     ++g_ready;

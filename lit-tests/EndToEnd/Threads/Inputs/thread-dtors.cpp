@@ -2,7 +2,8 @@
 // and restarts: the C library keeps the list of a thread's thread_local destructors in memory no
 // image holds, so after a restart they must still run, once each, when each thread ends (the
 // runtime keeps the lists).  The workers' destructors record what they saw and main prints it
-// after joining them; main's own prints the last line at exit.  Main waits for the workers'
+// after joining them; main's own prints the last line at exit.  The workers end before main's
+// last rounds, so the last checkpoints hold threads that have ended and are not joined yet.  Main waits for the workers'
 // rounds on a condition variable, prints them and asks for its own checkpoint every 3rd round
 // (SIGUSR1, AUTOCKPT_ON_SIGNAL=continue, when a handler is installed).
 // Usage: thread-dtors ROUNDS
@@ -26,7 +27,9 @@ struct Tally {
   ~Tally() {
     destroyed.fetch_add(1);
     if (who < 2) {
+      std::lock_guard<std::mutex> lock(mu);
       destroyed_with[who] = count;
+      cv.notify_one();
     } else {
       std::printf("main: thread_local destroyed with %ld\n", count);
       std::fflush(stdout);
@@ -59,6 +62,9 @@ int main(int argc, char **argv) {
     {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [r] { return progress[0] >= r && progress[1] >= r; });
+      // The last checkpoints hold two threads that have ended and are not joined yet.
+      if (r == rounds - 3)
+        cv.wait(lock, [] { return destroyed_with[0] >= 0 && destroyed_with[1] >= 0; });
     }
     tally.count += r;
     std::printf("round %d\n", r);
