@@ -155,7 +155,14 @@ struct Walk {
   bool seen_user_frame = false;
   bool foreign = false;
   uintptr_t foreign_top = 0;
+  int bridge = -1;          // the next bridge to cross, innermost first (t_bridges)
+  uintptr_t skip_to = 0;    // crossing one: the frames up to this function are a library's
 };
+
+// Bridges (push_bridge): library frames between two runtime functions on this thread's stack.
+constexpr int kMaxBridges = 16;
+thread_local uintptr_t t_bridges[kMaxBridges][2];
+thread_local int t_nbridges;
 
 // The frames from the innermost instrumented one to the root, for a message: the uninstrumented
 // ones named with their library, and the instrumented function that called the outermost.
@@ -208,6 +215,16 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
     return _URC_END_OF_STACK;
   }
   uintptr_t start = _Unwind_GetRegionStart(ctx);
+  if (w->skip_to) {
+    if (start == w->skip_to)
+      w->skip_to = 0;  // the far end of the bridge: the frames above are checked again
+    return _URC_NO_REASON;
+  }
+  if (w->bridge >= 0 && start == t_bridges[w->bridge][0]) {
+    w->skip_to = t_bridges[w->bridge--][1];
+    w->seen_user_frame = true;
+    return _URC_NO_REASON;
+  }
   if (start == t_root) {
     w->reached_main = true;
     return _URC_END_OF_STACK;
@@ -452,6 +469,21 @@ void request() {
 
 void set_root(void (*root)()) { t_root = reinterpret_cast<uintptr_t>(root); }
 
+uintptr_t swap_root(uintptr_t root) {
+  uintptr_t was = t_root;
+  t_root = root;
+  return was;
+}
+
+void push_bridge(uintptr_t inner, uintptr_t outer) {
+  if (t_nbridges == kMaxBridges)
+    fatal("more than %d nested OpenMP parallel regions on one thread", kMaxBridges);
+  t_bridges[t_nbridges][0] = inner;
+  t_bridges[t_nbridges++][1] = outer;
+}
+
+void pop_bridge() { --t_nbridges; }
+
 namespace {
 int g_base_flags;  // flag bits every thread of the program carries (trigger.h's counting bit)
 }  // namespace
@@ -597,6 +629,7 @@ int poll_slow(uintptr_t poller_sp) {
   }
   g_foreign_top = 0;
   Walk w;
+  w.bridge = t_nbridges - 1;
   _Unwind_Backtrace(walk_step, &w);
   if (!w.reached_main) {
     if (!had_top) {

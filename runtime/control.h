@@ -47,6 +47,16 @@ int base_flags();
 // root may be unwound.  threads/ calls it on each thread it starts; 0: none.
 void set_root(void (*root)());
 
+// Replaces the calling thread's root (a function's entry address, 0 for none); returns the old.
+uintptr_t swap_root(uintptr_t root);
+
+// A bridge: while it is pushed, the calling thread's stack holds, between a frame of the runtime
+// function `inner` and an outer one of `outer`, frames of a library that the checkpoint passes
+// through (libomp between the runtime's fork and its microtask, omp/): the stack walk steps over
+// them, and each end takes care of its part (docs/design.md O2).  Innermost pushed last.
+void push_bridge(uintptr_t inner, uintptr_t outer);
+void pop_bridge();
+
 // AUTOCKPT_STOP_TIMEOUT: how long a checkpoint waits for every thread to reach a safe point.
 double stop_timeout_s();
 // A checkpoint cannot be taken (`why` names the threads that did not stop and where they are):
