@@ -20,6 +20,9 @@
 namespace autockpt::exit_handlers {
 void after_restore();  // exit_handlers.cpp
 }
+namespace autockpt::signals {
+void after_restore();  // signals.cpp
+}
 namespace autockpt::environment {
 char **arena_environment(char **current);  // environment.cpp
 }
@@ -727,6 +730,7 @@ int run(int argc, char **argv, char **envp) {
     restore(*g_restart_image);
     compare_arguments(argc, argv);
     exit_handlers::after_restore();
+    signals::after_restore();
   } else {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
     g_ps.envp = copy_strings(envp, nullptr);
