@@ -20,6 +20,9 @@
 namespace autockpt::exit_handlers {
 void after_restore();  // exit_handlers.cpp
 }
+namespace autockpt::signals {
+void after_restore();  // signals.cpp
+}
 namespace autockpt::environment {
 char **arena_environment(char **current);  // environment.cpp
 }
@@ -162,7 +165,9 @@ struct Walk {
 // Bridges (push_bridge): library frames between two runtime functions on this thread's stack.
 constexpr int kMaxBridges = 16;
 thread_local uintptr_t t_bridges[kMaxBridges][2];
+thread_local const bool *t_bridge_blocked[kMaxBridges];
 thread_local int t_nbridges;
+thread_local const bool *t_root_blocked;  // set_root_blocker
 
 // The frames from the innermost instrumented one to the root, for a message: the uninstrumented
 // ones named with their library, and the instrumented function that called the outermost.
@@ -221,8 +226,16 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
     return _URC_NO_REASON;
   }
   if (w->bridge >= 0 && start == t_bridges[w->bridge][0]) {
+    if (const bool *b = t_bridge_blocked[w->bridge]; b && __atomic_load_n(b, __ATOMIC_ACQUIRE)) {
+      w->foreign = true;  // the library's frames cannot be crossed now
+      return _URC_NO_REASON;
+    }
     w->skip_to = t_bridges[w->bridge--][1];
     w->seen_user_frame = true;
+    return _URC_NO_REASON;
+  }
+  if (start == t_root && t_root_blocked && __atomic_load_n(t_root_blocked, __ATOMIC_ACQUIRE)) {
+    w->foreign = true;
     return _URC_NO_REASON;
   }
   if (start == t_root) {
@@ -483,9 +496,12 @@ uintptr_t swap_root(uintptr_t root) {
   return was;
 }
 
-void push_bridge(uintptr_t inner, uintptr_t outer) {
+void set_root_blocker(const bool *blocked) { t_root_blocked = blocked; }
+
+void push_bridge(uintptr_t inner, uintptr_t outer, const bool *blocked) {
   if (t_nbridges == kMaxBridges)
     fatal("more than %d nested OpenMP parallel regions on one thread", kMaxBridges);
+  t_bridge_blocked[t_nbridges] = blocked;
   t_bridges[t_nbridges][0] = inner;
   t_bridges[t_nbridges++][1] = outer;
 }
@@ -724,6 +740,7 @@ int run(int argc, char **argv, char **envp) {
     restore(*g_restart_image);
     compare_arguments(argc, argv);
     exit_handlers::after_restore();
+    signals::after_restore();
   } else {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
     g_ps.envp = copy_strings(envp, nullptr);

@@ -35,6 +35,7 @@ using kmpc_micro = void (*)(int32_t *gtid, int32_t *btid, ...);
 [[gnu::weak]] void __kmpc_push_num_threads(ident_t *, int32_t, int32_t);
 [[gnu::weak]] int32_t __kmpc_global_thread_num(ident_t *);
 [[gnu::weak]] void __kmpc_barrier(ident_t *, int32_t);
+[[gnu::weak]] void *__kmpc_omp_task_alloc(ident_t *, int32_t, int32_t, size_t, size_t, void *);
 [[gnu::weak]] int omp_get_num_threads();
 [[gnu::weak]] int omp_get_max_threads();
 [[gnu::weak]] void omp_set_num_threads(int);
@@ -102,6 +103,10 @@ struct Team {
   std::atomic<int> master_sleeps{0};
   std::atomic<bool> unwinding{false};  // the master is unwinding: late workers do not start
   std::atomic<uint64_t> bar{0};        // the barrier: round << 32 | arrived
+  // A member has made a task: until the region ends no member takes part in a checkpoint (a
+  // task runs from libomp's frames, on any member), and barriers end in libomp's (O8).
+  bool tasks = false;
+  bool round_tasks = false;  // tasks, as the last member to come to a barrier saw it
   bool restoring = false;              // made again from a team record
   int saved_size = 0;
   int used = 0;                        // members to reset before the next fork
@@ -111,6 +116,7 @@ struct Team {
   Member members[kMaxTeam];
 };
 thread_local int t_member;  // this thread's number in t_team
+thread_local Team *t_outer_team;  // the team this thread was a member of before t_team
 thread_local bool t_reducing;  // holds its team's reduce_lock
 
 thread_local Team *t_teams[kMaxDepth];
@@ -135,26 +141,38 @@ inline bool stop_here() {
 // The round word of the barrier (its high half).
 uint32_t *round_of(Team *t) { return reinterpret_cast<uint32_t *>(&t->bar) + 1; }
 
+// Every member has come to the barrier: if the team made tasks, they all go through libomp's
+// barrier too, which runs the pending tasks (all or none of them: round_tasks is one value).
+bool through(Team *t) {
+  if (t->round_tasks)
+    __kmpc_barrier(nullptr, __kmpc_global_thread_num(nullptr));
+  return true;
+}
+
 // The team's barrier.  Returns false if the thread stopped in it for a checkpoint: it has
 // withdrawn (the count is as if it had not come), and the call is made again after the
 // restore, so no thread is ever counted in a barrier in an image.
 bool barrier(Team *t) {
   const uint64_t n = uint64_t(t->size.load(std::memory_order_relaxed));
-  if (n <= 1)
+  if (n <= 1) {
+    if (__atomic_load_n(&t->tasks, __ATOMIC_ACQUIRE))
+      __kmpc_barrier(nullptr, __kmpc_global_thread_num(nullptr));  // runs the pending tasks
     return !stop_here();
+  }
   for (;;) {
     uint64_t w = t->bar.fetch_add(1, std::memory_order_acq_rel) + 1;
     uint32_t round = uint32_t(w >> 32);
     if ((w & 0xffffffffu) == n) {  // the last one: nobody withdraws from a full round
+      t->round_tasks = __atomic_load_n(&t->tasks, __ATOMIC_ACQUIRE);
       t->bar.store(uint64_t(round + 1) << 32, std::memory_order_release);
       futex_wake(round_of(t));
-      return true;
+      return through(t);
     }
     bool again = false;
     for (int spin = 0; !again; ++spin) {
       uint64_t cur = t->bar.load(std::memory_order_acquire);
       if (uint32_t(cur >> 32) != round)
-        return true;
+        return through(t);
       if (state::flag() & state::kRequestBit) {
         bool out = false;
         while (uint32_t(cur >> 32) == round && (cur & 0xffffffffu) < n)
@@ -171,7 +189,7 @@ bool barrier(Team *t) {
         // The round is full or over: through.
         while (uint32_t(t->bar.load(std::memory_order_acquire) >> 32) == round)
           pause();
-        return true;
+        return through(t);
       }
       if (spin < kSpin)
         pause();
@@ -275,6 +293,8 @@ void microtask(int32_t *gtid, int32_t *btid, Team *t) {
   int k = *btid;
   Team *outer = t_team;
   int outer_member = t_member;
+  Team *outer_outer = t_outer_team;
+  t_outer_team = outer;
   t_team = t;
   t_member = k;
   if (k == 0)
@@ -283,6 +303,7 @@ void microtask(int32_t *gtid, int32_t *btid, Team *t) {
     run_worker(t, k, gtid, btid);
   t_team = outer;
   t_member = outer_member;
+  t_outer_team = outer_outer;
 }
 
 void leave(Team *t) {
@@ -305,7 +326,7 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
     m.sp = target;
     m.state.store(Running, std::memory_order_relaxed);
     control::push_bridge(reinterpret_cast<uintptr_t>(&invoke),
-                         reinterpret_cast<uintptr_t>(&__autockpt___kmpc_fork_call));
+                         reinterpret_cast<uintptr_t>(&__autockpt___kmpc_fork_call), &t->tasks);
     enter_at(target, t, gtid, btid);
     control::pop_bridge();
     if (state::mode() == AUTOCKPT_MODE_UNWINDING) {
@@ -320,7 +341,7 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
     int d = t->done.load(std::memory_order_acquire);
     if (d >= n - 1)
       break;
-    if (stop_here()) {
+    if (!__atomic_load_n(&t->tasks, __ATOMIC_ACQUIRE) && stop_here()) {
       t->unwinding.store(true, std::memory_order_release);
       return;
     }
@@ -334,6 +355,8 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
     t->master_sleeps.store(0, std::memory_order_relaxed);
   }
 }
+
+const bool *t_team_outer_tasks() { return t_outer_team ? &t_outer_team->tasks : nullptr; }
 
 void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
   Member &m = t->members[k];
@@ -363,6 +386,7 @@ void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
   frames::Stack *outer_frames = frames::current();
   frames::set_current(&m.frames);
   uintptr_t outer_root = control::swap_root(reinterpret_cast<uintptr_t>(&invoke));
+  control::set_root_blocker(&t->tasks);
   if (t->restoring && st == Saved) {
     frames::begin_restore();
     state::mode() = AUTOCKPT_MODE_RESTORING;
@@ -376,6 +400,7 @@ void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
     m.state.store(Done, std::memory_order_relaxed);
   }
   control::swap_root(outer_root);
+  control::set_root_blocker(t_team_outer_tasks());
   frames::set_current(outer_frames);
   threads::team_leave();
   leave(t);
@@ -701,6 +726,8 @@ Team *fresh_team() {
   t->master_sleeps.store(0, std::memory_order_relaxed);
   t->unwinding.store(false, std::memory_order_relaxed);
   t->bar.store(0, std::memory_order_relaxed);
+  t->tasks = false;
+  t->round_tasks = false;
   t->restoring = false;
   t->saved_size = 0;
   return t;
@@ -881,6 +908,14 @@ void __autockpt_omp_unset_nest_lock(uint64_t *l) {
   uint64_t cur = __atomic_load_n(l, __ATOMIC_ACQUIRE);
   uint64_t next = (cur >> 32) > 1 ? cur - (uint64_t(1) << 32) : 0;
   __atomic_store_n(l, next, __ATOMIC_RELEASE);
+}
+
+// Tasks (O8): the team is marked, and libomp makes and runs them.
+void *__autockpt___kmpc_omp_task_alloc(ident_t *loc, int32_t gtid, int32_t flags, size_t size,
+                                       size_t shareds, void *entry) {
+  if (autockpt::omp::Team *t = autockpt::omp::t_team)
+    __atomic_store_n(&t->tasks, true, __ATOMIC_RELEASE);
+  return __kmpc_omp_task_alloc(loc, gtid, flags, size, shareds, entry);
 }
 
 }  // extern "C"
