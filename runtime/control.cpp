@@ -333,6 +333,8 @@ void mark_completed() {
          kBuildAdvice);
     _exit(kExitNoCheckpoint);
   }
+  if (const layers::Job *job = layers::job(); job && job->rank() != 0)
+    return;  // rank 0 speaks for the job
   std::vector<image::GenerationInfo> gens = g_store->list();
   if (gens.empty()) {
     if (g_created_dir)
@@ -435,6 +437,10 @@ void take_checkpoint() {
   bool was_signal = false;
   std::string reason = trigger::take_reason(&was_signal);
   Status s = checkpoint::write(*g_store, *g_opts, reason, &g_ps);
+  // A rank of a job: the checkpoint signal reached one rank or all (mpirun and srun forward it);
+  // either way every rank does the same after the checkpoint (exits 75, or goes on).
+  if (const layers::Job *job = layers::job())
+    was_signal = job->max(was_signal ? 1 : 0) != 0;
   if (!s)
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
   if (g_opts->max_checkpoints && g_ps.checkpoints >= g_opts->max_checkpoints)
@@ -479,6 +485,8 @@ void request() {
       l.request();
   });
 }
+
+bool request_pending() { return __atomic_load_n(&g_request_seen, __ATOMIC_SEQ_CST) != 0; }
 
 void set_root(void (*root)()) { t_root = reinterpret_cast<uintptr_t>(root); }
 
@@ -666,8 +674,8 @@ int poll_slow(uintptr_t poller_sp) {
   __atomic_store_n(&g_serving, 1, __ATOMIC_RELEASE);
   state::lower(&__autockpt_state);
   bool all = true;
-  layers::each([&](const layers::Layer &l) {
-    if (l.arrive && !l.arrive())
+  layers::each([&](const layers::Layer &l) {  // the first that says no ends it (mpi/ first)
+    if (all && l.arrive && !l.arrive())
       all = false;
   });
   if (!all)
@@ -704,6 +712,8 @@ void start(int /*argc*/, char **argv, char **envp) {
   if (Status s = parse_environment(envp, g_opts); !s)
     fatal("%s", s.message().c_str());
   set_verbosity(g_opts->verbose);
+  if (const layers::Job *job = layers::job(); job && job->size() > 1)
+    set_log_rank(job->rank());
   g_store = new image::GenerationStore(checkpoint_dir(*g_opts, identity::executable_path()));
   struct stat before;
   g_created_dir = stat(g_store->dir().c_str(), &before) != 0;

@@ -33,6 +33,8 @@ int poll_slow(uintptr_t poller_sp);
 
 // Asks every thread for a checkpoint: async-signal-safe (the trigger's handlers call it).
 void request();
+// Whether a request has been made that no checkpoint has served yet.
+bool request_pending();
 
 // Nanoseconds (CLOCK_MONOTONIC) since the first request not yet served was made, and forgets it;
 // 0 if there is none.  The threads layer reports how long its threads took to stop (bench/).
