@@ -710,7 +710,7 @@ def parse_args(argv):
     p.add_argument("--config", required=True, help="the build's bin/autockpt-config")
     p.add_argument("source", help="a C or C++ source file (C++: .cc .cpp .cxx .C)")
     b = p.add_argument_group("build")
-    b.add_argument("-O", dest="opt", default="-O2", metavar="LEVEL",
+    b.add_argument("-O", dest="opt", default="2", metavar="LEVEL",
                    type=lambda v: "-O" + v, help="optimisation level: -O0, -O2 (default), -Os ...")
     b.add_argument("--cflags", action="append", default=[], metavar="FLAGS",
                    help="more compiler flags for both builds (repeatable)")
