@@ -29,6 +29,8 @@ config.substitutions += [
     ("%full-disk", f"{config.python} {config.autockpt_src_dir}/tests/e2e/full_disk.py "
                    f"--config {config.autockpt_bin_dir}/autockpt-config"),
     ("%programs", f"{config.autockpt_src_dir}/tests/programs"),
+    ("%restart-chain", f"{config.python} {config.autockpt_src_dir}/tests/e2e/restart_chain.py "
+                       f"--autockpt {config.autockpt_bin_dir}/autockpt"),
     ("%damage-image", f"{config.python} {config.autockpt_src_dir}/tests/e2e/damage_image.py"),
     ("%examples", f"{config.autockpt_src_dir}/examples"),
     ("%build-systems", f"{config.autockpt_src_dir}/tests/build-systems"),
@@ -42,3 +44,42 @@ config.environment["AUTOCKPT_VERBOSE"] = "1"
 for var in ["HOME", "TMPDIR", "PATH"]:
     if var in os.environ:
         config.environment[var] = os.environ[var]
+
+# OpenMP (runtime/omp/): the feature `openmp` and %omp-cflags, the flags that build an OpenMP
+# program with this clang.  Debian's libomp-N-dev packages conflict with one another, so a clang
+# without an OpenMP runtime of its own uses another LLVM's libomp: its omp.h alone (the rest of
+# that clang's headers would shadow this one's) and its libomp.so.
+def find_openmp():
+    import glob, subprocess, tempfile
+    clang = f"{tools}/clang"
+    candidates = [[]]
+    for lib in sorted(glob.glob("/usr/lib/llvm-*/lib/libomp.so"), reverse=True):
+        root = os.path.dirname(os.path.dirname(lib))
+        headers = glob.glob(f"{root}/lib/clang/*/include/omp.h")
+        if not headers:
+            continue
+        inc = os.path.join(config.test_exec_root, "omp-include", os.path.basename(root))
+        os.makedirs(inc, exist_ok=True)
+        if not os.path.exists(os.path.join(inc, "omp.h")):
+            os.symlink(headers[0], os.path.join(inc, "omp.h"))
+        libdir = os.path.dirname(lib)
+        candidates.append([f"-I{inc}", f"-L{libdir}", f"-Wl,-rpath,{libdir}"])
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "t.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void) { int n = 0;\n"
+                    "#pragma omp parallel reduction(+:n)\n n += omp_get_thread_num() >= 0;\n"
+                    " return n > 0 ? 0 : 1; }\n")
+        for flags in candidates:
+            cmd = [clang, "-fopenmp", *flags, src, "-o", os.path.join(tmp, "t")]
+            if subprocess.run(cmd, capture_output=True).returncode == 0:
+                return " ".join(["-fopenmp", *flags])
+    return None
+
+omp_cflags = find_openmp()
+if omp_cflags:
+    config.available_features.add("openmp")
+    config.substitutions.append(("%omp-cflags", omp_cflags))
+else:
+    lit_config.note(f"no OpenMP runtime that {tools}/clang can use: the OpenMP tests are "
+                    "unsupported (install libomp-dev)")

@@ -14,10 +14,14 @@
 #include "options.h"
 #include "registry.h"
 #include "state.h"
+#include "symbols.h"
 #include "trigger.h"
 
 namespace autockpt::exit_handlers {
 void after_restore();  // exit_handlers.cpp
+}
+namespace autockpt::environment {
+char **arena_environment(char **current);  // environment.cpp
 }
 
 #include <csignal>
@@ -62,10 +66,17 @@ bool g_created_dir;  // the checkpoint directory did not exist before this run
 // such polls the stack is walked anyway, in case the program's own stack moved below it.
 // Per thread: each thread's stack has its own foreign frames.
 thread_local uintptr_t g_foreign_top;
-thread_local unsigned g_deferred_polls;
+// Polls this thread passed under a foreign frame while a request waited, and at which counts
+// the slow path looks at the limits again (AUTOCKPT_DEFER_*) and walks the stack again.
+thread_local uint64_t t_deferred, t_next_look, t_next_walk;
+constexpr uint64_t kLookEvery = 4096, kWalkEvery = 1 << 20;
+int g_defer_reported;  // the pending request has been reported late (said once per request)
+int g_serving;         // a safe point has begun to serve the pending request
+int g_deferring;       // some thread's poll was refused for the pending request
+uint64_t g_deferred_total, g_deferred_total_seen;  // polls refused, as the watchdog last saw them
 
 bool under_foreign_frame(uintptr_t poller_sp) {
-  return g_foreign_top && poller_sp < g_foreign_top && (++g_deferred_polls & 0xfffff) != 0;
+  return g_foreign_top && poller_sp < g_foreign_top && ++t_deferred < t_next_look;
 }
 
 // ---- Address space -----------------------------------------------------------------------
@@ -144,7 +155,56 @@ struct Walk {
   bool seen_user_frame = false;
   bool foreign = false;
   uintptr_t foreign_top = 0;
+  int bridge = -1;          // the next bridge to cross, innermost first (t_bridges)
+  uintptr_t skip_to = 0;    // crossing one: the frames up to this function are a library's
 };
+
+// Bridges (push_bridge): library frames between two runtime functions on this thread's stack.
+constexpr int kMaxBridges = 16;
+thread_local uintptr_t t_bridges[kMaxBridges][2];
+thread_local int t_nbridges;
+
+// The frames from the innermost instrumented one to the root, for a message: the uninstrumented
+// ones named with their library, and the instrumented function that called the outermost.
+struct FrameList {
+  bool seen_user_frame = false;
+  std::string foreign, caller;
+  int named = 0, unnamed = 0;  // unnamed: frames without a symbol (a library's static functions)
+  bool truncated = false;
+};
+
+_Unwind_Reason_Code list_step(_Unwind_Context *ctx, void *arg) {
+  auto *l = static_cast<FrameList *>(arg);
+  uintptr_t start = _Unwind_GetRegionStart(ctx);
+  if (start == t_root)
+    return _URC_END_OF_STACK;
+  bool mine = registry::is_instrumented_entry(start);
+  if (!l->seen_user_frame) {
+    l->seen_user_frame = mine;
+    return _URC_NO_REASON;  // the runtime's own frames, below the poll
+  }
+  if (mine) {
+    if (!l->foreign.empty() && l->caller.empty())
+      l->caller = symbols::describe_frame(_Unwind_GetIP(ctx));
+    return _URC_NO_REASON;
+  }
+  l->caller.clear();  // the caller of the outermost one is wanted
+  if (!symbols::function_name_at(_Unwind_GetIP(ctx) - 1)) {
+    ++l->unnamed;  // told with the next named frame: "qsort_r (libc.so.6) and 3 frames inside"
+    return _URC_NO_REASON;
+  }
+  if (l->named == 8) {
+    l->truncated = true;
+    return _URC_NO_REASON;
+  }
+  std::string inside;
+  if (l->unnamed)
+    inside = " and " + std::to_string(l->unnamed) + " unnamed frame" + (l->unnamed > 1 ? "s" : "") +
+             " inside";
+  l->unnamed = 0;
+  l->foreign += (l->named++ ? " <- " : "") + symbols::describe_frame(_Unwind_GetIP(ctx)) + inside;
+  return _URC_NO_REASON;
+}
 
 // Called for each frame, innermost first.  _Unwind_GetCFA(ctx) is the stack pointer of the
 // frame at its call into the previous (inner) one, i.e. the top of that inner frame.
@@ -155,6 +215,16 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
     return _URC_END_OF_STACK;
   }
   uintptr_t start = _Unwind_GetRegionStart(ctx);
+  if (w->skip_to) {
+    if (start == w->skip_to)
+      w->skip_to = 0;  // the far end of the bridge: the frames above are checked again
+    return _URC_NO_REASON;
+  }
+  if (w->bridge >= 0 && start == t_bridges[w->bridge][0]) {
+    w->skip_to = t_bridges[w->bridge--][1];
+    w->seen_user_frame = true;
+    return _URC_NO_REASON;
+  }
   if (start == t_root) {
     w->reached_main = true;
     return _URC_END_OF_STACK;
@@ -169,6 +239,66 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
   return _URC_NO_REASON;
 }
 
+// ---- A request that cannot be served (R19) ----------------------------------------------------
+
+uint64_t monotonic_ns();
+uint64_t g_request_ns;  // when the first request not yet served was made (CLOCK_MONOTONIC)
+
+bool exit_requested() {
+  bool was_signal = false;
+  trigger::peek_reason(&was_signal);
+  return was_signal && g_opts->on_signal == OnSignal::Exit;
+}
+
+double waited_s() {
+  uint64_t at = __atomic_load_n(&g_request_ns, __ATOMIC_ACQUIRE);
+  return at ? double(monotonic_ns() - at) / 1e9 : 0;
+}
+
+// Whether the pending request has waited past AUTOCKPT_DEFER_POLLS or AUTOCKPT_DEFER_TIMEOUT.
+bool deferral_due() {
+  if (__atomic_load_n(&g_defer_reported, __ATOMIC_ACQUIRE))
+    return false;
+  if (g_opts->defer_polls && t_deferred >= g_opts->defer_polls)
+    return true;
+  return g_opts->defer_timeout_s > 0 && waited_s() >= g_opts->defer_timeout_s;
+}
+
+uint64_t next_look() {
+  uint64_t n = t_deferred + kLookEvery;
+  if (g_opts->defer_polls > t_deferred && g_opts->defer_polls < n)
+    n = g_opts->defer_polls;
+  return n;
+}
+
+const char kBuildAdvice[] =
+    "To checkpoint while such code runs, build it with autockpt (autockpt-cc, autockpt-c++); for "
+    "a function of the program that the compiler plugin did not instrument, its warning says why";
+
+// On the deferring thread, under a foreign frame: says once why the request waits and where; an
+// exit request (the checkpoint signal with AUTOCKPT_ON_SIGNAL=exit) ends the program with 73.
+void report_deferred() {
+  if (__atomic_exchange_n(&g_defer_reported, 1, __ATOMIC_ACQ_REL))
+    return;
+  FrameList l;
+  _Unwind_Backtrace(list_step, &l);
+  char waited[96];
+  snprintf(waited, sizeof waited, "%llu polls, %.1f s", (unsigned long long)t_deferred,
+           waited_s());
+  std::string where = "code built without autockpt is on the stack: " +
+                      (l.foreign.empty() ? std::string("(unnamed)") : l.foreign) +
+                      (l.truncated ? " <- ..." : "") +
+                      (l.caller.empty() ? "" : ", called from " + l.caller);
+  if (exit_requested()) {
+    abandon_checkpoint(where + " (waited " + waited + "). " + kBuildAdvice);
+    return;  // not reached
+  }
+  bool was_signal = false;
+  std::string reason = trigger::peek_reason(&was_signal);
+  warn("checkpoint (%s) is waiting: %s; it has waited %s and is taken when that code "
+       "returns. %s.", reason.c_str(), where.c_str(), waited, kBuildAdvice);
+}
+
 // ---- Restart and completion ------------------------------------------------------------------
 
 std::string completed_marker() { return g_store->dir() + "/COMPLETED"; }
@@ -178,6 +308,18 @@ std::string completed_marker() { return g_store->dir() + "/COMPLETED"; }
 void mark_completed() {
   if (g_exiting_after_checkpoint || !g_store)
     return;
+  if (__atomic_load_n(&g_request_seen, __ATOMIC_ACQUIRE) && exit_requested()) {
+    // Never a silent 0 after the checkpoint signal: the job script must requeue or fail.
+    bool was_signal = false;
+    std::string reason = trigger::peek_reason(&was_signal);
+    g_exiting_after_checkpoint = true;
+    fflush(nullptr);
+    warn("no checkpoint on %s: the program ended before it reached a point where it could "
+         "checkpoint (it waited %.1f s). Stopping with status %d instead of its own; the previous "
+         "checkpoint, if any, is intact. %s.", reason.c_str(), waited_s(), kExitNoCheckpoint,
+         kBuildAdvice);
+    _exit(kExitNoCheckpoint);
+  }
   std::vector<image::GenerationInfo> gens = g_store->list();
   if (gens.empty()) {
     if (g_created_dir)
@@ -298,8 +440,6 @@ void take_checkpoint() {
   autockpt_user_main_running = true;
 }
 
-uint64_t g_request_ns;  // when the first request not yet served was made (CLOCK_MONOTONIC)
-
 uint64_t monotonic_ns() {
   timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -315,8 +455,9 @@ uint64_t take_request_age_ns() {
 
 void request() {
   uint64_t none = 0;
-  __atomic_compare_exchange_n(&g_request_ns, &none, monotonic_ns(), false, __ATOMIC_ACQ_REL,
-                              __ATOMIC_RELAXED);
+  if (__atomic_compare_exchange_n(&g_request_ns, &none, monotonic_ns(), false, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_RELAXED))
+    trigger::arm_watchdog();
   __atomic_store_n(&g_request_seen, 1, __ATOMIC_SEQ_CST);
   if (g_main_state)
     state::raise(g_main_state);
@@ -327,6 +468,21 @@ void request() {
 }
 
 void set_root(void (*root)()) { t_root = reinterpret_cast<uintptr_t>(root); }
+
+uintptr_t swap_root(uintptr_t root) {
+  uintptr_t was = t_root;
+  t_root = root;
+  return was;
+}
+
+void push_bridge(uintptr_t inner, uintptr_t outer) {
+  if (t_nbridges == kMaxBridges)
+    fatal("more than %d nested OpenMP parallel regions on one thread", kMaxBridges);
+  t_bridges[t_nbridges][0] = inner;
+  t_bridges[t_nbridges++][1] = outer;
+}
+
+void pop_bridge() { --t_nbridges; }
 
 namespace {
 int g_base_flags;  // flag bits every thread of the program carries (trigger.h's counting bit)
@@ -355,8 +511,55 @@ void reentered() {
 
 double stop_timeout_s() { return g_opts->stop_timeout_s; }
 
-void abandon_checkpoint(const std::string &why) {
+namespace {
+// A request is served or given up: the next one is judged afresh.
+void request_done() {
   __atomic_store_n(&g_request_seen, 0, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&g_request_ns, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_defer_reported, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_serving, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_deferring, 0, __ATOMIC_RELEASE);
+}
+}  // namespace
+
+// The watchdog: the request made AUTOCKPT_DEFER_TIMEOUT ago is not served yet.  When a thread is
+// still polling under a foreign frame, that thread reports it (with the frames) at its next look;
+// otherwise the program runs code that does not poll at all, and it is said from here.
+void request_overdue() {
+  if (!__atomic_load_n(&g_request_seen, __ATOMIC_ACQUIRE) ||
+      __atomic_load_n(&g_serving, __ATOMIC_ACQUIRE) ||
+      __atomic_load_n(&g_defer_reported, __ATOMIC_ACQUIRE))
+    return;
+  if (waited_s() < 0.99 * g_opts->defer_timeout_s) {
+    trigger::arm_watchdog();  // a newer request
+    return;
+  }
+  uint64_t total = __atomic_load_n(&g_deferred_total, __ATOMIC_RELAXED);
+  if (__atomic_load_n(&g_deferring, __ATOMIC_ACQUIRE) && total != g_deferred_total_seen) {
+    g_deferred_total_seen = total;
+    trigger::arm_watchdog();  // polls still come: the deferring thread reports
+    return;
+  }
+  if (__atomic_exchange_n(&g_defer_reported, 1, __ATOMIC_ACQ_REL))
+    return;
+  bool was_signal = false;
+  std::string reason = trigger::peek_reason(&was_signal);
+  char why[160];
+  snprintf(why, sizeof why, "the program reached no safe point in %.1f s: it runs code that "
+           "does not poll (built without autockpt, or a call that blocks)", waited_s());
+  if (exit_requested()) {
+    g_exiting_after_checkpoint = true;  // no fflush: the program's thread may hold a stream
+    warn("no checkpoint on %s: %s. Stopping without a new checkpoint (exit status %d); the "
+         "previous checkpoint, if any, is intact. %s.", reason.c_str(), why, kExitNoCheckpoint,
+         kBuildAdvice);
+    _exit(kExitNoCheckpoint);
+  }
+  warn("checkpoint (%s) is waiting: %s; it is taken at the next safe point. %s.",
+       reason.c_str(), why, kBuildAdvice);
+}
+
+void abandon_checkpoint(const std::string &why) {
+  request_done();
   if (g_main_state)
     state::lower(g_main_state);
   bool was_signal = false;
@@ -374,7 +577,7 @@ void abandon_checkpoint(const std::string &why) {
 }
 
 void write_checkpoint() {
-  __atomic_store_n(&g_request_seen, 0, __ATOMIC_SEQ_CST);
+  request_done();
   take_checkpoint();
   layers::each([](const layers::Layer &l) {
     if (l.resume)
@@ -414,16 +617,37 @@ int poll_slow(uintptr_t poller_sp) {
     state::lower(&__autockpt_state);  // a thread of the runtime's or a library's: nothing to do
     return 0;
   }
+  bool had_top = g_foreign_top != 0;
+  if (had_top && poller_sp < g_foreign_top) {
+    // A look is due (under_foreign_frame): report a request waiting too long, walk again now and
+    // then in case the foreign frame has returned and the stack moved.
+    __atomic_fetch_add(&g_deferred_total, kLookEvery, __ATOMIC_RELAXED);
+    if (t_deferred < t_next_walk && !deferral_due()) {
+      t_next_look = next_look();
+      return 0;
+    }
+  }
   g_foreign_top = 0;
   Walk w;
+  w.bridge = t_nbridges - 1;
   _Unwind_Backtrace(walk_step, &w);
   if (!w.reached_main) {
+    if (!had_top) {
+      t_deferred = 0;
+      t_next_walk = kWalkEvery;
+      __atomic_store_n(&g_deferring, 1, __ATOMIC_RELEASE);
+      log(3, "checkpoint deferred: an uninstrumented frame is on the stack (up to %#lx)",
+          (unsigned long)w.foreign_top);
+    } else if (t_deferred >= t_next_walk) {
+      t_next_walk = t_deferred + kWalkEvery;
+    }
     g_foreign_top = w.foreign_top;
-    g_deferred_polls = 0;
-    log(3, "checkpoint deferred: an uninstrumented frame is on the stack (up to %#lx)",
-        (unsigned long)g_foreign_top);
+    if (deferral_due())
+      report_deferred();  // does not return for an exit request
+    t_next_look = next_look();
     return 0;
   }
+  __atomic_store_n(&g_serving, 1, __ATOMIC_RELEASE);
   state::lower(&__autockpt_state);
   bool all = true;
   layers::each([&](const layers::Layer &l) {
@@ -494,7 +718,7 @@ int run(int argc, char **argv, char **envp) {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
     g_ps.envp = copy_strings(envp, nullptr);
   }
-  environ = copy_strings(environ, nullptr);  // this run's environment, in the arena
+  environ = environment::arena_environment(environ);  // this run's, in the arena (R6)
 
   atexit(mark_completed);
   if (g_opts->count_polls)
@@ -515,6 +739,7 @@ int run(int argc, char **argv, char **envp) {
   trigger::count_polls(g_opts->poll_interval, g_opts->halt_poll,
                        g_opts->count_polls);
   trigger::install(g_opts->signal, g_opts->interval_s);
+  trigger::install_watchdog(g_opts->defer_timeout_s);
   sigprocmask(SIG_UNBLOCK, &g_early_signals, nullptr);
   for (;;) {
     run_user_main();

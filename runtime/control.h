@@ -47,13 +47,25 @@ int base_flags();
 // root may be unwound.  threads/ calls it on each thread it starts; 0: none.
 void set_root(void (*root)());
 
+// Replaces the calling thread's root (a function's entry address, 0 for none); returns the old.
+uintptr_t swap_root(uintptr_t root);
+
+// A bridge: while it is pushed, the calling thread's stack holds, between a frame of the runtime
+// function `inner` and an outer one of `outer`, frames of a library that the checkpoint passes
+// through (libomp between the runtime's fork and its microtask, omp/): the stack walk steps over
+// them, and each end takes care of its part (docs/design.md O2).  Innermost pushed last.
+void push_bridge(uintptr_t inner, uintptr_t outer);
+void pop_bridge();
+
 // AUTOCKPT_STOP_TIMEOUT: how long a checkpoint waits for every thread to reach a safe point.
 double stop_timeout_s();
 // A checkpoint cannot be taken (`why` names the threads that did not stop and where they are):
 // says so and goes on, the request served; after the checkpoint signal with
 // AUTOCKPT_ON_SIGNAL=exit the program exits instead, with status kExitNoCheckpoint.
 void abandon_checkpoint(const std::string &why);
-constexpr int kExitNoCheckpoint = 73;  // EX_CANTCREAT: the checkpoint could not be made
+constexpr int kExitNoCheckpoint = 73;
+// The watchdog timer (trigger.h): the request made AUTOCKPT_DEFER_TIMEOUT ago is not served yet.
+void request_overdue();  // EX_CANTCREAT: the checkpoint could not be made
 
 // The calling thread has re-entered its frames (or had none to re-enter): waits for the others.
 void reentered();

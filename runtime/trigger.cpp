@@ -111,7 +111,7 @@ void disarm() {
     signal(g_signal, SIG_IGN);
 }
 
-const char *take_reason(bool *was_signal) {
+const char *peek_reason(bool *was_signal) {
   *was_signal = g_signal_seen;
   if (g_signal_seen)
     snprintf(g_reason, sizeof g_reason, "signal SIG%s", signal_name(g_signal));
@@ -121,9 +121,45 @@ const char *take_reason(bool *was_signal) {
     snprintf(g_reason, sizeof g_reason, "poll %llu", (unsigned long long)g_poll_seen);
   else
     snprintf(g_reason, sizeof g_reason, "request");
+  return g_reason;
+}
+
+const char *take_reason(bool *was_signal) {
+  peek_reason(was_signal);
   g_signal_seen = g_timer_seen = 0;
   g_poll_seen = 0;
   return g_reason;
+}
+
+namespace {
+timer_t g_watchdog;
+bool g_have_watchdog;
+double g_watchdog_s;
+void on_watchdog(union sigval) { control::request_overdue(); }
+}  // namespace
+
+void install_watchdog(double seconds) {
+  if (seconds <= 0)
+    return;
+  struct sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD;
+  ev.sigev_notify_function = on_watchdog;
+  if (timer_create(CLOCK_MONOTONIC, &ev, &g_watchdog) != 0)
+    return warn("cannot create the timer that reports late checkpoints: %s", strerror(errno));
+  g_watchdog_s = seconds;
+  g_have_watchdog = true;
+}
+
+void arm_watchdog() {  // async-signal-safe: timer_settime is
+  if (!g_have_watchdog)
+    return;
+  struct itimerspec its = {};
+  its.it_value.tv_sec = time_t(g_watchdog_s);
+  its.it_value.tv_nsec = long((g_watchdog_s - double(its.it_value.tv_sec)) * 1e9);
+  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+    its.it_value.tv_nsec = 1;
+  timer_settime(g_watchdog, 0, &its, nullptr);
 }
 
 void count_polls(std::uint64_t every, std::uint64_t halt, bool count) {

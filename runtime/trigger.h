@@ -18,6 +18,14 @@ void disarm();
 // What asked since the last call to take_reason(): "signal SIGUSR1", "timer", "poll 1200",
 // "request".
 const char *take_reason(bool *was_signal);
+// The same, without clearing what was seen.
+const char *peek_reason(bool *was_signal);
+
+// A second one-shot timer, armed when a request is made (arm_watchdog is async-signal-safe):
+// after `seconds` it calls control::request_overdue() on a thread of libc's, which reports a
+// request that no safe point has served (the program runs code that never polls).
+void install_watchdog(double seconds);
+void arm_watchdog();
 
 // The flag's other bit (its request bit is state::kRequestBit): polls are being counted.  While
 // polls are counted the flag is never zero, so every poll reaches the runtime's slow path.

@@ -189,7 +189,8 @@ void print_meta(const ImageMeta &m, const std::vector<char> *frames,
   std::printf("process     pid %" PRId64 " on %s, rank %u of %u\n", m.pid, m.hostname.c_str(),
               m.rank, m.nranks);
   std::printf("argc        %d\n", m.argc);
-  std::printf("heap        %s at %s\n", human_size(m.heap_size).c_str(), hex(m.heap_base).c_str());
+  std::printf("heap        %s (%" PRIu64 " bytes) at %s\n", human_size(m.heap_size).c_str(),
+              m.heap_size, hex(m.heap_base).c_str());
   std::printf("stack       %s at %s\n", human_size(m.stack_size).c_str(),
               hex(m.stack_base).c_str());
   std::printf("libraries   %zu\n", m.libraries.size());

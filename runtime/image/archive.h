@@ -5,6 +5,7 @@
 #include <boost/archive/binary_iarchive_impl.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/archive/detail/register_archive.hpp>
+#include <boost/serialization/array_optimization.hpp>
 #include <boost/serialization/collection_size_type.hpp>
 
 #include <cstdint>
@@ -92,3 +93,5 @@ Status from_archive(const std::string &bytes, T *out, const char *what) {
 }  // namespace autockpt::image
 
 BOOST_SERIALIZATION_REGISTER_ARCHIVE(autockpt::image::BoundedIArchive)
+// binary_oarchive writes a vector of integers as one array (no item version): read it the same way.
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(autockpt::image::BoundedIArchive)

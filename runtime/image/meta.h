@@ -108,8 +108,8 @@ struct ThreadRecord {
   }
 };
 
-// (A vector of a record, not of integers: the bounded reader of archive.h reads the latter's
-// array form wrongly.)
+// (A vector of records: written so before the bounded reader of archive.h could read a vector of
+// integers; kept, as images already hold it.)
 struct TidRecord {
   uint64_t tid = 0, index = 0;
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "registry.h"
 #include "state.h"
+#include "symbols.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -120,6 +121,12 @@ bool from_libstdcxx(void *(*start)(void *)) {
          strstr(info.dli_fname, "libstdc++");
 }
 
+// A thread that a library's pool starts for itself (libomp's workers): see Thread::pooled.
+bool from_pool(void *(*start)(void *)) {
+  Dl_info info;
+  return dladdr(reinterpret_cast<void *>(start), &info) && info.dli_fname &&
+         strstr(info.dli_fname, "libomp");
+}
 
 // ---- Thread-local variables --------------------------------------------------------------------
 // The instrumented modules' TLS variables are in the globals table at the main thread's
@@ -279,54 +286,7 @@ void record_where(int) {
   g_where_n = backtrace(g_where, 24);
 }
 
-// The function of the executable (its symbol table, static functions included) or of a library
-// (its dynamic symbols) that holds `pc`; null if none is known.
-const char *function_name_at(uintptr_t pc) {
-  struct Symtab {
-    std::vector<std::pair<uintptr_t, uintptr_t>> ranges;  // [start, end) in the running process
-    std::vector<std::string> names;
-  };
-  static Symtab *exe = [] {
-    RuntimeHeap runtime_heap;
-    auto *t = new Symtab;
-    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0)
-      return t;
-    void *map = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-      return t;
-    auto *base = static_cast<const char *>(map);
-    auto *eh = reinterpret_cast<const ElfW(Ehdr) *>(base);
-    auto *sh = reinterpret_cast<const ElfW(Shdr) *>(base + eh->e_shoff);
-    uintptr_t bias = 0;
-    dl_iterate_phdr([](dl_phdr_info *info, size_t, void *arg) {
-      *static_cast<uintptr_t *>(arg) = info->dlpi_addr;
-      return 1;  // the first object is the executable
-    }, &bias);
-    for (int k = 0; k < eh->e_shnum; ++k) {
-      if (sh[k].sh_type != SHT_SYMTAB)
-        continue;
-      auto *syms = reinterpret_cast<const ElfW(Sym) *>(base + sh[k].sh_offset);
-      const char *str = base + sh[sh[k].sh_link].sh_offset;
-      for (size_t j = 0; j < sh[k].sh_size / sizeof(ElfW(Sym)); ++j)
-        if (ELF64_ST_TYPE(syms[j].st_info) == STT_FUNC && syms[j].st_size) {
-          t->ranges.push_back({bias + syms[j].st_value, bias + syms[j].st_value + syms[j].st_size});
-          t->names.push_back(str + syms[j].st_name);
-        }
-    }
-    munmap(map, size_t(st.st_size));
-    return t;
-  }();
-  for (size_t k = 0; k < exe->ranges.size(); ++k)
-    if (pc >= exe->ranges[k].first && pc < exe->ranges[k].second)
-      return exe->names[k].c_str();
-  Dl_info info;
-  if (dladdr(reinterpret_cast<void *>(pc), &info) && info.dli_sname)
-    return info.dli_sname;
-  return nullptr;
-}
+using symbols::function_name_at;
 
 // "read <- worker <- thread_root": the functions on `th`'s stack (its own code, at most 8).
 std::string where_is(pthread_t th) {
@@ -421,7 +381,7 @@ bool arrive() {
       add(0, g_main_handle, nullptr);
     for (uint32_t k = 0; k < g_nslots; ++k)
       if (Thread *t = g_slots[k]; t && g_used[k] && t->status == Status::Running &&
-                                  t->arrived_round != round)
+                                  (!t->pooled || t->in_team) && t->arrived_round != round)
         add(t->index, t->handle, t->start);
     g_given_up_round = round;
     g_phase = Phase::Running;
@@ -438,6 +398,8 @@ bool arrive() {
 }
 
 void reentered() {
+  if (t_self && t_self->pooled)
+    return;  // a team's worker: omp/ re-enters it, and the program's threads do not wait for it
   Lock lock;
   if (g_reentering == 0)
     return;  // the process was not stopped (a fresh start)
@@ -490,7 +452,8 @@ void save(image::ImageMeta *meta, std::string *bytes) {
       meta->tid_index.push_back({uint64_t(g_slots[k]->tid), g_slots[k]->index});
   std::vector<Thread *> all;
   for (uint32_t k = 0; k < g_nslots; ++k)
-    if (g_used[k] && !(g_slots[k]->detached && g_slots[k]->status == Status::Exited))
+    if (g_used[k] && !g_slots[k]->pooled &&
+        !(g_slots[k]->detached && g_slots[k]->status == Status::Exited))
       all.push_back(g_slots[k]);
   std::sort(all.begin(), all.end(), [](Thread *a, Thread *b) { return a->index < b->index; });
   for (Thread *t : all) {
@@ -617,24 +580,31 @@ void restart() {
 }
 
 // A thread that exits, or leaves by pthread_exit (its forced unwind runs this too).
+// Under g_mu: one thread less takes part.  The others may all be waiting for this one: to go on
+// unwinding, or to write.  Returns true if the caller is to write the image (after unlocking).
+bool leave_locked() {
+  --g_live;
+  bool writer = false;
+  if (g_phase == Phase::Stopping && g_live > 0) {
+    if (g_arrived > 0 && g_arrived >= g_live)
+      all_arrived();
+    else if (g_arrived == 0 && g_parked >= g_live)
+      writer = true;
+  }
+  if (writer)
+    begin_writing();
+  return writer;
+}
+
 struct ExitGuard {
   Thread *t;
   ~ExitGuard() {
-    bool writer;
+    bool writer = false;
     {
       Lock lock;
       __atomic_store_n(&t->status, Status::Exited, __ATOMIC_RELEASE);
-      --g_live;
-      // The others may all be waiting for this one: to go on unwinding, or to write.
-      writer = false;
-      if (g_phase == Phase::Stopping && g_live > 0) {
-        if (g_arrived > 0 && g_arrived >= g_live)
-          all_arrived();
-        else if (g_arrived == 0 && g_parked >= g_live)
-          writer = true;
-      }
-      if (writer)
-        begin_writing();
+      if (!t->pooled || t->in_team)
+        writer = leave_locked();
     }
     if (writer)
       control::write_checkpoint();
@@ -683,7 +653,8 @@ void *thread_entry(void *p) {
       stopping = g_phase != Phase::Running;
     }
     // It started while the others stop for a checkpoint: it stops before running anything.
-    if (stopping && arrive()) {
+    // (A pool's worker runs the library's code until it joins a team: omp/ counts it then.)
+    if (stopping && !t->pooled && arrive()) {
       if (stop_thread())
         control::write_checkpoint();
       reentered();
@@ -789,6 +760,7 @@ int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), v
     t->detached = detach == PTHREAD_CREATE_DETACHED;
     t->user_stack = user_stack;
     t->std_thread = from_libstdcxx(start);
+    t->pooled = from_pool(start);
     if (user_stack) {
       t->stack_addr = reinterpret_cast<uintptr_t>(user_addr);
       t->stack_size = user_size;
@@ -800,7 +772,8 @@ int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), v
     __atomic_store_n(&g_slots[slot], t, __ATOMIC_RELEASE);
     if (slot + 1 > g_nslots)
       __atomic_store_n(&g_nslots, slot + 1, __ATOMIC_RELEASE);
-    ++g_live;
+    if (!t->pooled)
+      ++g_live;
   }
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_JOINABLE);
   if (!user_stack)
@@ -810,13 +783,47 @@ int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), v
     pthread_attr_destroy(&a);
   if (rc != 0) {
     Lock lock;
-    --g_live;
+    if (!t->pooled)
+      --g_live;
     t->status = Status::Exited;
     release(t);
     return rc;
   }
   t->handle = *out;
   return 0;
+}
+
+bool team_enter() {
+  Thread *t = t_self;
+  if (!t)
+    return true;  // a thread the runtime does not know (made before the program ran)
+  Lock lock;
+  if (g_phase != Phase::Running)
+    return false;
+  t->in_team = true;
+  ++g_live;
+  if (__atomic_load_n(&g_requested, __ATOMIC_SEQ_CST))
+    state::raise(&__autockpt_state);
+  return true;
+}
+
+void team_leave() {
+  Thread *t = t_self;
+  if (!t)
+    return;
+  bool writer;
+  {
+    Lock lock;
+    t->in_team = false;
+    writer = leave_locked();
+  }
+  if (writer)
+    control::write_checkpoint();
+}
+
+bool running_phase() {
+  Lock lock;
+  return g_phase == Phase::Running;
 }
 
 void joined(pthread_t th) {

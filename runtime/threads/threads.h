@@ -26,6 +26,11 @@ struct Thread {
   void *retval = nullptr;
   bool restored = false;  // made again from an image: re-enters its frames
   bool std_thread = false;
+  // Started by a library's thread pool (libomp's workers): not the program's thread.  It takes
+  // part in a checkpoint only while it runs the program's code in a team (team_enter), and is
+  // never in the image: the library makes its pool again (omp/).
+  bool pooled = false;
+  bool in_team = false;
   uint64_t arrived_round = 0;  // the last checkpoint it came to
   pid_t tid = 0;               // its kernel thread id  // started by std::thread: arg is its std::thread::_State
   frames::Stack frames;
@@ -42,6 +47,15 @@ void fix_owner(pthread_mutex_t *m);
 
 // What a frame record of blocking.cpp's own (fid) is, for `autockpt inspect`; null if not one.
 const char *blocking_frame_name(uint64_t fid);
+
+// A pooled worker (omp/) is about to run the program's code in a team: from now on a checkpoint
+// waits for it.  Returns false, counting nothing, while a checkpoint is being taken: the caller
+// waits and asks again (or learns from its team that it is not to run).
+bool team_enter();
+// It has finished the team's code (or saved its frames for a checkpoint): no longer waited for.
+void team_leave();
+// Whether no checkpoint is being taken now (a pooled worker waiting to enter a team looks).
+bool running_phase();
 
 // `t` has been joined (by the program, through a wrapper): its slot may be reused.
 void joined(pthread_t t);

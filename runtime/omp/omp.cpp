@@ -1,0 +1,485 @@
+// OpenMP parallel regions that checkpoint from inside (DESIGN D8, docs/design.md O1-O9).
+// Instrumented code calls the runtime's __kmpc_fork_call (include/autockpt/redirects.def): the
+// master forks through libomp with a microtask of the runtime's, which runs the program's
+// outlined function on each thread of the team.  At a checkpoint every member saves its own
+// outlined frames: the master's stay on its own record stack, below the frames of the caller
+// of the fork, and the workers' go into the team's record, which the runtime's fork pushes
+// when it returns unwinding.  Re-entered, the fork is made again with the saved team size and
+// each member re-enters its own frames by thread number, at the same stack addresses.
+// What lives in libomp's memory is lost at a restart, so each wait of a team (barriers, the
+// end of the region) is the runtime's and a safe point.  What it leaves to others: threads/
+// counts the pool's workers while they are in a team; control.cpp's stack walk crosses the
+// libomp frames between the fork and the microtask (push_bridge).
+#include "autockpt/abi.h"
+#include "control.h"
+#include "frames.h"
+#include "log.h"
+#include "state.h"
+#include "threads/threads.h"
+
+#include <atomic>
+#include <climits>
+#include <cstdarg>
+#include <cstdint>
+#include <cstring>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// libomp's ABI (kmp.h); weak, so that the runtime links into programs without OpenMP.
+extern "C" {
+struct ident_t;
+using kmpc_micro = void (*)(int32_t *gtid, int32_t *btid, ...);
+[[gnu::weak]] void __kmpc_fork_call(ident_t *, int32_t, kmpc_micro, ...);
+[[gnu::weak]] void __kmpc_push_num_threads(ident_t *, int32_t, int32_t);
+[[gnu::weak]] int32_t __kmpc_global_thread_num(ident_t *);
+[[gnu::weak]] void __kmpc_barrier(ident_t *, int32_t);
+[[gnu::weak]] int omp_get_num_threads();
+[[gnu::weak]] int omp_get_max_threads();
+// The runtime's fork (below): its frame is the outer end of the master's bridge.
+void __autockpt___kmpc_fork_call(ident_t *loc, int32_t argc, kmpc_micro fn, ...);
+}
+
+namespace autockpt::omp {
+
+namespace {
+
+constexpr int kMaxTeam = 256;  // threads in one team
+constexpr int kMaxArgs = 32;   // shared variables of one region
+constexpr int kMaxDepth = 8;   // regions nested on one thread
+constexpr int kSpin = 200;     // pauses before a wait sleeps
+constexpr long kSlice = 5'000'000;  // ns: how late a sleeping member notices a request
+// A worker's outlined frames start this far under its stack's top, so that they have the same
+// addresses after a restart whatever libomp's frames above them take (O4).
+constexpr uintptr_t kWorkerDepth = 64 << 10;
+constexpr autockpt_u64 kTeamFid = 0x6f6d702d7465616dull;  // "omp-team"
+constexpr uint32_t kTeamMagic = 0x6f6d7031;                // "omp1"
+
+enum MemberState : uint32_t { NotStarted = 0, Running = 1, Done = 2, Saved = 3 };
+
+struct Member {
+  std::atomic<uint32_t> state{NotStarted};
+  uintptr_t sp = 0;       // where its outlined frames start (enter_at)
+  frames::Stack frames;  // a worker's saved frames (the master's are on its own stack)
+};
+
+struct Team {
+  kmpc_micro fn = nullptr;
+  int argc = 0;
+  void *args[kMaxArgs] = {};
+  std::atomic<int> size{0};
+  std::atomic<int> done{0};           // workers that have left (finished, saved or not started)
+  std::atomic<int> master_sleeps{0};
+  std::atomic<bool> unwinding{false};  // the master is unwinding: late workers do not start
+  std::atomic<uint64_t> bar{0};        // the barrier: round << 32 | arrived
+  bool restoring = false;              // made again from a team record
+  int saved_size = 0;
+  int used = 0;                        // members to reset before the next fork
+  Member members[kMaxTeam];
+};
+
+thread_local Team *t_teams[kMaxDepth];
+thread_local int t_depth;
+thread_local Team *t_team;  // the innermost team this thread runs a member of
+
+// ---- Waiting ------------------------------------------------------------------------------
+
+void futex_wait(void *addr, uint32_t expected) {
+  timespec slice = {0, kSlice};
+  syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, &slice, nullptr, 0);
+}
+void futex_wake(void *addr) { syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0); }
+
+inline void pause() { __builtin_ia32_pause(); }
+
+// A checkpoint is asked for: whether this thread stops here (it is then unwinding).
+inline bool stop_here() {
+  return (state::flag() & state::kRequestBit) && __autockpt_poll_slow();
+}
+
+// The round word of the barrier (its high half).
+uint32_t *round_of(Team *t) { return reinterpret_cast<uint32_t *>(&t->bar) + 1; }
+
+// The team's barrier.  Returns false if the thread stopped in it for a checkpoint: it has
+// withdrawn (the count is as if it had not come), and the call is made again after the
+// restore, so no thread is ever counted in a barrier in an image.
+bool barrier(Team *t) {
+  const uint64_t n = uint64_t(t->size.load(std::memory_order_relaxed));
+  if (n <= 1)
+    return !stop_here();
+  for (;;) {
+    uint64_t w = t->bar.fetch_add(1, std::memory_order_acq_rel) + 1;
+    uint32_t round = uint32_t(w >> 32);
+    if ((w & 0xffffffffu) == n) {  // the last one: nobody withdraws from a full round
+      t->bar.store(uint64_t(round + 1) << 32, std::memory_order_release);
+      futex_wake(round_of(t));
+      return true;
+    }
+    bool again = false;
+    for (int spin = 0; !again; ++spin) {
+      uint64_t cur = t->bar.load(std::memory_order_acquire);
+      if (uint32_t(cur >> 32) != round)
+        return true;
+      if (state::flag() & state::kRequestBit) {
+        bool out = false;
+        while (uint32_t(cur >> 32) == round && (cur & 0xffffffffu) < n)
+          if (t->bar.compare_exchange_weak(cur, cur - 1, std::memory_order_acq_rel)) {
+            out = true;
+            break;
+          }
+        if (out) {
+          if (__autockpt_poll_slow())
+            return false;
+          again = true;  // no checkpoint after all: come again
+          continue;
+        }
+        // The round is full or over: through.
+        while (uint32_t(t->bar.load(std::memory_order_acquire) >> 32) == round)
+          pause();
+        return true;
+      }
+      if (spin < kSpin)
+        pause();
+      else
+        futex_wait(round_of(t), round);
+    }
+  }
+}
+
+// ---- Running a member ---------------------------------------------------------------------
+
+// Calls the outlined function: the frame right above the program's frames of a member, the
+// root a worker unwinds to, and the inner end of the master's bridge.
+[[gnu::noinline]] void invoke(Team *t, int32_t *gtid, int32_t *btid) {
+  void **a = t->args;
+  kmpc_micro f = t->fn;
+  switch (t->argc) {
+#define A1 a[0]
+#define A2 A1, a[1]
+#define A3 A2, a[2]
+#define A4 A3, a[3]
+#define A5 A4, a[4]
+#define A6 A5, a[5]
+#define A7 A6, a[6]
+#define A8 A7, a[7]
+#define A9 A8, a[8]
+#define A10 A9, a[9]
+#define A11 A10, a[10]
+#define A12 A11, a[11]
+#define A13 A12, a[12]
+#define A14 A13, a[13]
+#define A15 A14, a[14]
+#define A16 A15, a[15]
+#define A17 A16, a[16]
+#define A18 A17, a[17]
+#define A19 A18, a[18]
+#define A20 A19, a[19]
+#define A21 A20, a[20]
+#define A22 A21, a[21]
+#define A23 A22, a[22]
+#define A24 A23, a[23]
+#define A25 A24, a[24]
+#define A26 A25, a[25]
+#define A27 A26, a[26]
+#define A28 A27, a[27]
+#define A29 A28, a[28]
+#define A30 A29, a[29]
+#define A31 A30, a[30]
+#define A32 A31, a[31]
+#define CASE(k) \
+  case k:       \
+    f(gtid, btid, A##k); \
+    break;
+    case 0:
+      f(gtid, btid);
+      break;
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11)
+    CASE(12) CASE(13) CASE(14) CASE(15) CASE(16) CASE(17) CASE(18) CASE(19) CASE(20) CASE(21)
+    CASE(22) CASE(23) CASE(24) CASE(25) CASE(26) CASE(27) CASE(28) CASE(29) CASE(30) CASE(31)
+    CASE(32)
+#undef CASE
+  }
+  asm volatile("" ::: "memory");  // not a tail call: this frame is the root
+}
+
+// Calls invoke with its frame at `target` (16-byte aligned, at or under this frame): the same
+// target gives the outlined frames the same addresses.
+[[gnu::noinline]] void enter_at(uintptr_t target, Team *t, int32_t *gtid, int32_t *btid) {
+  auto fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (fp < target)
+    fatal("an OpenMP thread re-enters its region with less stack above its frames than at the "
+          "checkpoint (%#lx, saved %#lx); the OpenMP runtime or its settings changed",
+          (unsigned long)fp, (unsigned long)target);
+  size_t pad = fp - target;
+  auto *p = static_cast<char *>(__builtin_alloca(pad));
+  asm volatile("" ::"r"(p) : "memory");
+  invoke(t, gtid, btid);
+  asm volatile("" ::: "memory");
+}
+
+uintptr_t frame_here() {
+  return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) & ~uintptr_t(15);
+}
+
+void check_stack(int k, uintptr_t target) {
+  if (threads::Thread *self = threads::self())
+    if (target < self->stack_addr || target >= self->stack_addr + self->stack_size)
+      fatal("OpenMP thread %d runs on another stack than at the checkpoint (the worker threads "
+            "were started in another order); its frames cannot be re-entered", k);
+}
+
+void run_master(Team *t, int32_t *gtid, int32_t *btid);
+void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid);
+
+// The microtask libomp runs on every member of the team.
+void microtask(int32_t *gtid, int32_t *btid, Team *t) {
+  int n = omp_get_num_threads();
+  if (n > kMaxTeam)
+    fatal("an OpenMP team of %d threads; autockpt supports at most %d", n, kMaxTeam);
+  t->size.store(n, std::memory_order_relaxed);
+  int k = *btid;
+  Team *outer = t_team;
+  t_team = t;
+  if (k == 0)
+    run_master(t, gtid, btid);
+  else
+    run_worker(t, k, gtid, btid);
+  t_team = outer;
+}
+
+void leave(Team *t) {
+  t->done.fetch_add(1, std::memory_order_acq_rel);
+  if (t->master_sleeps.load(std::memory_order_seq_cst))
+    futex_wake(&t->done);
+}
+
+void run_master(Team *t, int32_t *gtid, int32_t *btid) {
+  Member &m = t->members[0];
+  int n = t->size.load(std::memory_order_relaxed);
+  if (t->restoring && n != t->saved_size)
+    fatal("the checkpointed OpenMP team had %d threads, but the OpenMP runtime started %d now "
+          "(OMP_THREAD_LIMIT, OMP_DYNAMIC?); the region cannot be re-entered", t->saved_size, n);
+  uint32_t st = m.state.load(std::memory_order_relaxed);
+  if (!t->restoring || st != Done) {
+    uintptr_t target = t->restoring && st == Saved ? m.sp : frame_here() - 1024;
+    if (t->restoring && st == Saved)
+      check_stack(0, target);
+    m.sp = target;
+    m.state.store(Running, std::memory_order_relaxed);
+    control::push_bridge(reinterpret_cast<uintptr_t>(&invoke),
+                         reinterpret_cast<uintptr_t>(&__autockpt___kmpc_fork_call));
+    enter_at(target, t, gtid, btid);
+    control::pop_bridge();
+    if (state::mode() == AUTOCKPT_MODE_UNWINDING) {
+      m.state.store(Saved, std::memory_order_relaxed);
+      t->unwinding.store(true, std::memory_order_release);
+      return;
+    }
+  }
+  m.state.store(Done, std::memory_order_relaxed);
+  // The end of the region: libomp's own wait for the workers is not a safe point, this is.
+  for (int spin = 0;; ++spin) {
+    int d = t->done.load(std::memory_order_acquire);
+    if (d >= n - 1)
+      break;
+    if (stop_here()) {
+      t->unwinding.store(true, std::memory_order_release);
+      return;
+    }
+    if (spin < kSpin) {
+      pause();
+      continue;
+    }
+    t->master_sleeps.store(1, std::memory_order_seq_cst);
+    if (t->done.load(std::memory_order_seq_cst) == d)
+      futex_wait(&t->done, uint32_t(d));
+    t->master_sleeps.store(0, std::memory_order_relaxed);
+  }
+}
+
+void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
+  Member &m = t->members[k];
+  uint32_t st = m.state.load(std::memory_order_relaxed);
+  if (t->restoring && st == Done)
+    return leave(t);
+  // A checkpoint under way waits for the team's members only: one that comes late starts
+  // after it, or not at all if its master is unwinding (the region is forked again).
+  while (!threads::team_enter()) {
+    if (t->unwinding.load(std::memory_order_acquire))
+      return leave(t);  // state unchanged: NotStarted, or Saved with its frames kept
+    usleep(100);
+  }
+  uintptr_t target;
+  threads::Thread *self = threads::self();
+  if (t->restoring && st == Saved) {
+    target = m.sp;
+    check_stack(k, target);
+  } else {
+    target = frame_here() - 1024;
+    if (self && self->stack_addr + self->stack_size - kWorkerDepth < target)
+      target = (self->stack_addr + self->stack_size - kWorkerDepth) & ~uintptr_t(15);
+    m.sp = target;
+    m.frames.records.clear();
+    m.frames.buffer.clear();
+  }
+  frames::Stack *outer_frames = frames::current();
+  frames::set_current(&m.frames);
+  uintptr_t outer_root = control::swap_root(reinterpret_cast<uintptr_t>(&invoke));
+  if (t->restoring && st == Saved) {
+    frames::begin_restore();
+    state::mode() = AUTOCKPT_MODE_RESTORING;
+  }
+  m.state.store(Running, std::memory_order_relaxed);
+  enter_at(target, t, gtid, btid);
+  if (state::mode() == AUTOCKPT_MODE_UNWINDING) {
+    m.state.store(Saved, std::memory_order_relaxed);
+    state::mode() = AUTOCKPT_MODE_RUNNING;  // back to libomp's pool
+  } else {
+    m.state.store(Done, std::memory_order_relaxed);
+  }
+  control::swap_root(outer_root);
+  frames::set_current(outer_frames);
+  threads::team_leave();
+  leave(t);
+}
+
+// ---- The team's record ----------------------------------------------------------------------
+
+struct RecordHead {
+  uint32_t magic, size;
+};
+struct MemberHead {
+  uint32_t state, nrecords;
+  uint64_t sp, buffer;
+};
+
+void push_team(Team *t) {
+  int n = t->size.load(std::memory_order_relaxed);
+  uint64_t bytes = sizeof(RecordHead);
+  for (int k = 0; k < n; ++k) {
+    bytes += sizeof(MemberHead);
+    if (k > 0 && t->members[k].state == Saved)
+      bytes += t->members[k].frames.records.size() * sizeof(frames::Record) +
+               t->members[k].frames.buffer.size();
+  }
+  auto *p = static_cast<char *>(__autockpt_push_frame(kTeamFid, 1, 0, bytes));
+  RecordHead h = {kTeamMagic, uint32_t(n)};
+  memcpy(p, &h, sizeof h);
+  p += sizeof h;
+  for (int k = 0; k < n; ++k) {
+    Member &m = t->members[k];
+    bool frames = k > 0 && m.state == Saved;
+    MemberHead mh = {m.state.load(), frames ? uint32_t(m.frames.records.size()) : 0, m.sp,
+                     frames ? m.frames.buffer.size() : 0};
+    memcpy(p, &mh, sizeof mh);
+    p += sizeof mh;
+    if (!frames)
+      continue;
+    memcpy(p, m.frames.records.data(), mh.nrecords * sizeof(frames::Record));
+    p += mh.nrecords * sizeof(frames::Record);
+    memcpy(p, m.frames.buffer.data(), mh.buffer);
+    p += mh.buffer;
+  }
+}
+
+void pop_team(Team *t) {
+  auto *p = static_cast<const char *>(__autockpt_pop_frame(kTeamFid, 0)) +
+            sizeof(autockpt_frame_head);
+  RecordHead h;
+  memcpy(&h, p, sizeof h);
+  p += sizeof h;
+  if (h.magic != kTeamMagic || h.size == 0 || h.size > kMaxTeam)
+    fatal("the saved OpenMP team record is damaged; the image does not match this program");
+  RuntimeHeap runtime_heap;
+  t->restoring = true;
+  t->saved_size = int(h.size);
+  t->used = int(h.size);
+  for (uint32_t k = 0; k < h.size; ++k) {
+    MemberHead mh;
+    memcpy(&mh, p, sizeof mh);
+    p += sizeof mh;
+    Member &m = t->members[k];
+    m.state.store(mh.state, std::memory_order_relaxed);
+    m.sp = mh.sp;
+    m.frames.records.resize(mh.nrecords);
+    memcpy(m.frames.records.data(), p, mh.nrecords * sizeof(frames::Record));
+    p += mh.nrecords * sizeof(frames::Record);
+    m.frames.buffer.assign(p, p + mh.buffer);
+    p += mh.buffer;
+    m.frames.cursor = 0;
+  }
+}
+
+Team *fresh_team() {
+  if (t_depth >= kMaxDepth)
+    fatal("OpenMP parallel regions nested more than %d deep on one thread", kMaxDepth);
+  Team *&t = t_teams[t_depth];
+  if (!t) {
+    RuntimeHeap runtime_heap;
+    t = new Team;
+  }
+  for (int k = 0; k < t->used; ++k) {
+    t->members[k].state.store(NotStarted, std::memory_order_relaxed);
+    t->members[k].sp = 0;
+  }
+  t->used = 0;
+  t->size.store(0, std::memory_order_relaxed);
+  t->done.store(0, std::memory_order_relaxed);
+  t->master_sleeps.store(0, std::memory_order_relaxed);
+  t->unwinding.store(false, std::memory_order_relaxed);
+  t->bar.store(0, std::memory_order_relaxed);
+  t->restoring = false;
+  t->saved_size = 0;
+  return t;
+}
+
+}  // namespace
+
+}  // namespace autockpt::omp
+
+extern "C" {
+
+// The runtime's fork: the outer end of the master's bridge (the frame right under libomp's).
+[[gnu::noinline]] void __autockpt___kmpc_fork_call(ident_t *loc, int32_t argc, kmpc_micro fn,
+                                                   ...) {
+  using namespace autockpt;
+  using namespace autockpt::omp;
+  if (!__kmpc_fork_call)
+    fatal("an OpenMP program without the OpenMP runtime (libomp): link with -fopenmp");
+  bool restoring = state::mode() == AUTOCKPT_MODE_RESTORING;
+  if (!restoring && stop_here())
+    return;  // stopped before forking: the call is made again after the restore
+  if (argc > kMaxArgs)
+    fatal("an OpenMP parallel region with %d shared variables; autockpt supports at most %d",
+          argc, kMaxArgs);
+  Team *t = fresh_team();
+  t->fn = fn;
+  t->argc = argc;
+  va_list ap;
+  va_start(ap, fn);
+  for (int k = 0; k < argc; ++k)
+    t->args[k] = va_arg(ap, void *);
+  va_end(ap);
+  if (restoring) {
+    pop_team(t);
+    __kmpc_push_num_threads(loc, __kmpc_global_thread_num(loc), t->saved_size);
+  }
+  ++t_depth;
+  __kmpc_fork_call(loc, 1, reinterpret_cast<kmpc_micro>(&microtask), t);
+  --t_depth;
+  int n = t->size.load(std::memory_order_relaxed);
+  if (n > t->used)
+    t->used = n;
+  if (state::mode() == AUTOCKPT_MODE_UNWINDING)
+    push_team(t);
+  asm volatile("" ::: "memory");
+}
+
+void __autockpt___kmpc_barrier(ident_t *loc, int32_t gtid) {
+  autockpt::omp::Team *t = autockpt::omp::t_team;
+  if (!t)
+    return __kmpc_barrier(loc, gtid);  // a team the runtime did not fork
+  autockpt::omp::barrier(t);
+}
+
+}  // extern "C"
