@@ -2,6 +2,8 @@
 // says what happens at a checkpoint and what the user can do; docs/design.md C4 lists them.
 #include "Checks.h"
 
+#include "Compat.h"
+
 #include "clang/AST/Attr.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -32,6 +34,7 @@ const char *kindName(Kind K) {
   case Kind::SignalHandler: return "signal-handler";
   case Kind::Varargs: return "varargs";
   case Kind::ThreadLocal: return "thread-local";
+  case Kind::Function: return "function";
   }
   return "?";
 }
@@ -80,6 +83,7 @@ class Finder : public RecursiveASTVisitor<Finder> {
       return RecursiveASTVisitor::TraverseDecl(D);
     const FunctionDecl *Outer = Current;
     Current = FD;
+    add(Kind::Function, FD->getLocation(), FD->getNameAsString());
     if (FD->isVariadic())
       add(Kind::Varargs, FD->getLocation(), FD->getNameAsString());
     bool Ok = RecursiveASTVisitor::TraverseDecl(D);
@@ -158,10 +162,11 @@ class Finder : public RecursiveASTVisitor<Finder> {
   bool VisitGCCAsmStmt(GCCAsmStmt *S) {
     bool SP = false;
     for (unsigned K = 0; K < S->getNumClobbers(); ++K) {
-      StringRef C = S->getClobber(K);
+      std::string C = asmClobber(*S, K);
       SP |= C == "rsp" || C == "esp" || C == "sp";
     }
-    StringRef Text = S->getAsmString()->getString();
+    std::string AsmText = asmText(*S);
+    StringRef Text = AsmText;
     SP |= Text.contains("rsp") || Text.contains("esp") || Text.contains("push") ||
           Text.contains("pop") || Text.contains("%sp");
     if (SP)

@@ -16,6 +16,7 @@ namespace autockpt {
 enum class Kind {
   Setjmp, Fork, Sockets, Mmap, Asm, UnsupportedMpi,  // -Wautockpt-*
   Loop, NoPoll, SafePoint, Threads, OpenMPTask, Mpi, Cuda, SignalHandler, Varargs, ThreadLocal,
+  Function,  // a function definition (for counting)
 };
 constexpr unsigned kNumWarningKinds = 6;
 inline bool isWarning(Kind K) { return unsigned(K) < kNumWarningKinds; }

@@ -6,9 +6,11 @@
 // -W[no-][error=]autockpt[-NAME] itself, from clang's own warning options (clang then also says
 // "unknown warning option") or from -fplugin-arg-autockpt-W..., which the compiler wrappers pass.
 #include "Checks.h"
+#include "Compat.h"
 #include "Plugin.h"
 
 #include "clang/AST/ASTConsumer.h"
+#include "clang/Basic/CodeGenOptions.h"
 #include "clang/Basic/DiagnosticOptions.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendPluginRegistry.h"
@@ -18,6 +20,7 @@
 #include "llvm/Support/Path.h"
 
 #include <dlfcn.h>
+#include <optional>
 
 using namespace clang;
 
@@ -98,7 +101,7 @@ class Action : public PluginASTAction {
       Opts.apply(W);
     for (const std::string &W : Args)
       Opts.apply(W);
-    addPassPlugin(CI.getCodeGenOpts().PassPlugins);
+    addPassPlugin(CI.getCodeGenOpts(), CI.getDiagnostics());
     return std::make_unique<Consumer>(CI, Opts);
   }
 
@@ -114,14 +117,29 @@ class Action : public PluginASTAction {
   std::vector<std::string> Args;
 
   // The pass runs only when loaded as a pass plugin; -fpass-plugin may have named it already.
-  static void addPassPlugin(std::vector<std::string> &Plugins) {
+  // Clang 22 loads the -fpass-plugin files before any clang plugin runs, so adding to that list
+  // here would be too late: the plugin is loaded here and registered through the callbacks that
+  // clang's pass builder calls (both versions).
+  static void addPassPlugin(CodeGenOptions &CG, DiagnosticsEngine &D) {
+    for (const std::string &P : CG.PassPlugins)
+      if (llvm::sys::path::filename(P) == "libautockpt-pass.so")
+        return;
     std::string Ours = passPluginBesideUs();
     if (Ours.empty())
       return;
-    for (const std::string &P : Plugins)
-      if (llvm::sys::path::filename(P) == "libautockpt-pass.so")
+    static std::optional<llvm::PassPlugin> Loaded;
+    if (!Loaded) {
+      auto P = llvm::PassPlugin::Load(Ours);
+      if (!P) {
+        D.Report(D.getCustomDiagID(DiagnosticsEngine::Error, "autockpt: cannot load %0: %1"))
+            << Ours << llvm::toString(P.takeError());
         return;
-    Plugins.push_back(Ours);
+      }
+      Loaded.emplace(std::move(*P));
+    }
+    llvm::PassPlugin *P = &*Loaded;
+    CG.PassBuilderCallbacks.push_back(
+        [P](llvm::PassBuilder &PB) { P->registerPassBuilderCallbacks(PB); });
   }
 };
 

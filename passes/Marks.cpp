@@ -110,6 +110,10 @@ void normalizeFunction(Function &F, FunctionAnalysisManager &FAM) {
       NoPollMarkers.push_back(&I);
     }
   }
+  // A nopoll function's loops carry the property too, so that they keep it once inlined.
+  if (F.hasFnAttribute(kNoPollAttr))
+    for (Loop *L : FAM.getResult<LoopAnalysis>(F))
+      markNoPoll(*L);
   if (!NoPollMarkers.empty()) {
     LoopInfo &LI = FAM.getResult<LoopAnalysis>(F);
     for (Instruction *I : NoPollMarkers) {
