@@ -35,8 +35,21 @@ config.substitutions += [
     ("%examples", f"{config.autockpt_src_dir}/examples"),
     ("%build-systems", f"{config.autockpt_src_dir}/tests/build-systems"),
     ("%python", config.python),
+    ("%mpi-cycle", f"{config.python} {config.autockpt_src_dir}/tests/e2e/mpi_cycle.py "
+                   f"--config {config.autockpt_bin_dir}/autockpt-config"),
 ]
 config.available_features.add(f"llvm-{config.llvm_major}")
+# MPI end-to-end tests: a family is there when this build has its layer and its launcher exists.
+import shutil
+import subprocess
+try:
+    families = subprocess.run([f"{config.autockpt_bin_dir}/autockpt-config", "--mpi-families"],
+                              capture_output=True, text=True).stdout.split()
+except OSError:
+    families = []
+for family, launcher in [("openmpi", "mpirun.openmpi"), ("mpich", "mpiexec.mpich")]:
+    if family in families and shutil.which(launcher):
+        config.available_features.add(f"mpi-{family}")
 if os.geteuid() == 0:
     config.available_features.add("root")  # may give files to another user (chown)
 # The end-to-end tests run programs that checkpoint into directories: keep them per test.

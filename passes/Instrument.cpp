@@ -95,6 +95,11 @@ class ModuleInstrumenter {
       FAM.invalidate(*F, PreservedAnalyses::none());
       if (S.SafePoints.empty())
         continue;
+      if (std::string Why = coverSetjmps(S); !Why.empty()) {
+        warn(*F, "function '" + F->getName() + "' is not instrumented because " + Why +
+                     "; checkpoints wait until it returns");
+        continue;  // normalised but harmless: only blocks were split
+      }
       computeLiveness(S);
       std::string Why;
       if (!layoutFrames(S, M.getDataLayout(), &Why)) {
@@ -141,8 +146,8 @@ class ModuleInstrumenter {
       if (isa<CallBrInst>(I))
         return "it contains asm goto";
       if (auto *CB = dyn_cast<CallBase>(&I)) {
-        if (CB->hasFnAttr(Attribute::ReturnsTwice))
-          return "it calls setjmp (or another function that returns twice)";
+        if (CB->hasFnAttr(Attribute::ReturnsTwice) && (!isSetjmpCall(*CB) || isa<InvokeInst>(CB)))
+          return "it calls a function that returns twice (vfork, or setjmp in a try block)";
         if (auto *CI = dyn_cast<CallInst>(CB); CI && CI->isMustTailCall())
           return "it contains a musttail call";
       }
@@ -209,8 +214,8 @@ class ModuleInstrumenter {
   }
 
   bool isCheckpointableCall(const CallBase &CB) {
-    if (CB.isInlineAsm())
-      return false;
+    if (CB.isInlineAsm() || CB.hasFnAttr(Attribute::ReturnsTwice))
+      return false;  // setjmp: re-run by the restores of the safe points after it (P15)
     auto *Callee = dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
     if (!Callee)
       return true;  // indirect: may be any instrumented function

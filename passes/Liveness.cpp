@@ -85,7 +85,17 @@ void computeLiveness(FunctionShape &S) {
   for (SafePoint &SP : S.SafePoints) {
     SP.Live.clear();
     const BlockSets &B = Sets[SP.Site];
-    for (unsigned X : (SP.Kind == SafePoint::Call ? B.In : B.Out).set_bits())
+    BitVector Live = SP.Kind == SafePoint::Call ? B.In : B.Out;
+    // A setjmp before the safe point is re-run by its restore (P15), and a longjmp may land after
+    // it: what is live there, and the setjmp's own operands, are live here too.
+    for (unsigned K : SP.Setjmps) {
+      const SetjmpSite &J = S.Setjmps[K];
+      Live |= Sets[J.Cont].In;
+      for (Value *Op : J.Call->args())
+        if (int X = indexOf(Op); X >= 0)
+          Live.set(X);
+    }
+    for (unsigned X : Live.set_bits())
       SP.Live.push_back(Values[X]);
   }
 }

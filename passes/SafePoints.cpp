@@ -7,6 +7,7 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Analysis/ScalarEvolutionExpressions.h"
 #include "llvm/IR/CFG.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
@@ -240,6 +241,42 @@ SmallVector<BasicBlock *, 8> pollHeaders(const LoopFacts &Facts, const SafePoint
   return SmallVector<BasicBlock *, 8>(Headers.begin(), Headers.end());
 }
 
+bool isSetjmpCall(const CallBase &CB) {
+  if (!CB.hasFnAttr(Attribute::ReturnsTwice))
+    return false;
+  auto *Callee = dyn_cast<Function>(CB.getCalledOperand()->stripPointerCasts());
+  return Callee && Callee->getName().contains("setjmp");
+}
+
+std::string coverSetjmps(FunctionShape &S) {
+  if (S.Setjmps.empty())
+    return "";
+  DominatorTree DT(*S.F);
+  for (unsigned K = 0; K < S.Setjmps.size(); ++K) {
+    SetjmpSite &J = S.Setjmps[K];
+    SmallPtrSet<BasicBlock *, 32> Reached;
+    SmallVector<BasicBlock *, 32> Work = {J.Cont};
+    while (!Work.empty()) {
+      BasicBlock *BB = Work.pop_back_val();
+      if (Reached.insert(BB).second)
+        Work.append(succ_begin(BB), succ_end(BB));
+    }
+    for (SafePoint &SP : S.SafePoints) {
+      if (!Reached.count(SP.Site))
+        continue;
+      if (!DT.dominates(J.Cont, SP.Site))
+        return "a safe point follows a setjmp on some paths only (a longjmp after a restart "
+               "could find its buffer not set again)";
+      SP.Setjmps.push_back(K);
+    }
+  }
+  for (SafePoint &SP : S.SafePoints)  // outermost first: the order they ran in
+    llvm::sort(SP.Setjmps, [&](unsigned A, unsigned B) {
+      return DT.dominates(S.Setjmps[A].Cont, S.Setjmps[B].Call->getParent());
+    });
+  return "";
+}
+
 void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPolicy &Policy) {
   Function &F = *S.F;
   auto Headers = pollHeaders(Facts, Policy);
@@ -315,6 +352,16 @@ void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPo
     }
     SPs.push_back(SP);
   }
+
+  // Each setjmp ends its block: what follows it is where a longjmp lands (P15).
+  for (Instruction &I : instructions(F))
+    if (auto *CI = dyn_cast<CallInst>(&I); CI && isSetjmpCall(*CI)) {
+      SetjmpSite J;
+      J.Call = CI;
+      S.Setjmps.push_back(J);
+    }
+  for (SetjmpSite &J : S.Setjmps)
+    J.Cont = J.Call->getParent()->splitBasicBlock(J.Call->getNextNode(), "autockpt.setjmp.cont");
 
   // Ids follow block order, which is deterministic for a given input.
   DenseMap<const BasicBlock *, unsigned> Order;

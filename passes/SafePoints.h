@@ -17,6 +17,8 @@
 #include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/IR/Dominators.h"
 
+#include <string>
+
 namespace autockpt {
 
 struct SafePointPolicy {
@@ -39,7 +41,16 @@ struct LoopFacts {
 llvm::SmallVector<llvm::BasicBlock *, 8> pollHeaders(const LoopFacts &Facts,
                                                      const SafePointPolicy &Policy);
 
-// Normalises S.F and fills S.Entry, S.Allocas and S.SafePoints (ids in block order).
+// Normalises S.F and fills S.Entry, S.Allocas, S.SafePoints (ids in block order) and S.Setjmps
+// (each setjmp ends its block).
 void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPolicy &Policy);
+
+// A call to setjmp, sigsetjmp, _setjmp (returns twice, "setjmp" in its name); vfork is not one.
+bool isSetjmpCall(const llvm::CallBase &CB);
+
+// After placeSafePoints: which setjmps each safe point's restore re-runs (those that dominate it,
+// P15).  Returns why the function cannot be instrumented: a safe point that a setjmp reaches on
+// some paths only (its buffer could hold a stale context after a restart); empty if none.
+std::string coverSetjmps(FunctionShape &S);
 
 }  // namespace autockpt

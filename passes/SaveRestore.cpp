@@ -204,14 +204,48 @@ class Emitter {
                                                  DL.getTypeAllocSize(SP.RecordTy));
       B.CreateMemCpy(Area, Align(16), Tail, Align(1), Dyn);
     }
+    rerunSetjmps(SP, B);
     // Re-enter the safe point's own block: a call is re-issued; a loop header's phis take the
     // reloaded values on the new edge, and its poll runs once more (the flag is clear by now).
     B.CreateBr(SP.Site);
+    SP.RestoreExit = B.GetInsertBlock();
     for (PHINode &PN : SP.Site->phis()) {
       auto It = llvm::find(SP.Live, &PN);
       PN.addIncoming(It == SP.Live.end() ? PoisonValue::get(PN.getType())
                                          : SP.Reloaded[It - SP.Live.begin()],
-                     SP.Restore);
+                     SP.RestoreExit);
+    }
+  }
+
+  // P15: every setjmp that ran before the safe point runs again, in this frame, so that its
+  // buffer holds this process's context (stack pointer, return address, the pointer guard it
+  // mangles them with).  A longjmp to it lands here, and goes on after the original setjmp
+  // with the value it brought:
+  //
+  //   autockpt.restore:  ...reloads...
+  //     %j = call i32 @_setjmp(ptr %buf.reload)        ; returns_twice
+  //     br (%j != 0), label %autockpt.longjmp, label %autockpt.restore.next
+  //   autockpt.longjmp:
+  //     br label %autockpt.setjmp.cont                  ; %r (the original call) is %j here
+  void rerunSetjmps(SafePoint &SP, IRBuilder<> &B) {
+    for (unsigned K : SP.Setjmps) {
+      SetjmpSite &J = S.Setjmps[K];
+      SmallVector<Value *, 2> Args;
+      for (Value *A : J.Call->args()) {
+        auto It = llvm::find(SP.Live, A);
+        Args.push_back(It == SP.Live.end() ? A : SP.Reloaded[It - SP.Live.begin()]);
+      }
+      CallInst *Again = B.CreateCall(J.Call->getFunctionType(), J.Call->getCalledOperand(), Args,
+                                     "autockpt.setjmp");
+      Again->setAttributes(J.Call->getAttributes());
+      Again->setCallingConv(J.Call->getCallingConv());
+      BasicBlock *Landing = BasicBlock::Create(C, "autockpt.longjmp", S.F);
+      BasicBlock *Next = BasicBlock::Create(C, "autockpt.restore.next", S.F);
+      B.CreateCondBr(B.CreateICmpNE(Again, Constant::getNullValue(Again->getType())), Landing,
+                     Next, Unlikely);
+      IRBuilder<>(Landing).CreateBr(J.Cont);
+      J.Landings.push_back({Landing, Again});
+      B.SetInsertPoint(Next);
     }
   }
 
@@ -224,6 +258,9 @@ class Emitter {
           continue;  // a header phi: re-entered through its own incoming edge
         Defs[SP.Live[K]].push_back({SP.Restore, SP.Reloaded[K]});
       }
+    for (SetjmpSite &J : S.Setjmps)
+      for (auto &[Landing, Result] : J.Landings)
+        Defs[J.Call].push_back({Landing, Result});
     for (auto &[V, Reloads] : Defs) {
       auto *I = cast<Instruction>(V);
       BasicBlock *DefBB = I->getParent();

@@ -42,7 +42,20 @@ struct SafePoint {
   std::vector<Slot> Values;   // parallel to Live, offsets from the record's start
   uint64_t LocalsOffset = 0;  // where the bytes of the allocas start in the record
   llvm::BasicBlock *Restore = nullptr;   // reloads the record, then continues at Site/Target
+  llvm::BasicBlock *RestoreExit = nullptr;  // the restore's last block (after setjmps re-run)
   std::vector<llvm::Value *> Reloaded;   // parallel to Live
+  // Indexes into FunctionShape::Setjmps of the setjmps that dominate this safe point, outermost
+  // first: a restore re-runs each of them (P15).
+  std::vector<unsigned> Setjmps;
+};
+
+// A call to setjmp/sigsetjmp/_setjmp (P15).  Cont starts right after it: where a longjmp to the
+// buffer lands, with the call's result.
+struct SetjmpSite {
+  llvm::CallInst *Call = nullptr;
+  llvm::BasicBlock *Cont = nullptr;
+  // Restore blocks where a longjmp lands after a re-run, with the result it got there.
+  std::vector<std::pair<llvm::BasicBlock *, llvm::Value *>> Landings;
 };
 
 struct FunctionShape {
@@ -59,6 +72,7 @@ struct FunctionShape {
   bool DynamicStack = false;
   llvm::Value *StackBase = nullptr;  // stack pointer at entry, after the static allocas
   std::vector<SafePoint> SafePoints;
+  std::vector<SetjmpSite> Setjmps;
 };
 
 }  // namespace autockpt

@@ -122,6 +122,7 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
   Identity id;
   id.build_id_bytes = identity::executable_build_id().substr(0, 64);
   id.generation = gen;
+  id.rank = meta.rank;
   id.created_unix_ns = uint64_t(meta.created_unix_ns);
   std::unique_ptr<ImageWriter> w;
   if (Status s = ImageWriter::create(path, id, &w); !s)
@@ -165,13 +166,26 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   off_t stdout_at = stdout_offset();
   std::string files_state = files::save();     // before the heap is written: it may touch it
   std::string libc_state = libc_state::save();
+  // A rank of a job: every rank writes its image of the same generation (rank 0's directory),
+  // and rank 0 commits it once every rank's image is durable (DESIGN D6, docs/design.md M5).
+  const layers::Job *job = layers::job();
+  uint32_t rank = job ? uint32_t(job->rank()) : 0, nranks = job ? uint32_t(job->size()) : 1;
   uint64_t gen = store.next_number();
+  if (job)
+    gen = job->max(gen);
   std::string gen_dir;
-  if (Status s = store.begin(gen, &gen_dir); !s)
-    return s;
+  Status began = rank == 0 ? store.begin(gen, &gen_dir) : Status::ok();
+  if (job && !job->all(bool(began)))
+    return began ? Status::error("another rank could not create generation " +
+                                 std::to_string(gen)) : began;
+  if (!began)
+    return began;
+  gen_dir = store.gen_path(gen);
   ++ps->checkpoints;
   std::vector<Piece> globals;
   ImageMeta meta = describe(gen, reason, *ps, &globals);
+  meta.rank = rank;
+  meta.nranks = nranks;
   std::vector<std::pair<unsigned, std::string>> layer_sections;
   layers::each([&](const layers::Layer &l) {
     if (!l.save)
@@ -182,16 +196,23 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
       layer_sections.push_back({l.section, std::move(bytes)});
   });
   uint64_t bytes = 0;
-  Status s = write_image(store.image_path(gen, 0), gen, meta, globals, files_state, libc_state,
+  Status s = write_image(store.image_path(gen, rank), gen, meta, globals, files_state, libc_state,
                          layer_sections, &bytes);
-  if (s)
-    s = store.commit(gen, 1);
+  if (job && !job->all(bool(s)) && s)
+    s = Status::error("another rank could not write its image of generation " +
+                      std::to_string(gen));
+  if (s && rank == 0)
+    s = store.commit(gen, nranks);
+  if (job && !job->all(bool(s)) && s)
+    s = Status::error("rank 0 could not commit generation " + std::to_string(gen));
   if (!s) {
     --ps->checkpoints;
-    (void)store.abandon(gen);
+    if (rank == 0)
+      (void)store.abandon(gen);
     return s;
   }
-  store.prune(opts.keep);
+  if (rank == 0)
+    store.prune(opts.keep);
   double dt = monotonic_s() - t0;
   char b1[32], b2[32], b3[32];
   uint64_t gbytes = 0;
@@ -237,9 +258,19 @@ Status find_restart_image(GenerationStore &store, std::string *path, bool *found
       damaged += "\n  " + it->path + ": " + (why.empty() ? s.message() : why);
       continue;
     }
+    const layers::Job *job = layers::job();
+    int nranks = job ? job->size() : 1;
+    if (int(it->files.size()) != nranks)
+      return Status::error(
+          "the checkpoint " + it->path + " was written by a job of " +
+          std::to_string(it->files.size()) + (it->files.size() == 1 ? " rank" : " ranks") +
+          "; this job has " + std::to_string(nranks) + ". Run it again with " +
+          std::to_string(it->files.size()) + (it->files.size() == 1 ? " rank" : " ranks") +
+          " to resume, or remove " + store.dir() +
+          " (or set AUTOCKPT_RESTART=never) to start from the beginning.");
     if (!damaged.empty())
       warn("falling back to the older checkpoint %s", it->path.c_str());
-    *path = store.image_path(it->number, 0);
+    *path = store.image_path(it->number, job ? uint32_t(job->rank()) : 0);
     *found = true;
     return Status::ok();
   }

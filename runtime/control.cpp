@@ -20,6 +20,9 @@
 namespace autockpt::exit_handlers {
 void after_restore();  // exit_handlers.cpp
 }
+namespace autockpt::signals {
+void after_restore();  // signals.cpp
+}
 namespace autockpt::environment {
 char **arena_environment(char **current);  // environment.cpp
 }
@@ -162,7 +165,9 @@ struct Walk {
 // Bridges (push_bridge): library frames between two runtime functions on this thread's stack.
 constexpr int kMaxBridges = 16;
 thread_local uintptr_t t_bridges[kMaxBridges][2];
+thread_local const bool *t_bridge_blocked[kMaxBridges];
 thread_local int t_nbridges;
+thread_local const bool *t_root_blocked;  // set_root_blocker
 
 // The frames from the innermost instrumented one to the root, for a message: the uninstrumented
 // ones named with their library, and the instrumented function that called the outermost.
@@ -221,8 +226,16 @@ _Unwind_Reason_Code walk_step(_Unwind_Context *ctx, void *arg) {
     return _URC_NO_REASON;
   }
   if (w->bridge >= 0 && start == t_bridges[w->bridge][0]) {
+    if (const bool *b = t_bridge_blocked[w->bridge]; b && __atomic_load_n(b, __ATOMIC_ACQUIRE)) {
+      w->foreign = true;  // the library's frames cannot be crossed now
+      return _URC_NO_REASON;
+    }
     w->skip_to = t_bridges[w->bridge--][1];
     w->seen_user_frame = true;
+    return _URC_NO_REASON;
+  }
+  if (start == t_root && t_root_blocked && __atomic_load_n(t_root_blocked, __ATOMIC_ACQUIRE)) {
+    w->foreign = true;
     return _URC_NO_REASON;
   }
   if (start == t_root) {
@@ -320,6 +333,8 @@ void mark_completed() {
          kBuildAdvice);
     _exit(kExitNoCheckpoint);
   }
+  if (const layers::Job *job = layers::job(); job && job->rank() != 0)
+    return;  // rank 0 speaks for the job
   std::vector<image::GenerationInfo> gens = g_store->list();
   if (gens.empty()) {
     if (g_created_dir)
@@ -422,6 +437,10 @@ void take_checkpoint() {
   bool was_signal = false;
   std::string reason = trigger::take_reason(&was_signal);
   Status s = checkpoint::write(*g_store, *g_opts, reason, &g_ps);
+  // A rank of a job: the checkpoint signal reached one rank or all (mpirun and srun forward it);
+  // either way every rank does the same after the checkpoint (exits 75, or goes on).
+  if (const layers::Job *job = layers::job())
+    was_signal = job->max(was_signal ? 1 : 0) != 0;
   if (!s)
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
   if (g_opts->max_checkpoints && g_ps.checkpoints >= g_opts->max_checkpoints)
@@ -467,6 +486,8 @@ void request() {
   });
 }
 
+bool request_pending() { return __atomic_load_n(&g_request_seen, __ATOMIC_SEQ_CST) != 0; }
+
 void set_root(void (*root)()) { t_root = reinterpret_cast<uintptr_t>(root); }
 
 uintptr_t swap_root(uintptr_t root) {
@@ -475,9 +496,12 @@ uintptr_t swap_root(uintptr_t root) {
   return was;
 }
 
-void push_bridge(uintptr_t inner, uintptr_t outer) {
+void set_root_blocker(const bool *blocked) { t_root_blocked = blocked; }
+
+void push_bridge(uintptr_t inner, uintptr_t outer, const bool *blocked) {
   if (t_nbridges == kMaxBridges)
     fatal("more than %d nested OpenMP parallel regions on one thread", kMaxBridges);
+  t_bridge_blocked[t_nbridges] = blocked;
   t_bridges[t_nbridges][0] = inner;
   t_bridges[t_nbridges++][1] = outer;
 }
@@ -650,8 +674,8 @@ int poll_slow(uintptr_t poller_sp) {
   __atomic_store_n(&g_serving, 1, __ATOMIC_RELEASE);
   state::lower(&__autockpt_state);
   bool all = true;
-  layers::each([&](const layers::Layer &l) {
-    if (l.arrive && !l.arrive())
+  layers::each([&](const layers::Layer &l) {  // the first that says no ends it (mpi/ first)
+    if (all && l.arrive && !l.arrive())
       all = false;
   });
   if (!all)
@@ -688,6 +712,8 @@ void start(int /*argc*/, char **argv, char **envp) {
   if (Status s = parse_environment(envp, g_opts); !s)
     fatal("%s", s.message().c_str());
   set_verbosity(g_opts->verbose);
+  if (const layers::Job *job = layers::job(); job && job->size() > 1)
+    set_log_rank(job->rank());
   g_store = new image::GenerationStore(checkpoint_dir(*g_opts, identity::executable_path()));
   struct stat before;
   g_created_dir = stat(g_store->dir().c_str(), &before) != 0;
@@ -714,6 +740,7 @@ int run(int argc, char **argv, char **envp) {
     restore(*g_restart_image);
     compare_arguments(argc, argv);
     exit_handlers::after_restore();
+    signals::after_restore();
   } else {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
     g_ps.envp = copy_strings(envp, nullptr);

@@ -33,6 +33,8 @@ int poll_slow(uintptr_t poller_sp);
 
 // Asks every thread for a checkpoint: async-signal-safe (the trigger's handlers call it).
 void request();
+// Whether a request has been made that no checkpoint has served yet.
+bool request_pending();
 
 // Nanoseconds (CLOCK_MONOTONIC) since the first request not yet served was made, and forgets it;
 // 0 if there is none.  The threads layer reports how long its threads took to stop (bench/).
@@ -54,8 +56,11 @@ uintptr_t swap_root(uintptr_t root);
 // function `inner` and an outer one of `outer`, frames of a library that the checkpoint passes
 // through (libomp between the runtime's fork and its microtask, omp/): the stack walk steps over
 // them, and each end takes care of its part (docs/design.md O2).  Innermost pushed last.
-void push_bridge(uintptr_t inner, uintptr_t outer);
+// While *blocked is true (when not null), the bridge cannot be crossed: a checkpoint waits.
+void push_bridge(uintptr_t inner, uintptr_t outer, const bool *blocked = nullptr);
 void pop_bridge();
+// While *blocked is true (when not null), the calling thread's root cannot be unwound to.
+void set_root_blocker(const bool *blocked);
 
 // AUTOCKPT_STOP_TIMEOUT: how long a checkpoint waits for every thread to reach a safe point.
 double stop_timeout_s();

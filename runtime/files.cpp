@@ -547,6 +547,20 @@ void describe_fd(int fd, FileState *s) {
     s->problem = "has no path in the file system (" + s->path + ")";
 }
 
+void library_fds_open_now() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return;
+  while (dirent *e = readdir(d)) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd != dirfd(d) &&
+        info(fd).owner == Owner::None)
+      info(fd).warned = true;  // nothing to say about it
+  }
+  closedir(d);
+}
+
 std::string save() {
   // C++ standard streams that are not synchronised with stdio keep their own buffers.
   std::cout.flush();

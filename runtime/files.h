@@ -19,6 +19,11 @@ FILE *real(FILE *f);
 // re-created; a restart from this checkpoint then stops with a message naming them.
 std::string save();
 
+// Every descriptor open now that the program did not open through autockpt belongs to a
+// library (MPI's shared memory, sockets, pipes): it is not re-created, and nothing is said
+// about it.  Called by layers whose library opens descriptors inside its calls (mpi/).
+void library_fds_open_now();
+
 // Restart, after the heap, globals and frame records are restored, before the frames are
 // re-entered:
 // checks every file, re-opens it at its descriptor number and offset, truncates output files

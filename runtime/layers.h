@@ -4,6 +4,7 @@
 // AUTOCKPT_LAYER puts it into a linker section the core walks.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace autockpt::image {
@@ -11,6 +12,19 @@ struct ImageMeta;
 }
 
 namespace autockpt::layers {
+
+// A layer that makes this process one rank of a job (mpi/): every rank writes its own image of
+// the same generation, and the generation is committed only once every rank's is durable (rank
+// 0 writes the manifest last).  The collective calls are made by every rank at the same point
+// of the checkpoint, from the core, while the program is stopped.
+struct Job {
+  // Known before the program's constructors run (from the launcher's environment).
+  int (*rank)();
+  int (*size)();
+  // Collectives over the job: the maximum of `v` over all ranks; whether `ok` on every rank.
+  uint64_t (*max)(uint64_t v);
+  bool (*all)(bool ok);
+};
 
 struct Layer {
   const char *name;
@@ -37,7 +51,15 @@ struct Layer {
   // The calling thread has re-entered all its frames: returns once every thread has, so that no
   // thread runs the program's code while another one's frames are not back yet.
   void (*reentered)();
+  // The program waits at AUTOCKPT_HALT_POLL (R17), called about every millisecond: a layer that
+  // must keep answering others (mpi/) does so here, and raises the flag to stop.
+  void (*idle)() = nullptr;
+  // Non-null in the layer that makes the process a rank of a job.
+  const Job *job = nullptr;
 };
+
+// The job this process is a rank of; null for a process on its own.
+const Job *job();
 
 #define AUTOCKPT_LAYER(var)                                                            \
   [[gnu::used, gnu::section("autockpt_layers")]] const ::autockpt::layers::Layer *     \
@@ -58,4 +80,13 @@ template <class Fn>
 void autockpt::layers::each(Fn fn) {
   for (const Layer *const *l = __start_autockpt_layers; l && l != __stop_autockpt_layers; ++l)
     fn(**l);
+}
+
+inline const autockpt::layers::Job *autockpt::layers::job() {
+  const Job *j = nullptr;
+  each([&](const Layer &l) {
+    if (l.job)
+      j = l.job;
+  });
+  return j;
 }

@@ -10,10 +10,12 @@ namespace autockpt {
 namespace {
 
 unsigned g_verbosity = 1;
+int g_rank = -1;  // a rank of a job: its messages say which
 
 void emit(const char *kind, const char *fmt, va_list ap) {
   char line[2048];
-  int n = snprintf(line, sizeof line, "autockpt: %s", kind);
+  int n = g_rank < 0 ? snprintf(line, sizeof line, "autockpt: %s", kind)
+                     : snprintf(line, sizeof line, "autockpt: rank %d: %s", g_rank, kind);
   n += vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
   if (n > int(sizeof line) - 2)
     n = sizeof line - 2;
@@ -25,6 +27,7 @@ void emit(const char *kind, const char *fmt, va_list ap) {
 }  // namespace
 
 void set_verbosity(unsigned level) { g_verbosity = level; }
+void set_log_rank(int rank) { g_rank = rank; }
 unsigned verbosity() { return g_verbosity; }
 
 void log(unsigned level, const char *fmt, ...) {

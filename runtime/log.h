@@ -9,6 +9,8 @@ constexpr int kExitError = 70;
 
 void set_verbosity(unsigned level);
 unsigned verbosity();
+// Messages of a rank of a job start "autockpt: rank N: ".
+void set_log_rank(int rank);
 
 // `level` 1: a line per checkpoint and restart; 2: details; 3: debugging.
 void log(unsigned level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

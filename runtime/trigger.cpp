@@ -3,6 +3,7 @@
 
 #include "autockpt/abi.h"
 #include "control.h"
+#include "layers.h"
 #include "log.h"
 #include "options.h"
 #include "state.h"
@@ -54,8 +55,13 @@ void halt_here(std::uint64_t poll) {
         (unsigned long long)poll);
   }
   struct timespec ms = {0, 1000000};
-  while (!requested())
+  while (!requested()) {
     nanosleep(&ms, nullptr);
+    layers::each([](const layers::Layer &l) {  // a rank of a job keeps answering the others
+      if (l.idle)
+        l.idle();
+    });
+  }
 }
 
 void handle(int sig, void (*fn)(int)) {
@@ -185,6 +191,8 @@ bool counted_poll() {
     halt_here(n);
   return requested();
 }
+
+bool halted() { return g_halted; }
 
 std::uint64_t polls() { return __atomic_load_n(&g_polls, __ATOMIC_RELAXED); }
 

@@ -37,6 +37,8 @@ constexpr int kCountingBit = 2;
 void count_polls(std::uint64_t every, std::uint64_t halt, bool count);
 // Called by every poll while polls are counted; returns whether a checkpoint is requested.
 bool counted_poll();
+// Whether the program waits at AUTOCKPT_HALT_POLL.
+bool halted();
 // Polls counted so far in this process.
 std::uint64_t polls();
 

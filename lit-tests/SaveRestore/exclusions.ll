@@ -2,15 +2,30 @@
 ; runtime then defers checkpoints while they are on the stack.
 ; RUN: %opt -passes=autockpt,verify -S %s 2>&1 | %FileCheck %s
 
+declare i32 @vfork() returns_twice
 declare i32 @setjmp(ptr) returns_twice
 declare void @work()
 
-; CHECK: warning: {{.*}}function 'jumps' is not instrumented because it calls setjmp
-; CHECK-LABEL: define void @jumps(
+; vfork returns twice and cannot be run again on a restore.
+; CHECK: warning: {{.*}}function 'forks' is not instrumented because it calls a function that returns twice
+; CHECK: warning: {{.*}}function 'maybe' is not instrumented because a safe point follows a setjmp on some paths only
+; CHECK-LABEL: define void @forks(
 ; CHECK-NOT: autockpt.
 ; CHECK: ret void
-define void @jumps(ptr %buf) {
+define void @forks() {
+  %r = call i32 @vfork()
+  call void @work()
+  ret void
+}
+
+; A setjmp that runs on some paths to a safe point only: a restore could not know whether to
+; run it again.
+define void @maybe(ptr %buf, i1 %c) {
+  br i1 %c, label %set, label %join
+set:
   %r = call i32 @setjmp(ptr %buf)
+  br label %join
+join:
   call void @work()
   ret void
 }

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstring>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,8 +35,14 @@ using kmpc_micro = void (*)(int32_t *gtid, int32_t *btid, ...);
 [[gnu::weak]] void __kmpc_push_num_threads(ident_t *, int32_t, int32_t);
 [[gnu::weak]] int32_t __kmpc_global_thread_num(ident_t *);
 [[gnu::weak]] void __kmpc_barrier(ident_t *, int32_t);
+[[gnu::weak]] void *__kmpc_omp_task_alloc(ident_t *, int32_t, int32_t, size_t, size_t, void *);
 [[gnu::weak]] int omp_get_num_threads();
 [[gnu::weak]] int omp_get_max_threads();
+[[gnu::weak]] void omp_set_num_threads(int);
+[[gnu::weak]] void omp_get_schedule(int *kind, int *chunk);
+[[gnu::weak]] int omp_get_thread_num();
+[[gnu::weak]] int omp_get_level();
+[[gnu::weak]] int omp_get_ancestor_thread_num(int);
 // The runtime's fork (below): its frame is the outer end of the master's bridge.
 void __autockpt___kmpc_fork_call(ident_t *loc, int32_t argc, kmpc_micro fn, ...);
 }
@@ -57,10 +64,34 @@ constexpr uint32_t kTeamMagic = 0x6f6d7031;                // "omp1"
 
 enum MemberState : uint32_t { NotStarted = 0, Running = 1, Done = 2, Saved = 3 };
 
+// What a member has done of the team's worksharing constructs: saved in the team record, with
+// the team's side (Shared), since libomp's own counters are lost at a restart (O6).
+struct Progress {
+  uint32_t singles = 0;     // `single` constructs met
+  uint32_t loops = 0;       // dispatched loops started
+  uint64_t static_next = 0;  // a statically dispatched loop: its next chunk
+};
+
 struct Member {
   std::atomic<uint32_t> state{NotStarted};
   uintptr_t sp = 0;       // where its outlined frames start (enter_at)
+  Progress progress;
   frames::Stack frames;  // a worker's saved frames (the master's are on its own stack)
+};
+
+// A loop scheduled by __kmpc_dispatch_*: iterations 0..trip-1 of lb, lb+st, ...
+constexpr int kLoopRing = 16;
+enum LoopKind : uint32_t { LoopStatic = 1, LoopStaticChunked, LoopDynamic, LoopGuided };
+struct Loop {
+  uint32_t seq = 0;   // 1 + the number of the loop it holds (0: none)
+  uint32_t kind = 0;
+  int64_t lb = 0, st = 1, chunk = 1;
+  uint64_t trip = 0;
+  std::atomic<uint64_t> next{0};  // the first iteration not handed out (dynamic, guided)
+};
+struct Shared {
+  std::atomic<uint32_t> singles{0};  // `single` constructs claimed
+  Loop loops[kLoopRing];
 };
 
 struct Team {
@@ -72,11 +103,21 @@ struct Team {
   std::atomic<int> master_sleeps{0};
   std::atomic<bool> unwinding{false};  // the master is unwinding: late workers do not start
   std::atomic<uint64_t> bar{0};        // the barrier: round << 32 | arrived
+  // A member has made a task: until the region ends no member takes part in a checkpoint (a
+  // task runs from libomp's frames, on any member), and barriers end in libomp's (O8).
+  bool tasks = false;
+  bool round_tasks = false;  // tasks, as the last member to come to a barrier saw it
   bool restoring = false;              // made again from a team record
   int saved_size = 0;
   int used = 0;                        // members to reset before the next fork
+  std::atomic<uint32_t> loop_lock{0};  // making a Loop
+  std::atomic<uint32_t> reduce_lock{0};
+  Shared shared;
   Member members[kMaxTeam];
 };
+thread_local int t_member;  // this thread's number in t_team
+thread_local Team *t_outer_team;  // the team this thread was a member of before t_team
+thread_local bool t_reducing;  // holds its team's reduce_lock
 
 thread_local Team *t_teams[kMaxDepth];
 thread_local int t_depth;
@@ -100,26 +141,38 @@ inline bool stop_here() {
 // The round word of the barrier (its high half).
 uint32_t *round_of(Team *t) { return reinterpret_cast<uint32_t *>(&t->bar) + 1; }
 
+// Every member has come to the barrier: if the team made tasks, they all go through libomp's
+// barrier too, which runs the pending tasks (all or none of them: round_tasks is one value).
+bool through(Team *t) {
+  if (t->round_tasks)
+    __kmpc_barrier(nullptr, __kmpc_global_thread_num(nullptr));
+  return true;
+}
+
 // The team's barrier.  Returns false if the thread stopped in it for a checkpoint: it has
 // withdrawn (the count is as if it had not come), and the call is made again after the
 // restore, so no thread is ever counted in a barrier in an image.
 bool barrier(Team *t) {
   const uint64_t n = uint64_t(t->size.load(std::memory_order_relaxed));
-  if (n <= 1)
+  if (n <= 1) {
+    if (__atomic_load_n(&t->tasks, __ATOMIC_ACQUIRE))
+      __kmpc_barrier(nullptr, __kmpc_global_thread_num(nullptr));  // runs the pending tasks
     return !stop_here();
+  }
   for (;;) {
     uint64_t w = t->bar.fetch_add(1, std::memory_order_acq_rel) + 1;
     uint32_t round = uint32_t(w >> 32);
     if ((w & 0xffffffffu) == n) {  // the last one: nobody withdraws from a full round
+      t->round_tasks = __atomic_load_n(&t->tasks, __ATOMIC_ACQUIRE);
       t->bar.store(uint64_t(round + 1) << 32, std::memory_order_release);
       futex_wake(round_of(t));
-      return true;
+      return through(t);
     }
     bool again = false;
     for (int spin = 0; !again; ++spin) {
       uint64_t cur = t->bar.load(std::memory_order_acquire);
       if (uint32_t(cur >> 32) != round)
-        return true;
+        return through(t);
       if (state::flag() & state::kRequestBit) {
         bool out = false;
         while (uint32_t(cur >> 32) == round && (cur & 0xffffffffu) < n)
@@ -136,7 +189,7 @@ bool barrier(Team *t) {
         // The round is full or over: through.
         while (uint32_t(t->bar.load(std::memory_order_acquire) >> 32) == round)
           pause();
-        return true;
+        return through(t);
       }
       if (spin < kSpin)
         pause();
@@ -239,12 +292,18 @@ void microtask(int32_t *gtid, int32_t *btid, Team *t) {
   t->size.store(n, std::memory_order_relaxed);
   int k = *btid;
   Team *outer = t_team;
+  int outer_member = t_member;
+  Team *outer_outer = t_outer_team;
+  t_outer_team = outer;
   t_team = t;
+  t_member = k;
   if (k == 0)
     run_master(t, gtid, btid);
   else
     run_worker(t, k, gtid, btid);
   t_team = outer;
+  t_member = outer_member;
+  t_outer_team = outer_outer;
 }
 
 void leave(Team *t) {
@@ -267,7 +326,7 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
     m.sp = target;
     m.state.store(Running, std::memory_order_relaxed);
     control::push_bridge(reinterpret_cast<uintptr_t>(&invoke),
-                         reinterpret_cast<uintptr_t>(&__autockpt___kmpc_fork_call));
+                         reinterpret_cast<uintptr_t>(&__autockpt___kmpc_fork_call), &t->tasks);
     enter_at(target, t, gtid, btid);
     control::pop_bridge();
     if (state::mode() == AUTOCKPT_MODE_UNWINDING) {
@@ -282,7 +341,7 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
     int d = t->done.load(std::memory_order_acquire);
     if (d >= n - 1)
       break;
-    if (stop_here()) {
+    if (!__atomic_load_n(&t->tasks, __ATOMIC_ACQUIRE) && stop_here()) {
       t->unwinding.store(true, std::memory_order_release);
       return;
     }
@@ -296,6 +355,8 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
     t->master_sleeps.store(0, std::memory_order_relaxed);
   }
 }
+
+const bool *t_team_outer_tasks() { return t_outer_team ? &t_outer_team->tasks : nullptr; }
 
 void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
   Member &m = t->members[k];
@@ -325,6 +386,7 @@ void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
   frames::Stack *outer_frames = frames::current();
   frames::set_current(&m.frames);
   uintptr_t outer_root = control::swap_root(reinterpret_cast<uintptr_t>(&invoke));
+  control::set_root_blocker(&t->tasks);
   if (t->restoring && st == Saved) {
     frames::begin_restore();
     state::mode() = AUTOCKPT_MODE_RESTORING;
@@ -338,19 +400,222 @@ void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
     m.state.store(Done, std::memory_order_relaxed);
   }
   control::swap_root(outer_root);
+  control::set_root_blocker(t_team_outer_tasks());
   frames::set_current(outer_frames);
   threads::team_leave();
   leave(t);
 }
 
+
+// ---- Worksharing (O6) ---------------------------------------------------------------------
+
+// A lock that a thread holds only for a few instructions: no safe point while waiting.
+void spin_lock(std::atomic<uint32_t> *l) {
+  for (int spin = 0;; ++spin) {
+    uint32_t free = 0;
+    if (l->compare_exchange_weak(free, 1, std::memory_order_acquire))
+      return;
+    if (spin < kSpin)
+      pause();
+    else
+      sched_yield();
+  }
+}
+void spin_unlock(std::atomic<uint32_t> *l) { l->store(0, std::memory_order_release); }
+
+// `single`: the member that claims the next construct runs it.
+int single() {
+  Team *t = t_team;
+  if (!t)
+    return 1;
+  uint32_t mine = t->members[t_member].progress.singles++;
+  uint32_t expect = mine;
+  return t->shared.singles.compare_exchange_strong(expect, mine + 1) ? 1 : 0;
+}
+
+constexpr int32_t kSchStaticChunked = 33, kSchStatic = 34, kSchDynamic = 35, kSchGuided = 36,
+                  kSchRuntime = 37, kSchAuto = 38, kSchGuidedIterative = 42,
+                  kSchGuidedAnalytical = 43, kSchStaticSteal = 44, kSchStaticBalanced = 45,
+                  kSchGuidedSimd = 46, kSchRuntimeSimd = 47, kSchStaticBalancedChunked = 48;
+
+[[noreturn]] void refuse(const char *what) {
+  fatal("%s is not supported by autockpt in OpenMP code (docs/design.md O8); build the program "
+        "without the autockpt pass, or without this construct", what);
+}
+
+LoopKind kind_of(int32_t sched, int64_t *chunk) {
+  sched &= ~((1 << 29) | (1 << 30));  // monotonic / nonmonotonic modifiers
+  if (sched == kSchRuntime || sched == kSchRuntimeSimd) {
+    int kind = 1, c = 0;
+    if (omp_get_schedule)
+      omp_get_schedule(&kind, &c);
+    *chunk = c;
+    switch (kind & ~int(0x80000000)) {  // omp_sched_monotonic
+      case 2:
+        return LoopDynamic;
+      case 3:
+        return LoopGuided;
+      case 4:
+        return *chunk > 0 ? LoopStaticChunked : LoopStatic;  // auto
+      default:
+        return *chunk > 0 ? LoopStaticChunked : LoopStatic;
+    }
+  }
+  switch (sched) {
+    case kSchStaticChunked:
+    case kSchStaticBalancedChunked:
+      return LoopStaticChunked;
+    case kSchStatic:
+    case kSchAuto:
+    case kSchStaticBalanced:
+    case kSchStaticSteal:
+      return LoopStatic;
+    case kSchDynamic:
+      return LoopDynamic;
+    case kSchGuided:
+    case kSchGuidedIterative:
+    case kSchGuidedAnalytical:
+    case kSchGuidedSimd:
+      return LoopGuided;
+    default:
+      if (sched >= 65 && sched < 100)
+        refuse("`ordered` (a loop with the ordered clause)");
+      fatal("OpenMP loop schedule %d is not known to autockpt", sched);
+  }
+}
+
+Loop *current_loop(Team *t, Member &m) {
+  return &t->shared.loops[(m.progress.loops - 1) % kLoopRing];
+}
+
+void dispatch_init(int32_t sched, int64_t lb, int64_t ub, int64_t st, int64_t chunk) {
+  Team *t = t_team;
+  if (!t)
+    fatal("an OpenMP loop outside a parallel region forked by instrumented code; autockpt "
+          "cannot schedule it");
+  Member &m = t->members[t_member];
+  uint32_t seq = ++m.progress.loops;
+  m.progress.static_next = 0;
+  Loop &l = t->shared.loops[(seq - 1) % kLoopRing];
+  spin_lock(&t->loop_lock);
+  if (l.seq != seq) {
+    int64_t c = chunk;
+    l.kind = kind_of(sched, &c);
+    l.chunk = c > 0 ? c : 1;
+    if (l.kind == LoopStatic)
+      l.chunk = 0;
+    l.lb = lb;
+    l.st = st ? st : 1;
+    if (st > 0)
+      l.trip = ub >= lb ? uint64_t((ub - lb) / st) + 1 : 0;
+    else
+      l.trip = lb >= ub ? uint64_t((lb - ub) / -st) + 1 : 0;
+    l.next.store(0, std::memory_order_relaxed);
+    l.seq = seq;
+  }
+  spin_unlock(&t->loop_lock);
+}
+
+// The next chunk of this member's loop: iterations [*b, *e); false when there is none.
+bool dispatch_next(bool *last, int64_t *plb, int64_t *pub, int64_t *pst) {
+  Team *t = t_team;
+  Member &m = t->members[t_member];
+  Loop &l = *current_loop(t, m);
+  uint64_t n = uint64_t(t->size.load(std::memory_order_relaxed));
+  uint64_t b = 0, e = 0;
+  switch (l.kind) {
+    case LoopStatic: {
+      if (m.progress.static_next++)
+        return false;
+      uint64_t per = l.trip / n, extra = l.trip % n, k = uint64_t(t_member);
+      b = k * per + (k < extra ? k : extra);
+      e = b + per + (k < extra ? 1 : 0);
+      break;
+    }
+    case LoopStaticChunked: {
+      uint64_t c = uint64_t(l.chunk);
+      b = (m.progress.static_next++ * n + uint64_t(t_member)) * c;
+      e = b + c;
+      break;
+    }
+    case LoopDynamic:
+      b = l.next.fetch_add(uint64_t(l.chunk), std::memory_order_relaxed);
+      e = b + uint64_t(l.chunk);
+      break;
+    case LoopGuided: {
+      b = l.next.load(std::memory_order_relaxed);
+      for (;;) {
+        if (b >= l.trip)
+          break;
+        uint64_t size = (l.trip - b + 2 * n - 1) / (2 * n);
+        if (size < uint64_t(l.chunk))
+          size = uint64_t(l.chunk);
+        if (l.next.compare_exchange_weak(b, b + size, std::memory_order_relaxed)) {
+          e = b + size;
+          break;
+        }
+      }
+      break;
+    }
+  }
+  if (b >= l.trip || b >= e)
+    return false;
+  if (e > l.trip)
+    e = l.trip;
+  *last = e == l.trip;
+  *plb = l.lb + int64_t(b) * l.st;
+  *pub = l.lb + int64_t(e - 1) * l.st;
+  *pst = l.st;
+  return true;
+}
+
+// `critical`: the lock is the first word of the program's kmp_critical_name (eight words, zero
+// at first), so a thread that holds it at a checkpoint holds it after the restart.  Waiting is
+// a safe point: the holder may be stopped inside the critical section.
+bool critical(std::atomic<uint32_t> *l) {
+  for (int spin = 0;; ++spin) {
+    uint32_t free = 0;
+    if (l->compare_exchange_weak(free, 1, std::memory_order_acquire))
+      return true;
+    if (stop_here())
+      return false;
+    if (spin < kSpin)
+      pause();
+    else
+      futex_wait(l, 1);
+  }
+}
+void end_critical(std::atomic<uint32_t> *l) {
+  l->store(0, std::memory_order_release);
+  futex_wake(l);
+}
+
+// omp locks: the program's omp_lock_t (8 bytes) holds the state: a simple lock 0 or 1, a
+// nestable one its owner (a thread's place in the teams, from 1) and count.
+uint32_t owner_id() {
+  int level = omp_get_level ? omp_get_level() : 0;
+  uint32_t id = 1;
+  for (int k = 1; k <= level && k <= 3; ++k)
+    id += uint32_t(omp_get_ancestor_thread_num(k)) << (8 * (k - 1));
+  return id;
+}
+
 // ---- The team's record ----------------------------------------------------------------------
 
+struct LoopRecord {
+  uint32_t seq, kind;
+  int64_t lb, st, chunk;
+  uint64_t trip, next;
+};
 struct RecordHead {
   uint32_t magic, size;
+  uint32_t max_threads, singles;
+  LoopRecord loops[kLoopRing];
 };
 struct MemberHead {
   uint32_t state, nrecords;
   uint64_t sp, buffer;
+  Progress progress;
 };
 
 void push_team(Team *t) {
@@ -363,14 +628,19 @@ void push_team(Team *t) {
                t->members[k].frames.buffer.size();
   }
   auto *p = static_cast<char *>(__autockpt_push_frame(kTeamFid, 1, 0, bytes));
-  RecordHead h = {kTeamMagic, uint32_t(n)};
+  RecordHead h = {kTeamMagic, uint32_t(n), uint32_t(omp_get_max_threads()),
+                  t->shared.singles.load(), {}};
+  for (int k = 0; k < kLoopRing; ++k) {
+    const Loop &l = t->shared.loops[k];
+    h.loops[k] = {l.seq, l.kind, l.lb, l.st, l.chunk, l.trip, l.next.load()};
+  }
   memcpy(p, &h, sizeof h);
   p += sizeof h;
   for (int k = 0; k < n; ++k) {
     Member &m = t->members[k];
     bool frames = k > 0 && m.state == Saved;
     MemberHead mh = {m.state.load(), frames ? uint32_t(m.frames.records.size()) : 0, m.sp,
-                     frames ? m.frames.buffer.size() : 0};
+                     frames ? m.frames.buffer.size() : 0, m.progress};
     memcpy(p, &mh, sizeof mh);
     p += sizeof mh;
     if (!frames)
@@ -391,6 +661,27 @@ void pop_team(Team *t) {
   if (h.magic != kTeamMagic || h.size == 0 || h.size > kMaxTeam)
     fatal("the saved OpenMP team record is damaged; the image does not match this program");
   RuntimeHeap runtime_heap;
+  t->shared.singles.store(h.singles);
+  for (int k = 0; k < kLoopRing; ++k) {
+    const LoopRecord &r = h.loops[k];
+    Loop &l = t->shared.loops[k];
+    l.seq = r.seq;
+    l.kind = r.kind;
+    l.lb = r.lb;
+    l.st = r.st;
+    l.chunk = r.chunk;
+    l.trip = r.trip;
+    l.next.store(r.next);
+  }
+  static bool told;
+  if (!told && control::restarting() && int(h.max_threads) != omp_get_max_threads()) {
+    told = true;
+    warn("the checkpointed run had %u OpenMP threads, this one would have %d (OMP_NUM_THREADS): "
+         "the interrupted parallel region resumes with its %u threads, and so do the regions "
+         "after it", h.max_threads, omp_get_max_threads(), h.size);
+  }
+  if (control::restarting() && int(h.max_threads) != omp_get_max_threads())
+    omp_set_num_threads(int(h.max_threads));
   t->restoring = true;
   t->saved_size = int(h.size);
   t->used = int(h.size);
@@ -401,6 +692,7 @@ void pop_team(Team *t) {
     Member &m = t->members[k];
     m.state.store(mh.state, std::memory_order_relaxed);
     m.sp = mh.sp;
+    m.progress = mh.progress;
     m.frames.records.resize(mh.nrecords);
     memcpy(m.frames.records.data(), p, mh.nrecords * sizeof(frames::Record));
     p += mh.nrecords * sizeof(frames::Record);
@@ -421,13 +713,21 @@ Team *fresh_team() {
   for (int k = 0; k < t->used; ++k) {
     t->members[k].state.store(NotStarted, std::memory_order_relaxed);
     t->members[k].sp = 0;
+    t->members[k].progress = Progress();
   }
+  t->shared.singles.store(0, std::memory_order_relaxed);
+  for (Loop &l : t->shared.loops)
+    l.seq = 0;
+  t->loop_lock.store(0, std::memory_order_relaxed);
+  t->reduce_lock.store(0, std::memory_order_relaxed);
   t->used = 0;
   t->size.store(0, std::memory_order_relaxed);
   t->done.store(0, std::memory_order_relaxed);
   t->master_sleeps.store(0, std::memory_order_relaxed);
   t->unwinding.store(false, std::memory_order_relaxed);
   t->bar.store(0, std::memory_order_relaxed);
+  t->tasks = false;
+  t->round_tasks = false;
   t->restoring = false;
   t->saved_size = 0;
   return t;
@@ -480,6 +780,142 @@ void __autockpt___kmpc_barrier(ident_t *loc, int32_t gtid) {
   if (!t)
     return __kmpc_barrier(loc, gtid);  // a team the runtime did not fork
   autockpt::omp::barrier(t);
+}
+
+int32_t __autockpt___kmpc_single(ident_t *, int32_t) { return autockpt::omp::single(); }
+void __autockpt___kmpc_end_single(ident_t *, int32_t) {}
+
+int32_t __autockpt___kmpc_master(ident_t *, int32_t) {
+  return autockpt::omp::t_team ? autockpt::omp::t_member == 0 : 1;
+}
+void __autockpt___kmpc_end_master(ident_t *, int32_t) {}
+int32_t __autockpt___kmpc_masked(ident_t *, int32_t, int32_t filter) {
+  return (autockpt::omp::t_team ? autockpt::omp::t_member : 0) == filter;
+}
+void __autockpt___kmpc_end_masked(ident_t *, int32_t) {}
+
+void __autockpt___kmpc_critical(ident_t *, int32_t, int32_t *name) {
+  autockpt::omp::critical(reinterpret_cast<std::atomic<uint32_t> *>(name));
+}
+void __autockpt___kmpc_critical_with_hint(ident_t *, int32_t, int32_t *name, uint32_t) {
+  autockpt::omp::critical(reinterpret_cast<std::atomic<uint32_t> *>(name));
+}
+void __autockpt___kmpc_end_critical(ident_t *, int32_t, int32_t *name) {
+  autockpt::omp::end_critical(reinterpret_cast<std::atomic<uint32_t> *>(name));
+}
+
+// Reductions: every member adds its part under the team's lock (clang's case 1), then, unless
+// nowait, meets the others at the team's barrier in __kmpc_end_reduce (a safe point; the lock is
+// let go first, so a call made again after a restore only waits).
+int32_t __autockpt___kmpc_reduce_nowait(ident_t *, int32_t, int32_t, size_t, void *,
+                                        void (*)(void *, void *), int32_t *) {
+  using namespace autockpt::omp;
+  if (!t_team)
+    return 1;
+  spin_lock(&t_team->reduce_lock);
+  t_reducing = true;
+  return 1;
+}
+void __autockpt___kmpc_end_reduce_nowait(ident_t *, int32_t, int32_t *) {
+  using namespace autockpt::omp;
+  if (t_team && t_reducing) {
+    t_reducing = false;
+    spin_unlock(&t_team->reduce_lock);
+  }
+}
+int32_t __autockpt___kmpc_reduce(ident_t *loc, int32_t gtid, int32_t n, size_t size, void *data,
+                                 void (*fn)(void *, void *), int32_t *lck) {
+  return __autockpt___kmpc_reduce_nowait(loc, gtid, n, size, data, fn, lck);
+}
+void __autockpt___kmpc_end_reduce(ident_t *loc, int32_t gtid, int32_t *lck) {
+  __autockpt___kmpc_end_reduce_nowait(loc, gtid, lck);
+  if (autockpt::omp::t_team)
+    autockpt::omp::barrier(autockpt::omp::t_team);
+}
+
+#define DISPATCH(suffix, T)                                                                     \
+  void __autockpt___kmpc_dispatch_init_##suffix(ident_t *, int32_t, int32_t sched, T lb, T ub, \
+                                                 T st, T chunk) {                              \
+    autockpt::omp::dispatch_init(sched, int64_t(lb), int64_t(ub), int64_t(st), int64_t(chunk)); \
+  }                                                                                             \
+  int __autockpt___kmpc_dispatch_next_##suffix(ident_t *, int32_t, int32_t *plast, T *plb,      \
+                                               T *pub, T *pst) {                                \
+    bool last = false;                                                                          \
+    int64_t lb, ub, st;                                                                         \
+    if (!autockpt::omp::dispatch_next(&last, &lb, &ub, &st))                                    \
+      return 0;                                                                                 \
+    if (plast)                                                                                  \
+      *plast = last;                                                                            \
+    *plb = T(lb);                                                                               \
+    *pub = T(ub);                                                                               \
+    if (pst)                                                                                    \
+      *pst = T(st);                                                                             \
+    return 1;                                                                                   \
+  }                                                                                             \
+  void __autockpt___kmpc_dispatch_fini_##suffix(ident_t *, int32_t) {}
+DISPATCH(4, int32_t)
+DISPATCH(4u, uint32_t)
+DISPATCH(8, int64_t)
+DISPATCH(8u, uint64_t)
+#undef DISPATCH
+void __autockpt___kmpc_dispatch_deinit(ident_t *, int32_t) {}
+
+void __autockpt___kmpc_ordered(ident_t *, int32_t) { autockpt::omp::refuse("`ordered`"); }
+
+// omp locks (O7).  Setting one is a safe point: its holder may be stopped.
+void __autockpt_omp_init_lock(uint64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+void __autockpt_omp_init_lock_with_hint(uint64_t *l, int) { __autockpt_omp_init_lock(l); }
+void __autockpt_omp_destroy_lock(uint64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+void __autockpt_omp_set_lock(uint64_t *l) {
+  autockpt::omp::critical(reinterpret_cast<std::atomic<uint32_t> *>(l));
+}
+void __autockpt_omp_unset_lock(uint64_t *l) {
+  autockpt::omp::end_critical(reinterpret_cast<std::atomic<uint32_t> *>(l));
+}
+int __autockpt_omp_test_lock(uint64_t *l) {
+  uint32_t free = 0;
+  return reinterpret_cast<std::atomic<uint32_t> *>(l)->compare_exchange_strong(free, 1);
+}
+void __autockpt_omp_init_nest_lock(uint64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+void __autockpt_omp_init_nest_lock_with_hint(uint64_t *l, int) {
+  __autockpt_omp_init_nest_lock(l);
+}
+void __autockpt_omp_destroy_nest_lock(uint64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+int __autockpt_omp_test_nest_lock(uint64_t *l) {
+  uint64_t me = autockpt::omp::owner_id();
+  uint64_t cur = __atomic_load_n(l, __ATOMIC_ACQUIRE);
+  for (;;) {
+    if (cur != 0 && uint32_t(cur) != me)
+      return 0;
+    uint64_t next = cur ? cur + (uint64_t(1) << 32) : (me | (uint64_t(1) << 32));
+    if (__atomic_compare_exchange_n(l, &cur, next, false, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+      return int(next >> 32);
+  }
+}
+void __autockpt_omp_set_nest_lock(uint64_t *l) {
+  for (int spin = 0;; ++spin) {
+    if (__autockpt_omp_test_nest_lock(l))
+      return;
+    if (autockpt::omp::stop_here())
+      return;
+    if (spin < 200)
+      __builtin_ia32_pause();
+    else
+      sched_yield();
+  }
+}
+void __autockpt_omp_unset_nest_lock(uint64_t *l) {
+  uint64_t cur = __atomic_load_n(l, __ATOMIC_ACQUIRE);
+  uint64_t next = (cur >> 32) > 1 ? cur - (uint64_t(1) << 32) : 0;
+  __atomic_store_n(l, next, __ATOMIC_RELEASE);
+}
+
+// Tasks (O8): the team is marked, and libomp makes and runs them.
+void *__autockpt___kmpc_omp_task_alloc(ident_t *loc, int32_t gtid, int32_t flags, size_t size,
+                                       size_t shareds, void *entry) {
+  if (autockpt::omp::Team *t = autockpt::omp::t_team)
+    __atomic_store_n(&t->tasks, true, __ATOMIC_RELEASE);
+  return __kmpc_omp_task_alloc(loc, gtid, flags, size, shareds, entry);
 }
 
 }  // extern "C"

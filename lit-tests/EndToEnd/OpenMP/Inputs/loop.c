@@ -1,4 +1,5 @@
-/* A run that is one OpenMP `parallel for schedule(static)` with an integer reduction and no
+/* A run that is one OpenMP `parallel for` (schedule(SCHEDULE), static unless -DSCHEDULE=...)
+ * with an integer reduction and no
  * output until the end (a checkpoint outside the region would never come).  Built with
  * autockpt (a SIGUSR1 handler is installed before main), the threads that own three chosen
  * iterations ask for a checkpoint there, so checkpoints are taken with the whole team inside
@@ -9,6 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifndef SCHEDULE
+#define SCHEDULE static
+#endif
+#define PRAGMA(x) _Pragma(#x)
+#define PARALLEL_FOR(sched) PRAGMA(omp parallel for schedule(sched) reduction(+ : sum))
+
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 4000;
   int steps = argc > 2 ? atoi(argv[2]) : 400;
@@ -17,7 +24,7 @@ int main(int argc, char **argv) {
   int self_checkpoint = sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
   long *a = calloc(n, sizeof *a);
   long sum = 0;
-#pragma omp parallel for schedule(static) reduction(+ : sum)
+  PARALLEL_FOR(SCHEDULE)
   for (int i = 0; i < n; i++) {
     if (self_checkpoint && (i == n / 4 + 3 || i == n / 2 + 17 || i == 3 * n / 4 + 5))
       raise(SIGUSR1);

@@ -1,0 +1,1500 @@
+// The MPI layer (DESIGN D9, docs/design.md M1-M9): the MPI calls instrumented code makes
+// (include/autockpt/redirects_mpi.def) come here and go on to the library through PMPI.  It
+// makes every rank of a job stop at one consistent cut, drains the messages in flight into the
+// receivers' images, and at a restart initialises MPI again and re-posts what was pending.  It
+// leaves the image itself to the core (a Job: every rank writes, rank 0 commits last).
+// Compiled once per MPI family against its own mpi.h (handles are ints in MPICH, pointers in
+// OpenMPI): libautockpt-mpi-openmpi.a, libautockpt-mpi-mpich.a.
+#define OMPI_SKIP_MPICXX 1  // the C API only
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+
+#include "autockpt/abi.h"
+#include "control.h"
+#include "files.h"
+#include "image/format.h"
+#include "image/meta.h"
+#include "layers.h"
+#include "log.h"
+#include "state.h"
+#include "trigger.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <sched.h>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace autockpt::mpi {
+
+namespace {
+
+// ---- Handles ------------------------------------------------------------------------------------
+
+template <class H>
+uintptr_t bits(H h) {
+  if constexpr (std::is_pointer_v<H>)
+    return reinterpret_cast<uintptr_t>(h);
+  else
+    return uintptr_t(unsigned(h));
+}
+template <class H>
+H handle(uintptr_t v) {
+  if constexpr (std::is_pointer_v<H>)
+    return reinterpret_cast<H>(v);
+  else
+    return H(v);
+}
+
+// A request the program holds is virtual (M4): kRequestBase + its index in g.reqs.  It stays
+// valid across a checkpoint and a restart, where the real request behind it is made again.
+constexpr uintptr_t kRequestBase = 0x5a000000;
+
+// ---- State --------------------------------------------------------------------------------------
+
+// Where this rank stands in the protocol of the current checkpoint (M2).  Invariant: a rank
+// stops (unwinds) only in Stopping, and only at a safe point outside any collective.
+enum class Phase : int {
+  Idle,      // no checkpoint under way
+  Reported,  // told rank 0 how many collectives it has started on each communicator
+  RunOn,     // knows the target: runs on until it has started exactly that many
+  Reached,   // at the target: waits at the entry of any further collective
+  Stopping,  // every rank has reached its target: stop at the next safe point
+};
+
+// Messages of the protocol, on the private communicator `ctl` (tags).
+enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop };
+
+struct Comm {
+  MPI_Comm handle;  // what the program holds (predefined: the library's own)
+  MPI_Comm real;
+  int size = 0;
+  std::vector<int> world;  // world rank of each member
+  int64_t seq = 0;         // collectives started on it (M3)
+  std::vector<int64_t> sent, received;  // messages, per member (M5)
+};
+
+enum class ReqState : uint8_t { Free, Pending, Done };
+struct Request {
+  ReqState state = ReqState::Free;
+  bool recv = false;
+  bool internal = false;  // the layer's own (the send half of a Sendrecv)
+  int comm = 0;
+  uintptr_t buf = 0;
+  int count = 0;
+  uintptr_t type = 0;
+  int peer = 0, tag = 0;
+  MPI_Request real = MPI_REQUEST_NULL;  // not saved
+  MPI_Status status{};
+};
+
+// A message drained at the cut: delivered before anything new, in the order it came (M5).
+struct Drained {
+  int comm, source, tag;
+  std::string bytes;
+};
+
+struct Msg {
+  int src, tag;
+  std::vector<long long> data;
+};
+
+struct State {
+  bool initialised = false, finalized = false;
+  int rank = 0, size = 1;
+  int thread_level = MPI_THREAD_SINGLE;
+  MPI_Comm ctl = MPI_COMM_NULL;  // the protocol's messages
+  MPI_Comm cut = MPI_COMM_NULL;  // the collectives made while every rank is stopped
+  MPI_Comm fin = MPI_COMM_NULL;  // the barrier of MPI_Finalize
+  std::vector<Comm> comms;
+  std::vector<Request> reqs;
+  std::deque<Drained> drained;
+  Phase phase = Phase::Idle;
+  std::vector<int64_t> target;
+  bool req_sent = false;
+  bool in_collective = false;
+  int64_t rounds = 0;  // checkpoints this job has taken
+  std::deque<Msg> inbox;  // messages to self
+  std::vector<MPI_Request> ctl_sends;
+  // Rank 0, coordinating.
+  bool coordinating = false, finalizing = false;
+  int reports = 0, reached = 0;
+  std::vector<std::vector<long long>> report;  // per rank: seq then leader per communicator
+  // MPI_Finalize's barrier, kept over a checkpoint in the same process.
+  bool fin_started = false;
+  MPI_Request fin_req = MPI_REQUEST_NULL;
+  uint64_t generation = 0;  // the one this process restarted from
+  unsigned calls = 0;
+};
+
+State &g = *new State;  // never destroyed: MPI calls may come from exit handlers
+
+int env_int(const char *const *names, int fallback) {
+  for (const char *const *n = names; *n; ++n)
+    if (const char *v = getenv(*n); v && *v)
+      return atoi(v);
+  return fallback;
+}
+
+// Before MPI_Init (the runtime's first constructor decides which image to read): from the
+// launcher's environment.  mpirun (OpenMPI), hydra (MPICH), PMIx, Slurm's srun.
+int env_rank() {
+  static const char *const names[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK",
+                                      "SLURM_PROCID", nullptr};
+  return env_int(names, 0);
+}
+int env_size() {
+  static const char *const names[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS",
+                                      nullptr};
+  return env_int(names, 1);
+}
+
+// Plain data, constant-initialised: the core asks before the layer's own globals are constructed.
+bool g_ready;
+int g_rank, g_size;
+int job_rank() { return g_ready ? g_rank : env_rank(); }
+int job_size() { return g_ready ? g_size : env_size(); }
+
+uint64_t job_max(uint64_t v) {
+  uint64_t out = v;
+  PMPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_MAX, g.cut);
+  return out;
+}
+bool job_all(bool ok) {
+  int in = ok, out = 0;
+  PMPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, g.cut);
+  return out != 0;
+}
+
+// Spinning in a wait: yield the core now and then (ranks are often oversubscribed).
+void backoff(unsigned *spins) {
+  if (++*spins < 64)
+    return;
+  if (*spins < 4096) {
+    sched_yield();
+    return;
+  }
+  timespec t = {0, 50000};
+  nanosleep(&t, nullptr);
+}
+
+// ---- Communicators ------------------------------------------------------------------------------
+
+int comm_index(MPI_Comm c) {
+  for (size_t k = 0; k < g.comms.size(); ++k)
+    if (g.comms[k].handle == c)
+      return int(k);
+  return -1;
+}
+
+[[noreturn]] void unknown_comm(const char *call) {
+  fatal("%s on a communicator autockpt does not know (made by a call it does not wrap); "
+        "checkpoints of this program are not supported", call);
+}
+
+void add_comm(MPI_Comm handle, MPI_Comm real) {
+  Comm c;
+  c.handle = handle;
+  c.real = real;
+  PMPI_Comm_size(real, &c.size);
+  MPI_Group world, mine;
+  PMPI_Comm_group(MPI_COMM_WORLD, &world);
+  PMPI_Comm_group(real, &mine);
+  std::vector<int> local(c.size);
+  for (int k = 0; k < c.size; ++k)
+    local[k] = k;
+  c.world.resize(c.size);
+  PMPI_Group_translate_ranks(mine, c.size, local.data(), world, c.world.data());
+  PMPI_Group_free(&world);
+  PMPI_Group_free(&mine);
+  c.sent.assign(c.size, 0);
+  c.received.assign(c.size, 0);
+  g.comms.push_back(std::move(c));
+}
+
+// ---- The protocol (M2) ----------------------------------------------------------------------------
+
+void post(int dest, int tag, std::vector<long long> data) {
+  if (dest == g.rank) {
+    g.inbox.push_back({g.rank, tag, std::move(data)});
+    return;
+  }
+  MPI_Request r;
+  PMPI_Isend(data.data(), int(data.size()), MPI_LONG_LONG, dest, tag, g.ctl, &r);
+  // Small messages: the library has copied them once Isend returns (eager); keep the request.
+  g.ctl_sends.push_back(r);
+}
+
+void check_reached() {
+  if (g.phase != Phase::RunOn || g.in_collective)
+    return;
+  for (size_t c = 0; c < g.comms.size(); ++c)
+    if (g.comms[c].seq < g.target[c])
+      return;
+  g.phase = Phase::Reached;
+  log(3, "reached the cut's collectives");
+  post(0, kReached, {});
+}
+
+// Rank 0: every rank has reported; the target of a communicator is the most collectives any of
+// its members has started on it (communicators made by one split share an index: their leader,
+// the world rank of their rank 0, tells them apart).
+void send_targets() {
+  size_t nc = g.comms.size();
+  for (int r = 0; r < g.size; ++r) {
+    std::vector<long long> t(nc, 0);
+    for (size_t c = 0; c < nc; ++c)
+      for (int q = 0; q < g.size; ++q)
+        if (g.report[q][nc + c] == g.report[r][nc + c] && g.report[q][c] > t[c])
+          t[c] = g.report[q][c];
+    post(r, kTarget, std::move(t));
+  }
+}
+
+void handle(Msg &m) {
+  log(3, "protocol: message %d from rank %d (phase %d)", m.tag, m.src, int(g.phase));
+  switch (m.tag) {
+    case kReq:  // rank 0
+      if (g.coordinating || g.finalizing || (!m.data.empty() && m.data[0] < g.rounds))
+        break;  // served by the checkpoint under way or just taken; none once finalizing
+      g.coordinating = true;
+      g.reports = g.reached = 0;
+      g.report.assign(g.size, {});
+      for (int r = 0; r < g.size; ++r)
+        post(r, kIntent, {});
+      break;
+    case kIntent: {
+      std::vector<long long> rep;
+      for (const Comm &c : g.comms)
+        rep.push_back(c.seq);
+      for (const Comm &c : g.comms)
+        rep.push_back(c.world[0]);
+      g.phase = Phase::Reported;
+      post(0, kReport, std::move(rep));
+      break;
+    }
+    case kReport:  // rank 0
+      if (m.data.size() != 2 * g.comms.size())
+        fatal("rank %d has made %zu communicators, rank 0 %zu: checkpoints need every rank to "
+              "make the same communicators in the same order", m.src, m.data.size() / 2,
+              g.comms.size());
+      g.report[m.src] = std::move(m.data);
+      if (++g.reports == g.size)
+        send_targets();
+      break;
+    case kTarget:
+      g.target.assign(m.data.begin(), m.data.end());
+      g.phase = Phase::RunOn;
+      check_reached();
+      break;
+    case kReached:  // rank 0
+      if (++g.reached == g.size)
+        for (int r = 0; r < g.size; ++r)
+          post(r, kStop, {});
+      break;
+    case kStop:
+      g.phase = Phase::Stopping;
+      state::raise(&__autockpt_state);  // the next poll stops too
+      break;
+  }
+}
+
+// Answers the protocol: called from every wait of the layer, at polls while a checkpoint is
+// requested, and while the program is halted.  Also turns a request of this rank's own (a
+// signal, the timer, a poll count) into a request to rank 0.
+void service() {
+  if (!g.initialised || g.finalized)
+    return;
+  RuntimeHeap heap;
+  if (g.phase == Phase::Idle && !g.req_sent && control::request_pending()) {
+    g.req_sent = true;
+    post(0, kReq, {g.rounds});
+  }
+  for (size_t k = 0; k < g.ctl_sends.size();) {
+    int done = 0;
+    PMPI_Test(&g.ctl_sends[k], &done, MPI_STATUS_IGNORE);
+    if (done) {
+      g.ctl_sends[k] = g.ctl_sends.back();
+      g.ctl_sends.pop_back();
+    } else {
+      ++k;
+    }
+  }
+  for (;;) {
+    Msg m;
+    if (!g.inbox.empty()) {
+      m = std::move(g.inbox.front());
+      g.inbox.pop_front();
+    } else {
+      int flag = 0;
+      MPI_Status st;
+      PMPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, g.ctl, &flag, &st);
+      if (!flag)
+        break;
+      int n = 0;
+      PMPI_Get_count(&st, MPI_LONG_LONG, &n);
+      m.src = st.MPI_SOURCE;
+      m.tag = st.MPI_TAG;
+      m.data.resize(n);
+      PMPI_Recv(m.data.data(), n, MPI_LONG_LONG, m.src, m.tag, g.ctl, MPI_STATUS_IGNORE);
+    }
+    handle(m);
+  }
+}
+
+// A wrapper that may stop here (a safe point, outside any collective): whether it must return
+// at once because the calling thread is now unwinding.
+bool stop_here() {
+  if (g.phase != Phase::Stopping)
+    return false;
+  state::raise(&__autockpt_state);
+  return __autockpt_poll_slow() != 0;
+}
+
+// Between the calls that do not wait: look at the protocol now and then, so that a rank that
+// never waits still takes part.
+inline void now_and_then() {
+  if ((++g.calls & 63) == 0 || (g.phase == Phase::Idle && !g.req_sent &&
+                                 (state::flag() & state::kRequestBit)))
+    service();
+}
+
+// ---- Point to point --------------------------------------------------------------------------------
+
+void count_sent(int c, int dest) {
+  if (dest != MPI_PROC_NULL && c >= 0)
+    ++g.comms[c].sent[dest];
+}
+void count_received(int c, const MPI_Status &st) {
+  if (st.MPI_SOURCE >= 0 && c >= 0)
+    ++g.comms[c].received[st.MPI_SOURCE];
+}
+
+// The first drained message that a receive of (source, tag) on comm c matches, in the order
+// they came; -1 if none.
+long find_drained(int c, int source, int tag) {
+  for (size_t k = 0; k < g.drained.size(); ++k) {
+    const Drained &d = g.drained[k];
+    if (d.comm == c && (source == MPI_ANY_SOURCE || source == d.source) &&
+        (tag == MPI_ANY_TAG || tag == d.tag))
+      return long(k);
+  }
+  return -1;
+}
+
+void drained_status(const Drained &d, MPI_Status *st) {
+  st->MPI_SOURCE = d.source;
+  st->MPI_TAG = d.tag;
+  st->MPI_ERROR = MPI_SUCCESS;
+  PMPI_Status_set_elements(st, MPI_BYTE, int(d.bytes.size()));
+  PMPI_Status_set_cancelled(st, 0);
+}
+
+// Delivers drained message k into the receive buffer and removes it.
+int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status) {
+  Drained d = std::move(g.drained[k]);
+  g.drained.erase(g.drained.begin() + k);
+  int pos = 0, rc = MPI_SUCCESS;
+  int size = 0;
+  PMPI_Type_size(type, &size);
+  int n = size ? int(d.bytes.size()) / size : 0;
+  if (n > count) {
+    rc = MPI_ERR_TRUNCATE;
+    n = count;
+  }
+  if (n > 0)
+    PMPI_Unpack(d.bytes.data(), int(d.bytes.size()), &pos, buf, n, type, g.comms[d.comm].real);
+  if (status != MPI_STATUS_IGNORE)
+    drained_status(d, status);
+  return rc;
+}
+
+int new_request() {
+  for (size_t k = 0; k < g.reqs.size(); ++k)
+    if (g.reqs[k].state == ReqState::Free)
+      return int(k);
+  g.reqs.emplace_back();
+  return int(g.reqs.size() - 1);
+}
+
+long request_index(MPI_Request r) {
+  uintptr_t v = bits(r);
+  if (v < kRequestBase || v >= kRequestBase + g.reqs.size())
+    return -1;
+  return long(v - kRequestBase);
+}
+
+// Whether virtual request k has completed (its status is then kept in it).
+bool test_request(long k) {
+  Request &q = g.reqs[k];
+  if (q.state != ReqState::Pending)
+    return true;
+  int done = 0;
+  MPI_Status st;
+  PMPI_Test(&q.real, &done, &st);
+  if (!done)
+    return false;
+  int cancelled = 0;
+  PMPI_Test_cancelled(&st, &cancelled);
+  if (q.recv && !cancelled)
+    count_received(q.comm, st);
+  q.status = st;
+  q.state = ReqState::Done;
+  return true;
+}
+
+// Hands completed request *r back to the program: its status, and MPI_REQUEST_NULL.
+void release(MPI_Request *r, MPI_Status *status) {
+  long k = request_index(*r);
+  if (status != MPI_STATUS_IGNORE)
+    *status = g.reqs[k].status;
+  g.reqs[k] = Request{};
+  *r = MPI_REQUEST_NULL;
+}
+
+void empty_status(MPI_Status *st) {
+  if (st == MPI_STATUS_IGNORE)
+    return;
+  st->MPI_SOURCE = MPI_ANY_SOURCE;
+  st->MPI_TAG = MPI_ANY_TAG;
+  st->MPI_ERROR = MPI_SUCCESS;
+  PMPI_Status_set_elements(st, MPI_BYTE, 0);
+}
+
+// Waits for a message matching (source, tag, comm) and receives it; a safe point while none
+// has come.  Returns false when it stopped instead (the caller returns at once).
+bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+             MPI_Status *status, int *rc) {
+  MPI_Comm comm = g.comms[c].real;
+  unsigned spins = 0;
+  for (bool first = true;; first = false) {
+    if (!g.drained.empty())
+      if (long k = find_drained(c, source, tag); k >= 0) {
+        *rc = deliver(k, buf, count, type, status);
+        return true;
+      }
+    int flag = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    PMPI_Improbe(source, tag, comm, &flag, &msg, &st);
+    if (flag) {
+      *rc = PMPI_Mrecv(buf, count, type, &msg, &st);
+      count_received(c, st);
+      if (status != MPI_STATUS_IGNORE)
+        *status = st;
+      return true;
+    }
+    if (first || (spins & 15) == 0)
+      service();
+    if (stop_here())
+      return false;
+    backoff(&spins);
+  }
+}
+
+// Waits for virtual request k without stopping (a send that must complete: M5).
+void finish_request(long k) {
+  unsigned spins = 0;
+  while (!test_request(k)) {
+    service();
+    backoff(&spins);
+  }
+}
+
+// ---- Collectives (M3) --------------------------------------------------------------------------------
+
+// At the entry of a collective on comm c: whether it may start.  False when the rank stopped
+// here instead (the caller returns at once; the call is made again after the checkpoint).  A
+// rank at its target waits here, taking part in the protocol, until the cut.
+bool collective_gate(int c) {
+  unsigned spins = 0;
+  for (;;) {
+    service();
+    switch (g.phase) {
+      case Phase::Idle:
+        return true;
+      case Phase::RunOn:
+        if (g.comms[c].seq < g.target[c])
+          return true;
+        break;
+      case Phase::Stopping:
+        if (stop_here())
+          return false;
+        break;
+      case Phase::Reported:
+      case Phase::Reached:
+        break;
+    }
+    backoff(&spins);
+  }
+}
+
+// Completes a started collective: never stops inside it (every member will start it too).
+int collective_wait(MPI_Request r, int rc) {
+  if (rc != MPI_SUCCESS)
+    return rc;
+  g.in_collective = true;
+  unsigned spins = 0;
+  for (;;) {
+    int done = 0;
+    rc = PMPI_Test(&r, &done, MPI_STATUS_IGNORE);
+    if (done || rc != MPI_SUCCESS)
+      break;
+    service();
+    backoff(&spins);
+  }
+  g.in_collective = false;
+  check_reached();
+  return rc;
+}
+
+template <class Start>
+int collective(MPI_Comm comm, const char *name, Start start) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm(name);
+  if (!collective_gate(c))
+    return MPI_SUCCESS;  // stopped: unwinding
+  ++g.comms[c].seq;
+  MPI_Request r;
+  int rc = start(g.comms[c].real, &r);
+  return collective_wait(r, rc);
+}
+
+// ---- The cut (M5) ----------------------------------------------------------------------------------
+
+// Receives every message that has come on the program's communicators into the drained list.
+void drain_available() {
+  for (size_t c = 0; c < g.comms.size(); ++c)
+    for (;;) {
+      int flag = 0;
+      MPI_Message msg;
+      MPI_Status st;
+      PMPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, g.comms[c].real, &flag, &msg, &st);
+      if (!flag)
+        break;
+      int n = 0;
+      PMPI_Get_count(&st, MPI_BYTE, &n);
+      Drained d{int(c), st.MPI_SOURCE, st.MPI_TAG, std::string(size_t(n), '\0')};
+      PMPI_Mrecv(d.bytes.data(), n, MPI_BYTE, &msg, &st);
+      count_received(int(c), st);
+      g.drained.push_back(std::move(d));
+    }
+}
+
+void progress_requests() {
+  for (size_t k = 0; k < g.reqs.size(); ++k)
+    if (g.reqs[k].state == ReqState::Pending)
+      test_request(long(k));
+}
+
+// Every rank is stopped: exchanges how many messages each sent to each, and receives those
+// not received yet.  Afterwards no message is in flight and every send has completed.
+void drain() {
+  size_t nc = g.comms.size(), n = size_t(g.size);
+  std::vector<long long> sent(nc * n, 0), to_me(nc * n, 0);
+  for (size_t c = 0; c < nc; ++c)
+    for (int m = 0; m < g.comms[c].size; ++m)
+      sent[size_t(g.comms[c].world[m]) * nc + c] = g.comms[c].sent[m];
+  MPI_Request r;
+  PMPI_Ialltoall(sent.data(), int(nc), MPI_LONG_LONG, to_me.data(), int(nc), MPI_LONG_LONG,
+                 g.cut, &r);
+  unsigned spins = 0;
+  for (int done = 0;;) {
+    PMPI_Test(&r, &done, MPI_STATUS_IGNORE);
+    if (done)
+      break;
+    drain_available();  // a rank still sending to this one may be in a blocking send
+    progress_requests();
+    backoff(&spins);
+  }
+  auto missing = [&] {
+    for (size_t c = 0; c < nc; ++c)
+      for (int m = 0; m < g.comms[c].size; ++m)
+        if (g.comms[c].received[m] < to_me[size_t(g.comms[c].world[m]) * nc + c])
+          return true;
+    for (const Request &q : g.reqs)
+      if (q.state == ReqState::Pending && !q.recv)
+        return true;
+    return false;
+  };
+  spins = 0;
+  while (missing()) {
+    progress_requests();
+    drain_available();
+    backoff(&spins);
+  }
+  PMPI_Ibarrier(g.cut, &r);
+  spins = 0;
+  for (int done = 0;;) {
+    PMPI_Test(&r, &done, MPI_STATUS_IGNORE);
+    if (done)
+      break;
+    progress_requests();
+    backoff(&spins);
+  }
+  if (!g.drained.empty())
+    log(2, "%zu messages in flight drained into the image", g.drained.size());
+}
+
+// ---- The layer's phases -----------------------------------------------------------------------------
+
+bool arrive() {
+  if (!g.initialised || g.finalized)
+    return false;  // no job to stop with (before MPI_Init or after MPI_Finalize): no checkpoint
+  if (g.phase == Phase::Idle && !g.req_sent && control::request_pending()) {  // its own
+    RuntimeHeap heap;
+    g.req_sent = true;
+    post(0, kReq, {g.rounds});
+  }
+  service();
+  if (g.phase == Phase::Stopping) {
+    state::lower(&__autockpt_state);  // raised by kStop: not a new request once re-entered
+    return true;
+  }
+  // A halted rank (AUTOCKPT_HALT_POLL) runs on while the job goes to the cut.
+  if ((g.phase == Phase::RunOn || g.phase == Phase::Reached) && trigger::halted())
+    state::raise(&__autockpt_state);
+  return false;
+}
+
+bool stop() {
+  if (g.initialised && !g.finalized) {
+    RuntimeHeap heap;
+    drain();
+    files::library_fds_open_now();  // connections the library opened since
+  }
+  return true;
+}
+
+void resume() {
+  g.phase = Phase::Idle;
+  g.req_sent = false;
+  g.coordinating = false;
+  ++g.rounds;
+}
+
+void idle() {
+  service();
+  if (g.phase == Phase::Stopping || g.phase == Phase::RunOn || g.phase == Phase::Reached)
+    state::raise(&__autockpt_state);
+}
+
+// ---- The image -----------------------------------------------------------------------------------
+
+template <class T>
+void put(std::string *out, const T &v) {
+  out->append(reinterpret_cast<const char *>(&v), sizeof v);
+}
+void put_bytes(std::string *out, const std::string &s) {
+  put(out, uint64_t(s.size()));
+  out->append(s);
+}
+
+struct Reader {
+  const std::string &s;
+  size_t at = 0;
+  bool ok = true;
+  template <class T>
+  T get() {
+    T v{};
+    if (s.size() - at < sizeof v) {
+      ok = false;
+      return v;
+    }
+    memcpy(&v, s.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  }
+  std::string bytes() {
+    uint64_t n = get<uint64_t>();
+    if (!ok || n > s.size() - at) {
+      ok = false;
+      return {};
+    }
+    std::string v = s.substr(at, n);
+    at += n;
+    return v;
+  }
+};
+
+constexpr uint32_t kSectionVersion = 1;
+
+void save(image::ImageMeta *, std::string *out) {
+  put(out, kSectionVersion);
+  put(out, int32_t(g.size));
+  put(out, int32_t(g.thread_level));
+  put(out, g.rounds);
+  put(out, uint32_t(g.comms.size()));
+  for (const Comm &c : g.comms) {
+    put(out, bits(c.handle));
+    put(out, c.seq);
+    put(out, int32_t(c.size));
+    for (int m = 0; m < c.size; ++m) {
+      put(out, c.sent[m]);
+      put(out, c.received[m]);
+    }
+  }
+  put(out, uint32_t(g.reqs.size()));
+  for (const Request &q : g.reqs) {
+    put(out, uint8_t(q.state));
+    put(out, uint8_t(q.recv));
+    put(out, uint8_t(q.internal));
+    put(out, int32_t(q.comm));
+    put(out, q.buf);
+    put(out, int32_t(q.count));
+    put(out, q.type);
+    put(out, int32_t(q.peer));
+    put(out, int32_t(q.tag));
+    put(out, q.status);
+  }
+  put(out, uint32_t(g.drained.size()));
+  for (const Drained &d : g.drained) {
+    put(out, int32_t(d.comm));
+    put(out, int32_t(d.source));
+    put(out, int32_t(d.tag));
+    put_bytes(out, d.bytes);
+  }
+}
+
+// What the image holds, until restart() makes it real again.
+struct Loaded {
+  bool present = false;
+  int size = 0;
+  std::vector<Comm> comms;
+};
+Loaded &g_loaded = *new Loaded;
+
+void load(const image::ImageMeta &meta, std::string section) {
+  RuntimeHeap heap;
+  Reader r{section};
+  if (section.empty())
+    return;  // the checkpoint was taken before MPI_Init: nothing to make again
+  if (r.get<uint32_t>() != kSectionVersion)
+    fatal("the MPI section of the checkpoint has a version this runtime does not read");
+  g_loaded.present = true;
+  g_loaded.size = r.get<int32_t>();
+  g.thread_level = r.get<int32_t>();
+  g.rounds = r.get<int64_t>();
+  uint32_t nc = r.get<uint32_t>();
+  for (uint32_t k = 0; r.ok && k < nc && k < 4096; ++k) {
+    Comm c;
+    c.handle = handle<MPI_Comm>(r.get<uintptr_t>());
+    c.seq = r.get<int64_t>();
+    c.size = r.get<int32_t>();
+    if (c.size < 0 || c.size > (1 << 24))
+      r.ok = false;
+    for (int m = 0; r.ok && m < c.size; ++m) {
+      c.sent.push_back(r.get<int64_t>());
+      c.received.push_back(r.get<int64_t>());
+    }
+    g_loaded.comms.push_back(std::move(c));
+  }
+  uint32_t nr = r.get<uint32_t>();
+  for (uint32_t k = 0; r.ok && k < nr && k < (1u << 24); ++k) {
+    Request q;
+    q.state = ReqState(r.get<uint8_t>());
+    q.recv = r.get<uint8_t>();
+    q.internal = r.get<uint8_t>();
+    q.comm = r.get<int32_t>();
+    q.buf = r.get<uintptr_t>();
+    q.count = r.get<int32_t>();
+    q.type = r.get<uintptr_t>();
+    q.peer = r.get<int32_t>();
+    q.tag = r.get<int32_t>();
+    q.status = r.get<MPI_Status>();
+    g.reqs.push_back(q);
+  }
+  uint32_t nd = r.get<uint32_t>();
+  for (uint32_t k = 0; r.ok && k < nd; ++k) {
+    Drained d;
+    d.comm = r.get<int32_t>();
+    d.source = r.get<int32_t>();
+    d.tag = r.get<int32_t>();
+    d.bytes = r.bytes();
+    g.drained.push_back(std::move(d));
+  }
+  if (!r.ok)
+    fatal("the MPI section of the checkpoint is damaged");
+  g.generation = meta.generation;
+}
+
+void setup() {
+  PMPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
+  PMPI_Comm_size(MPI_COMM_WORLD, &g.size);
+  PMPI_Comm_dup(MPI_COMM_WORLD, &g.ctl);
+  PMPI_Comm_dup(MPI_COMM_WORLD, &g.cut);
+  PMPI_Comm_dup(MPI_COMM_WORLD, &g.fin);
+  g.initialised = true;
+  g_rank = g.rank;
+  g_size = g.size;
+  g_ready = true;
+  if (g.comms.empty()) {
+    add_comm(MPI_COMM_WORLD, MPI_COMM_WORLD);
+    add_comm(MPI_COMM_SELF, MPI_COMM_SELF);
+  }
+  set_log_rank(g.size > 1 ? g.rank : -1);
+  files::library_fds_open_now();
+}
+
+// A restarted process: MPI again, the communicators and the pending receives made again, and
+// every rank resumes from the same generation.
+void restart() {
+  if (!g_loaded.present)
+    return;
+  RuntimeHeap heap;
+  int provided = 0;
+  PMPI_Init_thread(nullptr, nullptr, g.thread_level, &provided);
+  int size = 0;
+  PMPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size != g_loaded.size)
+    fatal("the checkpoint was taken by a job of %d ranks; this job has %d", g_loaded.size, size);
+  setup();
+  for (Comm &c : g.comms) {
+    for (Comm &l : g_loaded.comms)
+      if (l.handle == c.handle) {
+        c.seq = l.seq;
+        c.sent = l.sent;
+        c.received = l.received;
+      }
+  }
+  if (g.comms.size() != g_loaded.comms.size())
+    fatal("the checkpoint holds %zu communicators, only %zu could be made again",
+          g_loaded.comms.size(), g.comms.size());
+  uint64_t lo = 0, hi = 0;
+  PMPI_Allreduce(&g.generation, &hi, 1, MPI_UINT64_T, MPI_MAX, g.cut);
+  PMPI_Allreduce(&g.generation, &lo, 1, MPI_UINT64_T, MPI_MIN, g.cut);
+  if (lo != hi)
+    fatal("the ranks of this job resume from different checkpoints (generations %llu to %llu): "
+          "one rank's newest generation is damaged or missing. Remove the newer generations so "
+          "that all ranks use the same, or remove the checkpoint directory to start over.",
+          (unsigned long long)lo, (unsigned long long)hi);
+  for (Request &q : g.reqs)
+    if (q.state == ReqState::Pending && q.recv)
+      PMPI_Irecv(reinterpret_cast<void *>(q.buf), q.count, handle<MPI_Datatype>(q.type), q.peer,
+                 q.tag, g.comms[q.comm].real, &q.real);
+  log(2, "MPI made again: %d ranks, %zu requests, %zu drained messages", g.size, g.reqs.size(),
+      g.drained.size());
+}
+
+const layers::Job kJob = {job_rank, job_size, job_max, job_all};
+
+constexpr layers::Layer kLayer = {
+    "mpi",   nullptr, arrive, stop, resume, unsigned(image::SectionKind::Mpi),
+    save,    load,    restart, nullptr, idle, &kJob,
+};
+AUTOCKPT_LAYER(kLayer);
+
+// A record of a Sendrecv that stopped after its send was posted: made again, it only receives.
+constexpr autockpt_u64 kSendrecvFid = 0x6d70692d73727276ull;  // "mpi-srrv"
+
+[[noreturn]] void unsupported(const char *call, const char *what) {
+  fatal("%s: %s cannot be checkpointed by autockpt yet; build this program without autockpt, or "
+        "avoid %s", call, what, call);
+}
+
+}  // namespace
+
+}  // namespace autockpt::mpi
+
+using namespace autockpt;
+using namespace autockpt::mpi;
+
+extern "C" {
+
+int __autockpt_MPI_Init(int *argc, char ***argv) {
+  RuntimeHeap heap;
+  int rc = PMPI_Init(argc, argv);
+  if (rc == MPI_SUCCESS)
+    setup();
+  return rc;
+}
+
+int __autockpt_MPI_Init_thread(int *argc, char ***argv, int required, int *provided) {
+  RuntimeHeap heap;
+  int rc = PMPI_Init_thread(argc, argv, required, provided);
+  if (rc == MPI_SUCCESS) {
+    g.thread_level = required;
+    setup();
+  }
+  return rc;
+}
+
+// Every rank meets in a barrier of the layer's before the library finalises: no rank leaves
+// while another may still need it for a checkpoint.  A checkpoint may stop it in the barrier.
+int __autockpt_MPI_Finalize(void) {
+  RuntimeHeap heap;
+  unsigned spins = 0;
+  for (;;) {
+    service();
+    if (g.phase == Phase::Stopping) {
+      if (stop_here())
+        return MPI_SUCCESS;
+    } else if (g.phase == Phase::Idle) {
+      if (!g.fin_started) {
+        if (g.rank == 0)
+          g.finalizing = true;  // no checkpoint starts any more
+        PMPI_Ibarrier(g.fin, &g.fin_req);
+        g.fin_started = true;
+      }
+      int done = 0;
+      PMPI_Test(&g.fin_req, &done, MPI_STATUS_IGNORE);
+      if (done)
+        break;
+    }
+    backoff(&spins);
+  }
+  g.finalized = true;
+  return PMPI_Finalize();
+}
+
+int __autockpt_MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm, MPI_Request *request) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Isend");
+  now_and_then();
+  int k = new_request();
+  Request &q = g.reqs[k];
+  int rc = PMPI_Isend(buf, count, type, dest, tag, g.comms[c].real, &q.real);
+  if (rc != MPI_SUCCESS)
+    return rc;
+  count_sent(c, dest);
+  q.state = ReqState::Pending;
+  q.comm = c;
+  *request = handle<MPI_Request>(kRequestBase + k);
+  return rc;
+}
+
+int __autockpt_MPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                          MPI_Comm comm, MPI_Request *request) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Issend");
+  now_and_then();
+  int k = new_request();
+  Request &q = g.reqs[k];
+  int rc = PMPI_Issend(buf, count, type, dest, tag, g.comms[c].real, &q.real);
+  if (rc != MPI_SUCCESS)
+    return rc;
+  count_sent(c, dest);
+  q.state = ReqState::Pending;
+  q.comm = c;
+  *request = handle<MPI_Request>(kRequestBase + k);
+  return rc;
+}
+
+int __autockpt_MPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag,
+                         MPI_Comm comm, MPI_Request *request) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Irecv");
+  now_and_then();
+  int k = new_request();
+  Request &q = g.reqs[k];
+  q.recv = true;
+  q.comm = c;
+  q.buf = reinterpret_cast<uintptr_t>(buf);
+  q.count = count;
+  q.type = bits(type);
+  q.peer = source;
+  q.tag = tag;
+  *request = handle<MPI_Request>(kRequestBase + k);
+  if (!g.drained.empty())
+    if (long d = find_drained(c, source, tag); d >= 0) {
+      int rc = deliver(d, buf, count, type, &q.status);
+      q.state = ReqState::Done;
+      return rc;
+    }
+  int rc = PMPI_Irecv(buf, count, type, source, tag, g.comms[c].real, &q.real);
+  q.state = rc == MPI_SUCCESS ? ReqState::Pending : ReqState::Free;
+  return rc;
+}
+
+// A blocking send completes, whatever the protocol does meanwhile: the receiver takes the
+// message, or drains it at the cut (M5).
+static int blocking_send(const char *name,
+                         int (*isend)(const void *, int, MPI_Datatype, int, int, MPI_Comm,
+                                      MPI_Request *),
+                         const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm(name);
+  int k = new_request();
+  Request &q = g.reqs[k];
+  int rc = isend(buf, count, type, dest, tag, g.comms[c].real, &q.real);
+  if (rc != MPI_SUCCESS) {
+    q = Request{};
+    return rc;
+  }
+  count_sent(c, dest);
+  q.state = ReqState::Pending;
+  q.comm = c;
+  q.internal = true;
+  int done = 0;
+  PMPI_Test(&g.reqs[k].real, &done, MPI_STATUS_IGNORE);
+  if (done)
+    g.reqs[k].state = ReqState::Done;
+  else
+    finish_request(k);
+  g.reqs[k] = Request{};
+  return MPI_SUCCESS;
+}
+
+static int rsend_as_send(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm, MPI_Request *r) {
+  return PMPI_Isend(buf, count, type, dest, tag, comm, r);
+}
+
+int __autockpt_MPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                        MPI_Comm comm) {
+  return blocking_send("MPI_Send", PMPI_Isend, buf, count, type, dest, tag, comm);
+}
+int __autockpt_MPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm) {
+  return blocking_send("MPI_Ssend", PMPI_Issend, buf, count, type, dest, tag, comm);
+}
+int __autockpt_MPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm) {
+  return blocking_send("MPI_Rsend", rsend_as_send, buf, count, type, dest, tag, comm);
+}
+
+int __autockpt_MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag,
+                        MPI_Comm comm, MPI_Status *status) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Recv");
+  if (source == MPI_PROC_NULL)
+    return PMPI_Recv(buf, count, type, source, tag, g.comms[c].real, status);
+  int rc = MPI_SUCCESS;
+  receive(buf, count, type, source, tag, c, status, &rc);
+  return rc;
+}
+
+int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
+                            int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
+                            int rtag, MPI_Comm comm, MPI_Status *status) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Sendrecv");
+  long k = -1;
+  if (state::mode() == AUTOCKPT_MODE_RESTORING) {  // made again: its send was made before
+    auto *rec = static_cast<char *>(__autockpt_pop_frame(kSendrecvFid, 0));
+    int64_t sent;
+    memcpy(&sent, rec + sizeof(autockpt_frame_head), sizeof sent);
+    if (sent >= 0 && size_t(sent) < g.reqs.size())
+      g.reqs[sent] = Request{};  // completed at the cut
+  } else if (dest != MPI_PROC_NULL) {
+    k = new_request();
+    Request &q = g.reqs[k];
+    int rc = PMPI_Isend(sbuf, scount, stype, dest, stag, g.comms[c].real, &q.real);
+    if (rc != MPI_SUCCESS) {
+      q = Request{};
+      return rc;
+    }
+    count_sent(c, dest);
+    q.state = ReqState::Pending;
+    q.comm = c;
+    q.internal = true;
+  }
+  int rc = MPI_SUCCESS;
+  if (source == MPI_PROC_NULL) {
+    empty_status(status);
+  } else if (!receive(rbuf, rcount, rtype, source, rtag, c, status, &rc)) {
+    int64_t sent = k;
+    memcpy(static_cast<char *>(__autockpt_push_frame(kSendrecvFid, 1, 0, sizeof sent)), &sent,
+           sizeof sent);
+    return MPI_SUCCESS;  // stopped: unwinding
+  }
+  if (k >= 0) {
+    finish_request(k);
+    g.reqs[k] = Request{};
+  }
+  return rc;
+}
+
+int __autockpt_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Probe");
+  unsigned spins = 0;
+  for (;;) {
+    if (long k = find_drained(c, source, tag); k >= 0) {
+      if (status != MPI_STATUS_IGNORE)
+        drained_status(g.drained[k], status);
+      return MPI_SUCCESS;
+    }
+    int flag = 0;
+    int rc = PMPI_Iprobe(source, tag, g.comms[c].real, &flag, status);
+    if (flag || rc != MPI_SUCCESS)
+      return rc;
+    service();
+    if (stop_here())
+      return MPI_SUCCESS;
+    backoff(&spins);
+  }
+}
+
+int __autockpt_MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Iprobe");
+  now_and_then();
+  if (long k = find_drained(c, source, tag); k >= 0) {
+    *flag = 1;
+    if (status != MPI_STATUS_IGNORE)
+      drained_status(g.drained[k], status);
+    return MPI_SUCCESS;
+  }
+  return PMPI_Iprobe(source, tag, g.comms[c].real, flag, status);
+}
+
+int __autockpt_MPI_Wait(MPI_Request *request, MPI_Status *status) {
+  RuntimeHeap heap;
+  if (*request == MPI_REQUEST_NULL) {
+    empty_status(status);
+    return MPI_SUCCESS;
+  }
+  long k = request_index(*request);
+  if (k < 0)
+    return PMPI_Wait(request, status);
+  unsigned spins = 0;
+  for (bool first = true; !test_request(k); first = false) {
+    if (first || (spins & 15) == 0)
+      service();
+    if (stop_here())
+      return MPI_SUCCESS;
+    backoff(&spins);
+  }
+  release(request, status);
+  return MPI_SUCCESS;
+}
+
+int __autockpt_MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) {
+  RuntimeHeap heap;
+  now_and_then();
+  if (*request == MPI_REQUEST_NULL) {
+    *flag = 1;
+    empty_status(status);
+    return MPI_SUCCESS;
+  }
+  long k = request_index(*request);
+  if (k < 0)
+    return PMPI_Test(request, flag, status);
+  *flag = test_request(k);
+  if (*flag)
+    release(request, status);
+  return MPI_SUCCESS;
+}
+
+int __autockpt_MPI_Waitall(int count, MPI_Request *requests, MPI_Status *statuses) {
+  RuntimeHeap heap;
+  unsigned spins = 0;
+  for (bool first = true;; first = false) {
+    bool all = true;
+    for (int i = 0; i < count; ++i)
+      if (requests[i] != MPI_REQUEST_NULL) {
+        long k = request_index(requests[i]);
+        if (k < 0)
+          unsupported("MPI_Waitall", "a request autockpt did not make");
+        all &= test_request(k);
+      }
+    if (all)
+      break;
+    if (first || (spins & 15) == 0)
+      service();
+    if (stop_here())
+      return MPI_SUCCESS;
+    backoff(&spins);
+  }
+  for (int i = 0; i < count; ++i) {
+    MPI_Status *st = statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[i];
+    if (requests[i] == MPI_REQUEST_NULL)
+      empty_status(st);
+    else
+      release(&requests[i], st);
+  }
+  return MPI_SUCCESS;
+}
+
+int __autockpt_MPI_Testall(int count, MPI_Request *requests, int *flag, MPI_Status *statuses) {
+  RuntimeHeap heap;
+  now_and_then();
+  bool all = true;
+  for (int i = 0; i < count; ++i)
+    if (requests[i] != MPI_REQUEST_NULL) {
+      long k = request_index(requests[i]);
+      if (k < 0)
+        unsupported("MPI_Testall", "a request autockpt did not make");
+      all &= test_request(k);
+    }
+  *flag = all;
+  if (all)
+    for (int i = 0; i < count; ++i) {
+      MPI_Status *st = statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[i];
+      if (requests[i] == MPI_REQUEST_NULL)
+        empty_status(st);
+      else
+        release(&requests[i], st);
+    }
+  return MPI_SUCCESS;
+}
+
+// Index of the first completed request, MPI_UNDEFINED if all are null; -2 if none completed.
+static int any_done(int count, MPI_Request *requests, const char *name) {
+  bool active = false;
+  for (int i = 0; i < count; ++i)
+    if (requests[i] != MPI_REQUEST_NULL) {
+      long k = request_index(requests[i]);
+      if (k < 0)
+        unsupported(name, "a request autockpt did not make");
+      active = true;
+      if (test_request(k))
+        return i;
+    }
+  return active ? -2 : MPI_UNDEFINED;
+}
+
+int __autockpt_MPI_Waitany(int count, MPI_Request *requests, int *index, MPI_Status *status) {
+  RuntimeHeap heap;
+  unsigned spins = 0;
+  for (bool first = true;; first = false) {
+    int i = any_done(count, requests, "MPI_Waitany");
+    if (i != -2) {
+      *index = i;
+      if (i == MPI_UNDEFINED)
+        empty_status(status);
+      else
+        release(&requests[i], status);
+      return MPI_SUCCESS;
+    }
+    if (first || (spins & 15) == 0)
+      service();
+    if (stop_here())
+      return MPI_SUCCESS;
+    backoff(&spins);
+  }
+}
+
+int __autockpt_MPI_Testany(int count, MPI_Request *requests, int *index, int *flag,
+                           MPI_Status *status) {
+  RuntimeHeap heap;
+  now_and_then();
+  int i = any_done(count, requests, "MPI_Testany");
+  *flag = i != -2;
+  *index = i == -2 ? MPI_UNDEFINED : i;
+  if (i >= 0)
+    release(&requests[i], status);
+  else if (i == MPI_UNDEFINED)
+    empty_status(status);
+  return MPI_SUCCESS;
+}
+
+int __autockpt_MPI_Waitsome(int incount, MPI_Request *requests, int *outcount, int *indices,
+                            MPI_Status *statuses) {
+  RuntimeHeap heap;
+  unsigned spins = 0;
+  for (bool first = true;; first = false) {
+    int i = any_done(incount, requests, "MPI_Waitsome");
+    if (i == MPI_UNDEFINED) {
+      *outcount = MPI_UNDEFINED;
+      return MPI_SUCCESS;
+    }
+    if (i >= 0) {
+      int n = 0;
+      for (int j = 0; j < incount; ++j)
+        if (requests[j] != MPI_REQUEST_NULL && test_request(request_index(requests[j]))) {
+          indices[n] = j;
+          release(&requests[j], statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE
+                                                                 : &statuses[n]);
+          ++n;
+        }
+      *outcount = n;
+      return MPI_SUCCESS;
+    }
+    if (first || (spins & 15) == 0)
+      service();
+    if (stop_here())
+      return MPI_SUCCESS;
+    backoff(&spins);
+  }
+}
+
+int __autockpt_MPI_Request_free(MPI_Request *request) {
+  RuntimeHeap heap;
+  long k = request_index(*request);
+  if (k < 0)
+    return PMPI_Request_free(request);
+  Request &q = g.reqs[k];
+  if (q.state == ReqState::Pending && q.recv)
+    unsupported("MPI_Request_free", "freeing a pending receive");
+  if (q.state == ReqState::Pending)
+    q.internal = true;  // completes at the latest at the next cut; then it is let go
+  else
+    q = Request{};
+  *request = MPI_REQUEST_NULL;
+  return MPI_SUCCESS;
+}
+
+int __autockpt_MPI_Cancel(MPI_Request *request) {
+  RuntimeHeap heap;
+  long k = request_index(*request);
+  if (k < 0)
+    return PMPI_Cancel(request);
+  Request &q = g.reqs[k];
+  if (q.state == ReqState::Pending)
+    return PMPI_Cancel(&q.real);
+  return MPI_SUCCESS;
+}
+
+int __autockpt_MPI_Barrier(MPI_Comm comm) {
+  return collective(comm, "MPI_Barrier",
+                    [&](MPI_Comm c, MPI_Request *r) { return PMPI_Ibarrier(c, r); });
+}
+int __autockpt_MPI_Bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm) {
+  return collective(comm, "MPI_Bcast", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ibcast(buf, count, type, root, c, r);
+  });
+}
+int __autockpt_MPI_Reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
+                          int root, MPI_Comm comm) {
+  return collective(comm, "MPI_Reduce", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ireduce(sbuf, rbuf, count, type, op, root, c, r);
+  });
+}
+int __autockpt_MPI_Allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type,
+                             MPI_Op op, MPI_Comm comm) {
+  return collective(comm, "MPI_Allreduce", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iallreduce(sbuf, rbuf, count, type, op, c, r);
+  });
+}
+int __autockpt_MPI_Gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                          int rcount, MPI_Datatype rtype, int root, MPI_Comm comm) {
+  return collective(comm, "MPI_Gather", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Igather(sbuf, scount, stype, rbuf, rcount, rtype, root, c, r);
+  });
+}
+int __autockpt_MPI_Gatherv(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                           const int *rcounts, const int *displs, MPI_Datatype rtype, int root,
+                           MPI_Comm comm) {
+  return collective(comm, "MPI_Gatherv", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Igatherv(sbuf, scount, stype, rbuf, rcounts, displs, rtype, root, c, r);
+  });
+}
+int __autockpt_MPI_Scatter(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                           int rcount, MPI_Datatype rtype, int root, MPI_Comm comm) {
+  return collective(comm, "MPI_Scatter", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iscatter(sbuf, scount, stype, rbuf, rcount, rtype, root, c, r);
+  });
+}
+int __autockpt_MPI_Scatterv(const void *sbuf, const int *scounts, const int *displs,
+                            MPI_Datatype stype, void *rbuf, int rcount, MPI_Datatype rtype,
+                            int root, MPI_Comm comm) {
+  return collective(comm, "MPI_Scatterv", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iscatterv(sbuf, scounts, displs, stype, rbuf, rcount, rtype, root, c, r);
+  });
+}
+int __autockpt_MPI_Allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                             int rcount, MPI_Datatype rtype, MPI_Comm comm) {
+  return collective(comm, "MPI_Allgather", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iallgather(sbuf, scount, stype, rbuf, rcount, rtype, c, r);
+  });
+}
+int __autockpt_MPI_Allgatherv(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                              const int *rcounts, const int *displs, MPI_Datatype rtype,
+                              MPI_Comm comm) {
+  return collective(comm, "MPI_Allgatherv", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iallgatherv(sbuf, scount, stype, rbuf, rcounts, displs, rtype, c, r);
+  });
+}
+int __autockpt_MPI_Alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                            int rcount, MPI_Datatype rtype, MPI_Comm comm) {
+  return collective(comm, "MPI_Alltoall", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ialltoall(sbuf, scount, stype, rbuf, rcount, rtype, c, r);
+  });
+}
+int __autockpt_MPI_Alltoallv(const void *sbuf, const int *scounts, const int *sdispls,
+                             MPI_Datatype stype, void *rbuf, const int *rcounts,
+                             const int *rdispls, MPI_Datatype rtype, MPI_Comm comm) {
+  return collective(comm, "MPI_Alltoallv", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ialltoallv(sbuf, scounts, sdispls, stype, rbuf, rcounts, rdispls, rtype, c, r);
+  });
+}
+int __autockpt_MPI_Scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
+                        MPI_Comm comm) {
+  return collective(comm, "MPI_Scan", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iscan(sbuf, rbuf, count, type, op, c, r);
+  });
+}
+int __autockpt_MPI_Exscan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
+                          MPI_Comm comm) {
+  return collective(comm, "MPI_Exscan", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iexscan(sbuf, rbuf, count, type, op, c, r);
+  });
+}
+int __autockpt_MPI_Reduce_scatter_block(const void *sbuf, void *rbuf, int count,
+                                        MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
+  return collective(comm, "MPI_Reduce_scatter_block", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ireduce_scatter_block(sbuf, rbuf, count, type, op, c, r);
+  });
+}
+
+// ---- Not supported (docs/design.md M9): a message naming the call, never a wrong restart. --------
+
+#define AUTOCKPT_MPI_UNSUPPORTED(name, what, ...)           \
+  int __autockpt_##name(__VA_ARGS__) { unsupported(#name, what); }
+
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Win_create, "one-sided communication (windows)", void *, MPI_Aint,
+                         int, MPI_Info, MPI_Comm, MPI_Win *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Win_allocate, "one-sided communication (windows)", MPI_Aint, int,
+                         MPI_Info, MPI_Comm, void *, MPI_Win *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Win_allocate_shared, "one-sided communication (windows)", MPI_Aint,
+                         int, MPI_Info, MPI_Comm, void *, MPI_Win *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Win_create_dynamic, "one-sided communication (windows)", MPI_Info,
+                         MPI_Comm, MPI_Win *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_File_open, "MPI-IO (files opened through MPI)", MPI_Comm,
+                         const char *, int, MPI_Info, MPI_File *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_spawn, "dynamic processes", const char *, char **, int,
+                         MPI_Info, int, MPI_Comm, MPI_Comm *, int *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_spawn_multiple, "dynamic processes", int, char **, char ***,
+                         const int *, const MPI_Info *, int, MPI_Comm, MPI_Comm *, int *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Send_init, "a persistent request", const void *, int, MPI_Datatype,
+                         int, int, MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Recv_init, "a persistent request", void *, int, MPI_Datatype, int,
+                         int, MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_dup, "a communicator of the program's own", MPI_Comm,
+                         MPI_Comm *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_split, "a communicator of the program's own", MPI_Comm, int,
+                         int, MPI_Comm *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_create, "a communicator of the program's own", MPI_Comm,
+                         MPI_Group, MPI_Comm *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Cart_create, "a communicator of the program's own", MPI_Comm, int,
+                         const int *, const int *, int, MPI_Comm *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Type_contiguous, "a derived datatype", int, MPI_Datatype,
+                         MPI_Datatype *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Type_vector, "a derived datatype", int, int, int, MPI_Datatype,
+                         MPI_Datatype *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Type_create_struct, "a derived datatype", int, const int *,
+                         const MPI_Aint *, const MPI_Datatype *, MPI_Datatype *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Op_create, "a user-defined reduction", MPI_User_function *, int,
+                         MPI_Op *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibarrier, "a nonblocking collective", MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibcast, "a nonblocking collective", void *, int, MPI_Datatype, int,
+                         MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Iallreduce, "a nonblocking collective", const void *, void *, int,
+                         MPI_Datatype, MPI_Op, MPI_Comm, MPI_Request *)
+
+}  // extern "C"

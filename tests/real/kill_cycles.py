@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Kill cycles on the real programs of ../shared/real-programs (issue 15), run by hand, not in CI:
+each program is built plainly and with the compiler wrappers (build.sh), run once of each to
+measure the overhead, then the instrumented one is killed with SIGKILL --kills times at random
+moments and run a last time to the end.  Prints one table row per program: overhead, image size,
+pass/fail.
+
+    python3 tests/real/kill_cycles.py --config build/bin/autockpt-config --work /tmp/real lua npb-ser-cg
+
+A run is killed at a random moment after it has committed a new checkpoint (AUTOCKPT_INTERVAL),
+so every run makes progress.  The outputs are judged as ckpt_cycle.py --same-output judges them:
+every run's compare lines (run.sh's filter) are a contiguous slice of the plain run's, each run
+starts no later than where the one before stopped and no earlier than where that one started
+(lines between a checkpoint and a kill appear twice), and the last run ends where the plain run
+ends.  Times are wall-clock on whatever the machine is doing: this is a measurement, not a test.
+NAS kernels use class A here (NPB_SER_LIST) so that a run takes seconds, not a minute.
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+REAL = os.path.normpath(os.path.join(os.path.dirname(__file__), "../../../shared/real-programs"))
+NPB_CLASSES = "cg:A ep:A ft:A is:A lu:A bt:A"
+NPB_DROP = re.compile(r"Initialization time|CPU Time|Time in seconds|Mop/s|Compiler ver")
+
+
+def compare_lines(name, text):
+    """run.sh's filter, applied to a run's full output (killed runs have no run.sh filter)."""
+    lines = text.split("\n")
+    if not text.endswith("\n"):
+        lines = lines[:-1]  # a killed run's incomplete last line
+    else:
+        lines = lines[:-1]
+    if name.startswith("npb-"):
+        out = []
+        for line in lines:
+            if "Compile date" in line:
+                break
+            if NPB_DROP.search(line) or not line.split():
+                continue
+            out.append(line)
+        return out
+    return lines
+
+
+def command(name, build):
+    if name == "lua":
+        return [f"{build}/lua/lua", f"{build}/inputs/lua/bench.lua", "2"]
+    if name.startswith("npb-ser-"):
+        b = name.rsplit("-", 1)[1]
+        bins = [f for f in os.listdir(f"{build}/npb-cpp/NPB-SER/bin") if f.startswith(b + ".")]
+        return [f"{build}/npb-cpp/NPB-SER/bin/{bins[0]}"]
+    raise SystemExit(f"kill_cycles.py: {name} is not a serial program this script runs")
+
+
+def run(cmd, cwd, env, kill_after=None, ckpt=None, rng=None, interval=0.0):
+    """Runs cmd; with kill_after, SIGKILLs it at a random moment after its first new checkpoint."""
+    out_path = os.path.join(cwd, "out")
+    before = set(committed(ckpt)) if ckpt else set()
+    t0 = time.monotonic()
+    with open(out_path, "w") as out, open(os.path.join(cwd, "err"), "a") as err:
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True)
+        killed = False
+        if kill_after:
+            while p.poll() is None and not (set(committed(ckpt)) - before):
+                time.sleep(0.02)
+            if p.poll() is None:
+                time.sleep(rng.uniform(0, interval))
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    killed = True
+        p.wait()
+    return p.returncode, killed, time.monotonic() - t0, open(out_path, errors="replace").read()
+
+
+def committed(ckpt):
+    if not ckpt or not os.path.isdir(ckpt):
+        return []
+    return [d for d in os.listdir(ckpt) if os.path.exists(os.path.join(ckpt, d, "MANIFEST"))]
+
+
+def judge(ref, runs):
+    start, prev_start, prev_n = 0, 0, 0
+    for k, lines in enumerate(runs):
+        if k == 0:
+            cands = [0]
+        else:
+            cands = range(prev_start, prev_start + prev_n + 1)
+        found = None
+        for s in cands:
+            if ref[s:s + len(lines)] == lines:
+                found = s
+                break
+        if found is None:
+            return f"run {k + 1}'s lines are not a slice of the reference where expected"
+        prev_start, prev_n = found, len(lines)
+    if prev_start + prev_n != len(ref):
+        return "the last run does not end where the reference ends"
+    return ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", required=True, help="autockpt-config of the build to use")
+    ap.add_argument("--work", required=True, help="directory for the builds and runs")
+    ap.add_argument("--kills", type=int, default=3)
+    ap.add_argument("--interval", type=float, default=1.0, help="AUTOCKPT_INTERVAL of the runs")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("programs", nargs="+")
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    config = os.path.abspath(args.config)
+    bindir = os.path.dirname(config)
+    work = os.path.abspath(args.work)
+    plain, inst = os.path.join(work, "plain"), os.path.join(work, "inst")
+    names = [n.replace("npb-ser-", "npb-ser") if False else n for n in args.programs]
+    build_names = sorted({"npb-ser" if n.startswith("npb-ser-") else n for n in names})
+    if not args.no_build:
+        env = dict(os.environ, NPB_SER_LIST=NPB_CLASSES)
+        subprocess.run([f"{REAL}/build.sh", plain] + build_names, env=dict(env, CC="clang-19",
+                       CXX="clang++-19"), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([f"{REAL}/build.sh", inst] + build_names,
+                       env=dict(env, CC=f"{bindir}/autockpt-cc", CXX=f"{bindir}/autockpt-c++"),
+                       check=True, stdout=subprocess.DEVNULL)
+    print(f"kill_cycles: seed {seed}, {args.kills} kills, AUTOCKPT_INTERVAL={args.interval}")
+    print("| program | plain s | instrumented s | overhead | image | kills | result |")
+    print("|---|---|---|---|---|---|---|")
+    failed = 0
+    for name in names:
+        d = os.path.join(work, "runs", name)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        ckpt = os.path.join(d, "ckpt")
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
+        rc, _, t_plain, out = run(command(name, plain), d, base)
+        ref = compare_lines(name, out)
+        quiet = dict(base, AUTOCKPT_DIR=os.path.join(d, "ckpt0"))
+        rc2, _, t_inst, out2 = run(command(name, inst), d, quiet)
+        why = "" if (rc2 == rc and compare_lines(name, out2) == ref) else \
+            f"uninterrupted instrumented run differs (exit {rc2})"
+        env = dict(base, AUTOCKPT_DIR=ckpt, AUTOCKPT_INTERVAL=str(args.interval))
+        runs, image = [], 0
+        for k in range(args.kills + 1):
+            last = k == args.kills
+            rc3, killed, _, out3 = run(command(name, inst), d, env, kill_after=not last,
+                                       ckpt=ckpt, rng=rng, interval=args.interval)
+            runs.append(compare_lines(name, out3))
+            gens = sorted(committed(ckpt))
+            if gens:
+                g = os.path.join(ckpt, gens[-1])
+                image = max(image, sum(os.path.getsize(os.path.join(g, f)) for f in os.listdir(g)))
+            if not last and not killed:
+                why = why or f"run {k + 1} ended (exit {rc3}) before its kill"
+            if last and rc3 != rc:
+                why = why or f"last run exit {rc3}, plain {rc}"
+        why = why or judge(ref, runs)
+        failed += bool(why)
+        print(f"| {name} | {t_plain:.1f} | {t_inst:.1f} | {t_inst / t_plain:.2f} | "
+              f"{image / 2**20:.1f} MiB | {args.kills} | {'FAIL: ' + why if why else 'pass'} |")
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
