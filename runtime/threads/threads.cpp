@@ -585,11 +585,15 @@ void restart() {
 [[gnu::noinline]] void thread_root() {
   Thread *t = t_self;
   t->retval = t->start(t->arg);
+  if (state::mode() == AUTOCKPT_MODE_RUNNING)  // it ended (not unwound for a checkpoint)
+    run_thread_dtors(t->index);
   asm volatile("" ::: "memory");  // not a tail call: this frame is the root
 }
 
 [[gnu::noinline]] void std_thread_root() {
   static_cast<std::thread::_State *>(t_self->arg)->_M_run();
+  if (state::mode() == AUTOCKPT_MODE_RUNNING)
+    run_thread_dtors(t_self->index);
   asm volatile("" ::: "memory");
 }
 
@@ -640,7 +644,8 @@ void *thread_entry(void *p) {
     state::raise(&__autockpt_state);
   bool restored = t->restored;
   if (restored) {
-    restore_tls(t);
+    if (t->status != Status::Exited)  // an exited one (not joined yet) kept no variables
+      restore_tls(t);
     t->restored = false;
     Lock lock;
     ++g_ready;
@@ -868,8 +873,10 @@ int detach(pthread_t th) {
 
 [[noreturn]] void exit_thread(void *value) {
   static auto fn = next<ExitFn>("pthread_exit");
-  if (Thread *t = t_self)
+  if (Thread *t = t_self) {
     t->retval = value;
+    run_thread_dtors(t->index);  // before the stack unwinds: still under the thread's root
+  }
   fn(value);
   __builtin_unreachable();
 }

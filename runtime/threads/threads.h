@@ -48,6 +48,10 @@ void fix_owner(pthread_mutex_t *m);
 // What a frame record of blocking.cpp's own (fid) is, for `autockpt inspect`; null if not one.
 const char *blocking_frame_name(uint64_t fid);
 
+// Runs the C++ thread_local destructors thread `index` registered (main: 0) when it leaves
+// (thread_dtors.cpp; nothing to do if it registered none).
+void run_thread_dtors(uint32_t index);
+
 // A pooled worker (omp/) is about to run the program's code in a team: from now on a checkpoint
 // waits for it.  Returns false, counting nothing, while a checkpoint is being taken: the caller
 // waits and asks again (or learns from its team that it is not to run).
