@@ -94,3 +94,14 @@ if omp_cflags:
 else:
     lit_config.note(f"no OpenMP runtime that {tools}/clang can use: the OpenMP tests are "
                     "unsupported (install libomp-dev)")
+
+# Fortran (docs/design.md F6): the feature `fortran` where this autockpt was built with a flang
+# (autockpt-config --fc answers); the tests build with it through ckpt_cycle.py.
+import subprocess
+_fc = subprocess.run([f"{config.autockpt_bin_dir}/autockpt-config", "--fc"], capture_output=True,
+                     text=True)
+if _fc.returncode == 0 and _fc.stdout.strip():
+    config.available_features.add("fortran")
+    config.substitutions.append(("%fc", _fc.stdout.strip()))
+else:
+    lit_config.note("Fortran tests unsupported: " + _fc.stderr.strip())

@@ -81,6 +81,7 @@ POLL_S = 0.005            # how often a running program's checkpoint directory i
 HALTED = "autockpt: halted at poll "      # the runtime at AUTOCKPT_HALT_POLL
 EXIT_AFTER_SIGNAL = 75    # AUTOCKPT_EXIT_CODE's default
 CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".C")
+FORTRAN_SUFFIXES = (".f90", ".F90", ".f", ".F", ".f95", ".F95", ".f03", ".F03", ".f08", ".F08")
 
 
 class Fail(Exception):
@@ -230,18 +231,36 @@ class PollPlan:
 def build(args, work):
     """Compiles the plain and the instrumented program; returns their paths."""
     is_cxx = args.source.endswith(CXX_SUFFIXES)
-    cc = args.cc or config_query(args.config, "--cxx" if is_cxx else "--cc")
+    is_fortran = args.source.endswith(FORTRAN_SUFFIXES)
+    cc = args.cc or config_query(args.config, "--fc" if is_fortran else
+                                 "--cxx" if is_cxx else "--cc")
     plugin = config_query(args.config, "--plugin")
     cflags = shlex.split(config_query(args.config, "--cflags"))
-    ldflags = shlex.split(config_query(args.config, "--ldflags"))
+    ldflags = shlex.split(config_query(args.config, "--fldflags" if is_fortran else "--ldflags"))
     flags = [args.opt] + [f for group in args.cflags for f in shlex.split(group)]
+    if is_fortran:
+        flags += ["-module-dir", work]  # the .mod files of its modules, not in the current directory
     name = args.name or os.path.splitext(os.path.basename(args.source))[0]
     plain = os.path.join(work, name + ".plain")
     instrumented = os.path.join(work, name)
-    builds = [("instrumented", [cc] + flags + ["-fpass-plugin=" + plugin] + cflags +
-               [args.source] + ldflags + ["-o", instrumented])]
+    # --also: C sources compiled with the C compiler into objects of each build (a Fortran
+    # program's C kernels).
+    c_cc = config_query(args.config, "--cc") if args.also else None
+    objects = {"plain": [], "instrumented": []}
+    builds = []
+    for k, src in enumerate(args.also):
+        for what, extra in (("plain", []), ("instrumented", ["-fpass-plugin=" + plugin])):
+            obj = os.path.join(work, "%s.%d.%s.o" % (name, k, what))
+            objects[what].append(obj)
+            builds.append((what + " " + os.path.basename(src),
+                           [c_cc, args.opt] + extra + cflags + ["-c", src, "-o", obj]))
+    builds.append(("instrumented", [cc] + flags + ["-fpass-plugin=" + plugin] + cflags +
+                   [args.source] + objects["instrumented"] + ldflags + ["-o", instrumented]))
     if not (args.stop_after_kill or args.build_only):
-        builds.insert(0, ("plain", [cc] + flags + cflags + [args.source, "-o", plain]))
+        builds.append(("plain", [cc] + flags + cflags + [args.source] + objects["plain"] +
+                       ["-o", plain]))
+    else:
+        builds = [b for b in builds if not b[0].startswith("plain")]
     for what, cmd in builds:
         t0 = time.monotonic()
         try:
@@ -708,7 +727,8 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="See the top of this file for what each check means.")
     p.add_argument("--config", required=True, help="the build's bin/autockpt-config")
-    p.add_argument("source", help="a C or C++ source file (C++: .cc .cpp .cxx .C)")
+    p.add_argument("source", help="a C, C++ or Fortran source file (C++: .cc .cpp .cxx .C; "
+                                  "Fortran: .f90 .F90 .f .F, built with autockpt-config --fc)")
     b = p.add_argument_group("build")
     b.add_argument("-O", dest="opt", default="-O2", metavar="LEVEL",
                    type=lambda v: "-O" + v, help="optimisation level: -O0, -O2 (default), -Os ...")
@@ -716,6 +736,9 @@ def parse_args(argv):
                    help="more compiler flags for both builds (repeatable)")
     b.add_argument("--cc", help="compiler (default: autockpt-config --cc, or --cxx for C++)")
     b.add_argument("--name", help="name of the instrumented executable (default: source stem)")
+    b.add_argument("--also", action="append", default=[], metavar="C_SOURCE",
+                   help="a C source compiled with the C compiler and linked in (plain and "
+                        "instrumented), e.g. the C kernels of a Fortran program")
     r = p.add_argument_group("run")
     r.add_argument("--args", default="", metavar="ARGS", help="the program's arguments (one string)")
     r.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",

@@ -62,7 +62,7 @@ def command(name, build):
 
 def run(cmd, cwd, env, kill_after=None, ckpt=None, rng=None, interval=0.0):
     """Runs cmd; with kill_after, SIGKILLs it at a random moment after its first new checkpoint."""
-    out_path = os.path.join(cwd, "out")
+    out_path = os.path.join(cwd, "out.%d" % len([f for f in os.listdir(cwd) if f.startswith("out.")]))
     before = set(committed(ckpt)) if ckpt else set()
     t0 = time.monotonic()
     with open(out_path, "w") as out, open(os.path.join(cwd, "err"), "a") as err:
@@ -89,6 +89,8 @@ def committed(ckpt):
 def judge(ref, runs):
     start, prev_start, prev_n = 0, 0, 0
     for k, lines in enumerate(runs):
+        if not lines and k > 0:
+            continue  # killed before it printed: where it stands says nothing
         if k == 0:
             cands = [0]
         else:
@@ -148,24 +150,25 @@ def main():
         why = "" if (rc2 == rc and compare_lines(name, out2) == ref) else \
             f"uninterrupted instrumented run differs (exit {rc2})"
         env = dict(base, AUTOCKPT_DIR=ckpt, AUTOCKPT_INTERVAL=str(args.interval))
-        runs, image = [], 0
+        runs, image, kills = [], 0, 0
         for k in range(args.kills + 1):
             last = k == args.kills
             rc3, killed, _, out3 = run(command(name, inst), d, env, kill_after=not last,
                                        ckpt=ckpt, rng=rng, interval=args.interval)
             runs.append(compare_lines(name, out3))
+            kills += killed
             gens = sorted(committed(ckpt))
             if gens:
                 g = os.path.join(ckpt, gens[-1])
                 image = max(image, sum(os.path.getsize(os.path.join(g, f)) for f in os.listdir(g)))
-            if not last and not killed:
-                why = why or f"run {k + 1} ended (exit {rc3}) before its kill"
-            if last and rc3 != rc:
-                why = why or f"last run exit {rc3}, plain {rc}"
+            if not killed:  # ended by itself (a short program may end before its kill)
+                if rc3 != rc:
+                    why = why or f"run {k + 1} exit {rc3}, plain {rc}"
+                break
         why = why or judge(ref, runs)
         failed += bool(why)
         print(f"| {name} | {t_plain:.1f} | {t_inst:.1f} | {t_inst / t_plain:.2f} | "
-              f"{image / 2**20:.1f} MiB | {args.kills} | {'FAIL: ' + why if why else 'pass'} |")
+              f"{image / 2**20:.1f} MiB | {kills} | {'FAIL: ' + why if why else 'pass'} |")
         sys.stdout.flush()
     return 1 if failed else 0
 

@@ -1,0 +1,36 @@
+// The Fortran layer (docs/design.md F6): linked into programs built with autockpt-config
+// --fldflags (which names __autockpt_fortran_layer).  flang's runtime buffers the output of its
+// units itself, outside C's stdio: at a checkpoint it is flushed, so that what the program printed
+// before it is on disk, where the restart's truncation (F3) expects it.  The heap of flang's
+// runtime is runtime/fortran_runtime.cmake's.
+#include "layers.h"
+
+namespace {
+
+// Fortran::runtime::io::FlushOutputOnCrash(const Terminator &): flushes the default output unit
+// (6, stdout) and the error unit, without creating them.  Weak: a program without Fortran I/O
+// has none.  Terminator is {const char *file; int line;}; a zeroed one names no source.
+extern "C" void fortran_flush_output(const void *terminator)
+    __asm__("_ZN7Fortran7runtime2io18FlushOutputOnCrashERKNS0_10TerminatorE")
+    __attribute__((weak));
+
+bool stop() {
+  if (fortran_flush_output) {
+    struct {
+      const char *file = nullptr;
+      long line = 0;
+    } terminator;
+    fortran_flush_output(&terminator);
+  }
+  return true;  // not this layer's to decide who writes
+}
+
+const autockpt::layers::Layer kFortran = {"fortran", nullptr, nullptr, stop, nullptr, 0,
+                                          nullptr, nullptr, nullptr, nullptr};
+AUTOCKPT_LAYER(kFortran);
+
+}  // namespace
+
+extern "C" {
+int __autockpt_fortran_layer = 1;  // named by --fldflags, so that this object is linked
+}
