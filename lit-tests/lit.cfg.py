@@ -4,7 +4,7 @@ import lit.formats
 
 config.name = "autockpt"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".ll", ".test"]
+config.suffixes = [".ll", ".test", ".c", ".cpp"]
 config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 
@@ -13,6 +13,8 @@ tools = config.llvm_tools_dir
 config.substitutions += [
     ("%opt", f"{tools}/opt -load-pass-plugin={plugin}"),
     ("%plugin", plugin),
+    ("%clang-plugin", os.path.join(config.autockpt_lib_dir, "libautockpt-clang.so")),
+    ("%clangxx", f"{tools}/clang++"),
     ("%FileCheck", f"{tools}/FileCheck"),
     ("%clang", f"{tools}/clang"),
     ("%autockpt-config", f"{config.autockpt_bin_dir}/autockpt-config"),

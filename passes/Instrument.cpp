@@ -7,6 +7,7 @@
 #include "FrameLayout.h"
 #include "HeapCalls.h"
 #include "Liveness.h"
+#include "Marks.h"
 #include "ModuleTables.h"
 #include "RuntimeABI.h"
 #include "SafePoints.h"
@@ -87,6 +88,7 @@ class ModuleInstrumenter {
       Policy.IsCheckpointableCall = IsCheckpointable;
       Policy.CallPollsAtEntry = PollsAtEntry;
       Policy.PollAtEntry = Recursive.count(F);
+      Policy.NoLoopPolls = F->hasFnAttribute(kNoPollAttr);
       // Checkpointable-ness of calls must be decided on the original IR, so the analyses are
       // computed before anything changes in F.
       placeSafePoints(S, loopFacts(*F), Policy);
@@ -162,7 +164,13 @@ class ModuleInstrumenter {
   // Whether F has a cycle that needs a poll (P12: bounded loops need none).
   bool hasPolledCycles(Function &F) {
     SafePointPolicy NoCalls;
-    return !pollHeaders(loopFacts(F), NoCalls).empty();
+    NoCalls.NoLoopPolls = F.hasFnAttribute(kNoPollAttr);
+    if (!pollHeaders(loopFacts(F), NoCalls).empty())
+      return true;
+    for (Instruction &I : instructions(F))
+      if (asSafePointMarker(I))
+        return true;
+    return false;
   }
 
   bool callPollsAtEntry(const CallBase &CB) {
@@ -273,12 +281,14 @@ bool skipModule(Module &M) {
 PreservedAnalyses AutockptPass::run(Module &M, ModuleAnalysisManager &MAM) {
   if (skipModule(M))
     return PreservedAnalyses::all();
+  normalizeMarks(M, MAM);  // a module that did not pass PipelineStartEP (opt, LTO)
   ModuleInstrumenter(M, MAM).instrument();
   return PreservedAnalyses::none();
 }
 
 PreservedAnalyses PrintSafePointsPass::run(Module &M, ModuleAnalysisManager &MAM) {
   static const char *const KindName[] = {"poll", "call", "entry"};
+  normalizeMarks(M, MAM);
   for (FunctionShape &S : ModuleInstrumenter(M, MAM).shapeFunctions()) {
     OS << "autockpt: function " << S.F->getName() << ": " << S.SafePoints.size()
        << " safe point(s), " << S.Allocas.size() << " saved alloca(s)"

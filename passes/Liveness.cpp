@@ -25,6 +25,7 @@ void computeLiveness(FunctionShape &S) {
   DenseMap<const Value *, unsigned> Index;
   std::vector<Value *> Values;
   SmallPtrSet<const AllocaInst *, 8> Saved(S.Allocas.begin(), S.Allocas.end());
+  Saved.insert(S.NoSaveAllocas.begin(), S.NoSaveAllocas.end());  // in the entry block too
   for (Instruction &I : instructions(F)) {
     if (I.getType()->isVoidTy())
       continue;

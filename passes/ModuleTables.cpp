@@ -2,6 +2,8 @@
 // constructor.  Writable globals are listed so the runtime saves and restores their bytes.
 #include "ModuleTables.h"
 
+#include "Marks.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
@@ -78,6 +80,8 @@ bool isSavedGlobal(const GlobalVariable &GV) {
   if (N.starts_with("llvm.") || N.starts_with("__autockpt") || N.starts_with("autockpt."))
     return false;
   if (GV.hasSection() && GV.getSection() == "llvm.metadata")
+    return false;
+  if (GV.hasMetadata(kNoSaveMD))  // nosave: after a restart it holds its initial value
     return false;
   return GV.getParent()->getDataLayout().getTypeAllocSize(GV.getValueType()) != 0;
 }

@@ -2,6 +2,7 @@
 // the pipeline names `autockpt` and `print-autockpt-safepoints` for opt.
 #include "Compat.h"
 #include "Instrument.h"
+#include "Marks.h"
 
 #include "llvm/Passes/PassBuilder.h"
 
@@ -14,6 +15,11 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
             // linker by -fpass-plugin, so this is the only chance to instrument (see
             // docs/design.md P11).  If it is loaded at link time too, the module's
             // autockpt.instrumented marker makes the second run a no-op.
+            // The source's marks (pragmas, attributes) are read before anything optimises
+            // the annotations away or moves them (Marks.h), at -O0 too.
+            PB.registerPipelineStartEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
+              MPM.addPass(autockpt::NormalizeMarksPass());
+            });
             PB.registerOptimizerLastEPCallback(
                 [](ModulePassManager &MPM, OptimizationLevel AUTOCKPT_EP_LTO_PHASE_PARAM) {
                   MPM.addPass(autockpt::AutockptPass());
@@ -26,6 +32,10 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
                 [](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
                   if (Name == "autockpt") {
                     MPM.addPass(autockpt::AutockptPass());
+                    return true;
+                  }
+                  if (Name == "autockpt-marks") {
+                    MPM.addPass(autockpt::NormalizeMarksPass());
                     return true;
                   }
                   if (Name == "print-autockpt-safepoints") {

@@ -1,6 +1,8 @@
 // Safe-point placement and the CFG normalisation that isolates each safe point (see .h).
 #include "SafePoints.h"
 
+#include "Marks.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Analysis/ScalarEvolutionExpressions.h"
@@ -33,13 +35,19 @@ static void makeEntryBlock(FunctionShape &S) {
   Function &F = *S.F;
   BasicBlock *Old = &F.getEntryBlock();
   for (Instruction &I : *Old)
-    if (auto *A = dyn_cast<AllocaInst>(&I); A && A->isStaticAlloca())
-      S.Allocas.push_back(A);
+    if (auto *A = dyn_cast<AllocaInst>(&I); A && A->isStaticAlloca()) {
+      if (A->hasMetadata(kNoSaveMD))
+        S.NoSaveAllocas.push_back(A);
+      else
+        S.Allocas.push_back(A);
+    }
   for (Instruction &I : instructions(F))
     if (auto *A = dyn_cast<AllocaInst>(&I); A && !A->isStaticAlloca())
       S.DynamicStack = true;
   S.Entry = BasicBlock::Create(F.getContext(), "autockpt.entry", &F, Old);
   for (AllocaInst *A : S.Allocas)
+    A->moveBefore(*S.Entry, S.Entry->end());
+  for (AllocaInst *A : S.NoSaveAllocas)
     A->moveBefore(*S.Entry, S.Entry->end());
   BranchInst::Create(Old, S.Entry);
 }
@@ -197,6 +205,21 @@ static const Loop *loopOf(const Cycle &C, const LoopFacts &Facts) {
   return L;
 }
 
+// Whether a `#pragma autockpt safepoint` lies in C itself (not in a cycle nested in it).
+static bool hasSafePointMarker(const Cycle &C) {
+  for (BasicBlock *BB : C.blocks())
+    for (Instruction &I : *BB)
+      if (asSafePointMarker(I)) {
+        const Cycle *Inner = &C;
+        for (const Cycle *Child : C.children())
+          if (Child->contains(BB))
+            Inner = Child;
+        if (Inner == &C)
+          return true;
+      }
+  return false;
+}
+
 // Every iteration of a cycle passes through its header or through a header of a cycle nested in
 // it, so polls go there (nothing may precede a landing pad: an EH-pad header has none).
 // Collected before any block is split, since splitting invalidates the analyses.
@@ -206,7 +229,10 @@ SmallVector<BasicBlock *, 8> pollHeaders(const LoopFacts &Facts, const SafePoint
   while (!Work.empty()) {
     const Cycle *C = Work.pop_back_val();
     Work.append(C->child_begin(), C->child_end());
-    if (C->getHeader()->isEHPad())
+    if (C->getHeader()->isEHPad() || Policy.NoLoopPolls)
+      continue;
+    // `#pragma autockpt nopoll` on it or a loop around it; `#pragma autockpt safepoint` in it.
+    if (inNoPollLoop(Facts.LI.getLoopFor(C->getHeader())) || hasSafePointMarker(*C))
       continue;
     if (const Loop *L = loopOf(*C, Facts))
       if (boundedWork(*L, Facts) || everyIterationPolls(*L, Facts, Policy))
@@ -334,6 +360,27 @@ void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPo
     SafePoint SP;
     SP.Kind = SafePoint::Poll;
     SP.Site = H;
+    SP.Loc = Loc;
+    SPs.push_back(SP);
+  }
+
+  // `#pragma autockpt safepoint`: a poll exactly there, in a block of its own that holds only
+  // `br <rest>` (the marker goes; what follows it starts the next block).
+  SmallVector<CallInst *, 4> Markers;
+  for (Instruction &I : instructions(F))
+    if (CallInst *M = asSafePointMarker(I))
+      Markers.push_back(M);
+  for (CallInst *M : Markers) {
+    BasicBlock *BB = M->getParent();
+    DebugLoc Loc = M->getDebugLoc();
+    BasicBlock *Site = BB->splitBasicBlock(M, "autockpt.safepoint");
+    Instruction *Next = M->getNextNode();
+    M->replaceAllUsesWith(M->getArgOperand(0));
+    M->eraseFromParent();
+    Site->splitBasicBlock(Next, "autockpt.safepoint.cont");
+    SafePoint SP;
+    SP.Kind = SafePoint::Poll;
+    SP.Site = Site;
     SP.Loc = Loc;
     SPs.push_back(SP);
   }

@@ -26,6 +26,7 @@ struct SafePointPolicy {
   // The call reaches a poll at once: a direct call of a function that polls at its entry.
   llvm::function_ref<bool(const llvm::CallBase &)> CallPollsAtEntry;
   bool PollAtEntry = false;  // the function is in a recursive call-graph cycle
+  bool NoLoopPolls = false;  // [[autockpt::nopoll]]: the function's loops get no poll
 };
 
 // The analyses of the function before placeSafePoints changes it.

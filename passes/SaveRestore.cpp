@@ -191,6 +191,8 @@ class Emitter {
       Value *Slot = B.CreateConstInBoundsGEP2_32(SP.RecordTy, Payload, 0, K++);
       B.CreateMemCpy(A, A->getAlign(), Slot, Align(1), A->getAllocationSize(DL)->getFixedValue());
     }
+    for (AllocaInst *A : S.NoSaveAllocas)  // not saved: zeros after a restore (Marks.h)
+      B.CreateMemSet(A, B.getInt8(0), A->getAllocationSize(DL)->getFixedValue(), A->getAlign());
     if (S.DynamicStack) {
       // The same bytes of dynamic stack at the same addresses: from the same stack pointer at
       // entry, one allocation of the saved size ends where the saved frame's did.

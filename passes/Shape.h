@@ -72,6 +72,8 @@ struct FunctionShape {
   uint64_t Layout = 0;  // hash of every record layout of the function
   llvm::BasicBlock *Entry = nullptr;  // new entry: static allocas + the restoring test
   llvm::SmallVector<llvm::AllocaInst *, 8> Allocas;  // static allocas, saved wholesale
+  // Static allocas marked nosave (Marks.h): not in the record; zeroed when a frame is restored.
+  llvm::SmallVector<llvm::AllocaInst *, 2> NoSaveAllocas;
   std::vector<Slot> Locals;  // parallel to Allocas, offsets from SafePoint::LocalsOffset
   // Variable-length arrays or alloca(): the dynamic stack area [sp, StackBase) is saved as one
   // blob after the record, and re-allocated at restore so that every address stays the same.

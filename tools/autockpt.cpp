@@ -45,6 +45,7 @@ constexpr std::string_view kRuntimeMarker = "__autockpt_register_module";
 int cmd_run(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_options_markdown(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 struct Command {
   const char *name;
@@ -61,6 +62,8 @@ constexpr Command kCommands[] = {
     {"list", cmd_list, "DIR", "list the checkpoints in a checkpoint directory"},
     {"inspect", cmd_inspect, "IMAGE | GEN-DIR", "show what a checkpoint holds"},
     {"verify", cmd_verify, "IMAGE | GEN-DIR | DIR", "check checkpoints' checksums"},
+    {"scan", cmd_scan, "-p BUILD_DIR [--format=text|json] [FILE...]",
+     "report what in a codebase may limit checkpointing (its compile_commands.json)"},
     {"clean", cmd_clean, "DIR [--keep N]", "delete the checkpoints (all, or all but the newest N)"},
     {"options-markdown", cmd_options_markdown, "[--page] [-o FILE | --check FILE]",
      "print the settings table in Markdown (docs/options.md)"},
@@ -108,6 +111,25 @@ void print_run_usage(FILE *out) {
                "Example: autockpt run --interval 30m --dir $SCRATCH/sim.ckpt -- ./sim input.cfg\n"
                "\n");
   print_options_help(out);
+}
+
+// `scan` is autockpt-scan (clang-plugin/Scan.cpp, LibTooling), which lies beside this command.
+int cmd_scan(int argc, char **argv) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    std::perror("autockpt scan: /proc/self/exe");
+    return kExitFailure;
+  }
+  self[n] = 0;
+  std::string scan = self;
+  scan = scan.substr(0, scan.rfind('/') + 1) + "autockpt-scan";
+  std::vector<char *> args{scan.data()};
+  for (int k = 0; k < argc; ++k) args.push_back(argv[k]);
+  args.push_back(nullptr);
+  execv(scan.c_str(), args.data());
+  std::fprintf(stderr, "autockpt scan: cannot run %s: %s\n", scan.c_str(), std::strerror(errno));
+  return kExitFailure;
 }
 
 int cmd_run(int argc, char **argv) {

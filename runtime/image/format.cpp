@@ -36,6 +36,7 @@ const char *section_name(SectionKind kind) {
     case SectionKind::Mpi: return "Mpi";
     case SectionKind::Cuda: return "Cuda";
     case SectionKind::Threads: return "Threads";
+    case SectionKind::OpenMP: return "OpenMP";
   }
   return "Unknown";
 }

@@ -48,6 +48,7 @@ enum class SectionKind : uint32_t {
   Mpi = 7,
   Cuda = 8,
   Threads = 9,  // the frame records and thread-local variables of every thread but main
+  OpenMP = 10,  // the OpenMP settings and the thread-local variables of libomp's workers (omp/)
 };
 
 // "Heap", "Frames", ...; "Unknown" for a kind this build does not know.

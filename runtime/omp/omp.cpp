@@ -13,6 +13,8 @@
 #include "autockpt/abi.h"
 #include "control.h"
 #include "frames.h"
+#include "image/format.h"
+#include "layers.h"
 #include "log.h"
 #include "state.h"
 #include "threads/threads.h"
@@ -26,6 +28,8 @@
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <string>
+#include <vector>
 
 // libomp's ABI (kmp.h); weak, so that the runtime links into programs without OpenMP.
 extern "C" {
@@ -43,6 +47,11 @@ using kmpc_micro = void (*)(int32_t *gtid, int32_t *btid, ...);
 [[gnu::weak]] int omp_get_thread_num();
 [[gnu::weak]] int omp_get_level();
 [[gnu::weak]] int omp_get_ancestor_thread_num(int);
+[[gnu::weak]] int omp_get_dynamic();
+[[gnu::weak]] void omp_set_dynamic(int);
+[[gnu::weak]] int omp_get_max_active_levels();
+[[gnu::weak]] void omp_set_max_active_levels(int);
+[[gnu::weak]] void omp_set_schedule(int kind, int chunk);
 // The runtime's fork (below): its frame is the outer end of the master's bridge.
 void __autockpt___kmpc_fork_call(ident_t *loc, int32_t argc, kmpc_micro fn, ...);
 }
@@ -358,7 +367,14 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
 
 const bool *t_team_outer_tasks() { return t_outer_team ? &t_outer_team->tasks : nullptr; }
 
+void take_tls();
+thread_local bool t_tls_taken_fwd;
+
 void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
+  if (!t_tls_taken_fwd) {
+    t_tls_taken_fwd = true;
+    take_tls();
+  }
   Member &m = t->members[k];
   uint32_t st = m.state.load(std::memory_order_relaxed);
   if (t->restoring && st == Done)
@@ -600,6 +616,98 @@ uint32_t owner_id() {
   return id;
 }
 
+
+// ---- The OpenMP section (O9) ------------------------------------------------------------------
+// The settings a program may change (omp_set_num_threads, omp_set_dynamic, max active levels,
+// omp_set_schedule), and the thread-local variables of libomp's workers by pool order: their
+// `threadprivate` variables outlive a region.  A restart sets the settings again, and each
+// worker takes its variables when it first runs a member.
+
+struct Settings {
+  uint32_t magic;
+  int32_t max_threads, dynamic, max_active_levels, sched_kind, sched_chunk;
+  uint32_t npool;
+};
+constexpr uint32_t kSectionMagic = 0x6f6d7073;  // "omps"
+
+Settings g_saved;
+bool g_have_saved;
+std::vector<std::string> *g_pool_tls;  // by pool_index - 1
+
+void save_section(image::ImageMeta *, std::string *bytes) {
+  if (!omp_get_max_threads)
+    return;
+  RuntimeHeap runtime_heap;
+  Settings st = {kSectionMagic, omp_get_max_threads(), omp_get_dynamic(),
+                 omp_get_max_active_levels(), 0, 0, 0};
+  omp_get_schedule(&st.sched_kind, &st.sched_chunk);
+  std::vector<std::pair<uint32_t, pthread_t>> pool = threads::pooled_threads();
+  st.npool = uint32_t(pool.size());
+  bytes->append(reinterpret_cast<const char *>(&st), sizeof st);
+  for (auto &[index, th] : pool) {
+    std::string tls = threads::tls_of(th);
+    uint64_t head[2] = {index, tls.size()};
+    bytes->append(reinterpret_cast<const char *>(head), sizeof head);
+    bytes->append(tls);
+  }
+}
+
+void load_section(const image::ImageMeta &, std::string bytes) {
+  if (bytes.size() < sizeof(Settings))
+    return;
+  RuntimeHeap runtime_heap;
+  memcpy(&g_saved, bytes.data(), sizeof g_saved);
+  if (g_saved.magic != kSectionMagic)
+    fatal("the OpenMP section of the checkpoint is damaged; the image does not match this program");
+  g_have_saved = true;
+  g_pool_tls = new std::vector<std::string>;
+  size_t at = sizeof g_saved;
+  for (uint32_t k = 0; k < g_saved.npool; ++k) {
+    uint64_t head[2];
+    if (at + sizeof head > bytes.size())
+      fatal("the OpenMP section of the checkpoint is damaged");
+    memcpy(head, bytes.data() + at, sizeof head);
+    at += sizeof head;
+    if (head[0] == 0 || head[0] > 4096 || at + head[1] > bytes.size())
+      fatal("the OpenMP section of the checkpoint is damaged");
+    if (g_pool_tls->size() < head[0])
+      g_pool_tls->resize(head[0]);
+    (*g_pool_tls)[head[0] - 1] = bytes.substr(at, head[1]);
+    at += head[1];
+  }
+}
+
+void restart_section() {
+  if (!g_have_saved || !omp_get_max_threads)
+    return;
+  int now = omp_get_max_threads();
+  if (now != g_saved.max_threads)
+    warn("the checkpointed run had %d OpenMP threads, this one would have %d (OMP_NUM_THREADS): "
+         "it goes on with %d, as the checkpointed run did", g_saved.max_threads, now,
+         g_saved.max_threads);
+  omp_set_num_threads(g_saved.max_threads);
+  omp_set_dynamic(g_saved.dynamic);
+  omp_set_max_active_levels(g_saved.max_active_levels);
+  omp_set_schedule(g_saved.sched_kind, g_saved.sched_chunk);
+}
+
+// A worker's first member in this process: its thread-local variables from the checkpoint.
+void take_tls() {
+
+  threads::Thread *self = threads::self();
+  if (!g_pool_tls || !self || self->pool_index == 0 || self->pool_index > g_pool_tls->size())
+    return;
+  const std::string &tls = (*g_pool_tls)[self->pool_index - 1];
+  if (!tls.empty())
+    threads::set_own_tls(tls);
+}
+
+constexpr layers::Layer kLayer = {
+    "omp", nullptr, nullptr, nullptr, nullptr, unsigned(image::SectionKind::OpenMP),
+    save_section, load_section, restart_section, nullptr,
+};
+AUTOCKPT_LAYER(kLayer);
+
 // ---- The team's record ----------------------------------------------------------------------
 
 struct LoopRecord {
@@ -673,15 +781,6 @@ void pop_team(Team *t) {
     l.trip = r.trip;
     l.next.store(r.next);
   }
-  static bool told;
-  if (!told && control::restarting() && int(h.max_threads) != omp_get_max_threads()) {
-    told = true;
-    warn("the checkpointed run had %u OpenMP threads, this one would have %d (OMP_NUM_THREADS): "
-         "the interrupted parallel region resumes with its %u threads, and so do the regions "
-         "after it", h.max_threads, omp_get_max_threads(), h.size);
-  }
-  if (control::restarting() && int(h.max_threads) != omp_get_max_threads())
-    omp_set_num_threads(int(h.max_threads));
   t->restoring = true;
   t->saved_size = int(h.size);
   t->used = int(h.size);

@@ -96,6 +96,7 @@ unsigned g_reentering;  // threads to re-enter their frames after the image is w
 unsigned g_reentered;
 uint64_t g_reentry_epoch;
 uint32_t g_next_index = 1;
+uint32_t g_pool_started;  // pooled threads started (Thread::pool_index)
 int g_requested;        // a request not yet served: a thread that starts now raises its flag
 
 // Records by slot, read by request() from signal handlers: never freed, a slot's record is
@@ -766,6 +767,8 @@ int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), v
     t->user_stack = user_stack;
     t->std_thread = from_libstdcxx(start);
     t->pooled = from_pool(start);
+    if (t->pooled)
+      t->pool_index = ++g_pool_started;
     if (user_stack) {
       t->stack_addr = reinterpret_cast<uintptr_t>(user_addr);
       t->stack_size = user_size;
@@ -824,6 +827,43 @@ void team_leave() {
   }
   if (writer)
     control::write_checkpoint();
+}
+
+std::vector<std::pair<uint32_t, pthread_t>> pooled_threads() {
+  RuntimeHeap runtime_heap;
+  std::vector<std::pair<uint32_t, pthread_t>> out;
+  Lock lock;
+  for (uint32_t k = 0; k < g_nslots; ++k)
+    if (Thread *t = g_slots[k]; t && g_used[k] && t->pooled && t->status == Status::Running)
+      out.push_back({t->pool_index, t->handle});
+  return out;
+}
+
+// glibc on x86-64: a thread's pthread_t is its thread pointer.
+std::string tls_of(pthread_t th) {
+  RuntimeHeap runtime_heap;
+  find_tls();
+  std::string out(g_tls_bytes, '\0');
+  uint64_t at = 0;
+  for (const TlsVar &v : *g_tls) {
+    memcpy(&out[at], reinterpret_cast<void *>(uintptr_t(th) + v.offset), v.size);
+    at += v.size;
+  }
+  return out;
+}
+
+void set_own_tls(const std::string &bytes) {
+  find_tls();
+  if (bytes.size() != g_tls_bytes)
+    fatal("the checkpoint holds %zu bytes of thread-local variables for an OpenMP worker, this "
+          "program has %llu; the image does not match this program", bytes.size(),
+          (unsigned long long)g_tls_bytes);
+  uintptr_t tp = thread_pointer();
+  uint64_t at = 0;
+  for (const TlsVar &v : *g_tls) {
+    memcpy(reinterpret_cast<void *>(tp + v.offset), &bytes[at], v.size);
+    at += v.size;
+  }
 }
 
 bool running_phase() {

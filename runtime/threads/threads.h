@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <pthread.h>
 #include <string>
+#include <vector>
 
 namespace autockpt::threads {
 
@@ -31,6 +32,7 @@ struct Thread {
   // never in the image: the library makes its pool again (omp/).
   bool pooled = false;
   bool in_team = false;
+  uint32_t pool_index = 0;  // a pooled thread: 1 + how many the pool had started before it
   uint64_t arrived_round = 0;  // the last checkpoint it came to
   pid_t tid = 0;               // its kernel thread id  // started by std::thread: arg is its std::thread::_State
   frames::Stack frames;
@@ -58,6 +60,13 @@ void run_thread_dtors(uint32_t index);
 bool team_enter();
 // It has finished the team's code (or saved its frames for a checkpoint): no longer waited for.
 void team_leave();
+// The pooled threads alive now: (pool_index, pthread_t).
+std::vector<std::pair<uint32_t, pthread_t>> pooled_threads();
+// The instrumented modules' thread-local variables of thread `th` (its static TLS), and setting
+// the calling thread's.
+std::string tls_of(pthread_t th);
+void set_own_tls(const std::string &bytes);
+
 // Whether no checkpoint is being taken now (a pooled worker waiting to enter a team looks).
 bool running_phase();
 

@@ -730,7 +730,7 @@ def parse_args(argv):
     p.add_argument("source", help="a C, C++ or Fortran source file (C++: .cc .cpp .cxx .C; "
                                   "Fortran: .f90 .F90 .f .F, built with autockpt-config --fc)")
     b = p.add_argument_group("build")
-    b.add_argument("-O", dest="opt", default="-O2", metavar="LEVEL",
+    b.add_argument("-O", dest="opt", default="2", metavar="LEVEL",
                    type=lambda v: "-O" + v, help="optimisation level: -O0, -O2 (default), -Os ...")
     b.add_argument("--cflags", action="append", default=[], metavar="FLAGS",
                    help="more compiler flags for both builds (repeatable)")

@@ -1,0 +1,236 @@
+// The visitor behind -Wautockpt-* and autockpt-scan (see Checks.h).  The wording of each warning
+// says what happens at a checkpoint and what the user can do; docs/design.md C4 lists them.
+#include "Checks.h"
+
+#include "Compat.h"
+
+#include "clang/AST/Attr.h"
+#include "clang/AST/Expr.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/Stmt.h"
+#include "clang/AST/StmtOpenMP.h"
+#include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace clang;
+
+namespace autockpt {
+
+const char *kindName(Kind K) {
+  switch (K) {
+  case Kind::Setjmp: return "setjmp";
+  case Kind::Fork: return "fork";
+  case Kind::Sockets: return "sockets";
+  case Kind::Mmap: return "mmap";
+  case Kind::Asm: return "asm";
+  case Kind::UnsupportedMpi: return "unsupported-mpi";
+  case Kind::Loop: return "loops";
+  case Kind::NoPoll: return "nopoll";
+  case Kind::SafePoint: return "safepoint";
+  case Kind::Threads: return "threads";
+  case Kind::OpenMPTask: return "openmp-task";
+  case Kind::Mpi: return "mpi";
+  case Kind::Cuda: return "cuda";
+  case Kind::SignalHandler: return "signal-handler";
+  case Kind::Varargs: return "varargs";
+  case Kind::ThreadLocal: return "thread-local";
+  case Kind::Function: return "function";
+  }
+  return "?";
+}
+
+namespace {
+
+bool isProcessCall(StringRef N) {
+  return llvm::StringSwitch<bool>(N)
+      .Cases("fork", "vfork", "system", "popen", "posix_spawn", "posix_spawnp", "clone", true)
+      .Cases("execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", true)
+      .Default(false);
+}
+
+bool isSocketCall(StringRef N) {
+  return llvm::StringSwitch<bool>(N)
+      .Cases("socket", "socketpair", "accept", "accept4", "connect", "bind", "listen", true)
+      .Default(false);
+}
+
+bool isMappingCall(StringRef N) {
+  return llvm::StringSwitch<bool>(N)
+      .Cases("mmap", "mmap64", "mremap", "shm_open", "shmget", "shmat", "memfd_create", true)
+      .Default(false);
+}
+
+// MPI families autockpt does not checkpoint: one-sided (windows), MPI-IO, dynamic processes.
+bool isUnsupportedMpi(StringRef N) {
+  return N.starts_with("MPI_Win_") || N.starts_with("MPI_Put") || N.starts_with("MPI_Get") ||
+         N.starts_with("MPI_Accumulate") || N.starts_with("MPI_Rput") ||
+         N.starts_with("MPI_Rget") || N.starts_with("MPI_File_") ||
+         N.starts_with("MPI_Comm_spawn") || N == "MPI_Comm_connect" || N == "MPI_Comm_accept";
+}
+
+class Finder : public RecursiveASTVisitor<Finder> {
+ public:
+  Finder(ASTContext &Ctx, const std::function<void(const Finding &)> &Report)
+      : Ctx(Ctx), SM(Ctx.getSourceManager()), Report(Report) {}
+
+  bool TraverseDecl(Decl *D) {
+    if (!D)
+      return true;
+    if (!isa<TranslationUnitDecl>(D) && inSystemHeader(D->getLocation()))
+      return true;  // what the system's headers do is not the user's to change
+    auto *FD = dyn_cast<FunctionDecl>(D);
+    if (!FD || !FD->doesThisDeclarationHaveABody())
+      return RecursiveASTVisitor::TraverseDecl(D);
+    const FunctionDecl *Outer = Current;
+    Current = FD;
+    add(Kind::Function, FD->getLocation(), FD->getNameAsString());
+    if (FD->isVariadic())
+      add(Kind::Varargs, FD->getLocation(), FD->getNameAsString());
+    bool Ok = RecursiveASTVisitor::TraverseDecl(D);
+    Current = Outer;
+    return Ok;
+  }
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+
+  bool VisitCallExpr(CallExpr *E) {
+    const FunctionDecl *Callee = E->getDirectCallee();
+    if (!Callee || !Callee->getIdentifier())
+      return true;
+    StringRef N = Callee->getName();
+    SourceLocation Loc = E->getExprLoc();
+    if (Callee->getBuiltinID() == Builtin::BI__builtin_annotation && E->getNumArgs() == 2) {
+      if (auto *S = dyn_cast<StringLiteral>(E->getArg(1)->IgnoreParenImpCasts())) {
+        if (S->getString() == "autockpt.nopoll")
+          add(Kind::NoPoll, Loc, "#pragma autockpt nopoll");
+        else if (S->getString() == "autockpt.safepoint")
+          add(Kind::SafePoint, Loc, "#pragma autockpt safepoint");
+      }
+      return true;
+    }
+    if (!isCLibraryName(*Callee))
+      return true;
+    if (Callee->hasAttr<ReturnsTwiceAttr>() || N == "setjmp" || N == "_setjmp" ||
+        N == "sigsetjmp" || N == "__sigsetjmp") {
+      std::string Fn = Current ? "'" + Current->getNameAsString() + "'" : "this function";
+      add(Kind::Setjmp, Loc, N.str(),
+          "autockpt does not instrument a function that calls '" + N.str() +
+              "' (a jmp_buf cannot survive a restart), so while " + Fn +
+              " runs, a checkpoint waits until it returns",
+          "call " + N.str() + " in a short function and run long loops outside it");
+    } else if (isProcessCall(N)) {
+      add(Kind::Fork, Loc, N.str(),
+          "'" + N.str() + "' starts another process, which a checkpoint does not include: after "
+          "a restart it is not running, and what it did is not undone",
+          "let it finish before the program goes on, so that no checkpoint falls while it runs");
+    } else if (isSocketCall(N)) {
+      add(Kind::Sockets, Loc, N.str(),
+          "a socket cannot be saved: a checkpoint warns about it and a restart does not "
+          "re-create the connection",
+          "connect again after a restart (close sockets before long computations)");
+    } else if (isMappingCall(N)) {
+      add(Kind::Mmap, Loc, N.str(),
+          "memory mapped with '" + N.str() + "' is outside autockpt's heap: a checkpoint does "
+          "not save it, and after a restart the mapping is gone",
+          "allocate with malloc/new instead, or map it again after a restart");
+    } else if (isUnsupportedMpi(N)) {
+      add(Kind::UnsupportedMpi, Loc, N.str(),
+          "autockpt does not checkpoint MPI one-sided communication, MPI-IO or process "
+          "spawning: a restart after '" + N.str() + "' does not re-create its state",
+          "keep these calls out of the checkpointed run, or close the window/file before it");
+    } else if (N.starts_with("MPI_") || N.starts_with("PMPI_")) {
+      add(Kind::Mpi, Loc, N.str());
+    } else if (N == "pthread_create" || N == "thrd_create") {
+      add(Kind::Threads, Loc, N.str());
+    } else if (N.starts_with("cuda") || (N.starts_with("cu") && N.size() > 2 &&
+                                             isupper(static_cast<unsigned char>(N[2])))) {
+      add(Kind::Cuda, Loc, N.str());
+    } else if (N == "signal" || N == "sigaction" || N == "sigset") {
+      add(Kind::SignalHandler, Loc, N.str());
+    }
+    return true;
+  }
+
+  bool VisitCXXConstructExpr(CXXConstructExpr *E) {
+    if (const CXXRecordDecl *R = E->getConstructor()->getParent())
+      if (R->getQualifiedNameAsString() == "std::thread" ||
+          R->getQualifiedNameAsString() == "std::jthread")
+        add(Kind::Threads, E->getExprLoc(), R->getQualifiedNameAsString());
+    return true;
+  }
+
+  bool VisitGCCAsmStmt(GCCAsmStmt *S) {
+    bool SP = false;
+    for (unsigned K = 0; K < S->getNumClobbers(); ++K) {
+      std::string C = asmClobber(*S, K);
+      SP |= C == "rsp" || C == "esp" || C == "sp";
+    }
+    std::string AsmText = asmText(*S);
+    StringRef Text = AsmText;
+    SP |= Text.contains("rsp") || Text.contains("esp") || Text.contains("push") ||
+          Text.contains("pop") || Text.contains("%sp");
+    if (SP)
+      add(Kind::Asm, S->getAsmLoc(), "inline asm",
+          "inline asm that moves the stack pointer: autockpt saves and restores a frame by its "
+          "layout at safe points, so a stack pointer the asm leaves changed breaks a restart",
+          "keep pushes and pops balanced inside one asm statement");
+    return true;
+  }
+
+  bool VisitForStmt(ForStmt *S) { return loop(S); }
+  bool VisitWhileStmt(WhileStmt *S) { return loop(S); }
+  bool VisitDoStmt(DoStmt *S) { return loop(S); }
+  bool VisitCXXForRangeStmt(CXXForRangeStmt *S) { return loop(S); }
+
+  bool VisitOMPTaskDirective(OMPTaskDirective *S) {
+    add(Kind::OpenMPTask, S->getBeginLoc(), "#pragma omp task");
+    return true;
+  }
+  bool VisitOMPTaskLoopDirective(OMPTaskLoopDirective *S) {
+    add(Kind::OpenMPTask, S->getBeginLoc(), "#pragma omp taskloop");
+    return true;
+  }
+
+  bool VisitVarDecl(VarDecl *V) {
+    if (V->getTLSKind() != VarDecl::TLS_None)
+      add(Kind::ThreadLocal, V->getLocation(), V->getNameAsString());
+    return true;
+  }
+
+ private:
+  ASTContext &Ctx;
+  SourceManager &SM;
+  const std::function<void(const Finding &)> &Report;
+  const FunctionDecl *Current = nullptr;
+
+  bool inSystemHeader(SourceLocation L) const {
+    return L.isValid() && SM.isInSystemHeader(SM.getExpansionLoc(L));
+  }
+
+  // A C library function: declared at file scope in C, or extern "C" in C++.
+  static bool isCLibraryName(const FunctionDecl &F) {
+    return F.getDeclContext()->getRedeclContext()->isTranslationUnit() &&
+           (F.isExternC() || !F.getASTContext().getLangOpts().CPlusPlus);
+  }
+
+  bool loop(Stmt *S) {
+    add(Kind::Loop, S->getBeginLoc(), "loop");
+    return true;
+  }
+
+  void add(Kind K, SourceLocation Loc, std::string What, std::string Message = "",
+           std::string Hint = "") {
+    if (inSystemHeader(Loc))
+      return;
+    Finding F{K, Loc, Current, std::move(What), std::move(Message), std::move(Hint)};
+    Report(F);
+  }
+};
+
+}  // namespace
+
+void findAll(ASTContext &Ctx, const std::function<void(const Finding &)> &Report) {
+  Finder(Ctx, Report).TraverseDecl(Ctx.getTranslationUnitDecl());
+}
+
+}  // namespace autockpt
