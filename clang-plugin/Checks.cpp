@@ -1,5 +1,7 @@
 // The visitor behind -Wautockpt-* and autockpt-scan (see Checks.h).  The wording of each warning
 // says what happens at a checkpoint and what the user can do; docs/design.md C4 lists them.
+// -Wautockpt-setjmp follows the pass's behaviour (P15: a restore re-runs each setjmp that
+// dominates its safe point; a function where one does not is excluded, P7).
 #include "Checks.h"
 
 #include "Compat.h"
@@ -114,10 +116,11 @@ class Finder : public RecursiveASTVisitor<Finder> {
         N == "sigsetjmp" || N == "__sigsetjmp") {
       std::string Fn = Current ? "'" + Current->getNameAsString() + "'" : "this function";
       add(Kind::Setjmp, Loc, N.str(),
-          "autockpt does not instrument a function that calls '" + N.str() +
-              "' (a jmp_buf cannot survive a restart), so while " + Fn +
-              " runs, a checkpoint waits until it returns",
-          "call " + N.str() + " in a short function and run long loops outside it");
+          "a restore of " + Fn + " calls '" + N.str() + "' again to set its buffer for this "
+              "process; if a loop or call in " + Fn + " can be reached without passing the '" +
+              N.str() + "', " + Fn + " is not instrumented and checkpoints wait until it returns",
+          "call " + N.str() + " on every path to the function's loops (before them), or in a "
+          "function of its own; the compiler says 'not instrumented' when it is not");
     } else if (isProcessCall(N)) {
       add(Kind::Fork, Loc, N.str(),
           "'" + N.str() + "' starts another process, which a checkpoint does not include: after "

@@ -95,11 +95,11 @@ struct Action : public ASTFrontendAction {
 
 // What stops or delays checkpoints ("needs attention") and what only deserves a look.
 bool needsAttention(Kind K) {
-  return K == Kind::Setjmp || K == Kind::Asm || K == Kind::UnsupportedMpi || K == Kind::Mmap ||
+  return K == Kind::Asm || K == Kind::UnsupportedMpi || K == Kind::Mmap ||
          K == Kind::Sockets || K == Kind::Cuda || K == Kind::OpenMPTask;
 }
 bool deservesALook(Kind K) {
-  return K == Kind::Fork || K == Kind::SignalHandler || K == Kind::Varargs;
+  return K == Kind::Setjmp || K == Kind::Fork || K == Kind::SignalHandler || K == Kind::Varargs;
 }
 
 std::string verdict(const std::map<Kind, unsigned> &Counts) {

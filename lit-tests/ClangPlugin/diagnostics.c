@@ -19,7 +19,7 @@
 jmp_buf env;
 
 int guarded(void) {
-  if (setjmp(env)) // expected-warning {{autockpt does not instrument a function that calls '_setjmp' (a jmp_buf cannot survive a restart), so while 'guarded' runs, a checkpoint waits until it returns [-Wautockpt-setjmp]}} expected-note {{call _setjmp in a short function and run long loops outside it}}
+  if (setjmp(env)) // expected-warning {{a restore of 'guarded' calls '_setjmp' again to set its buffer for this process; if a loop or call in 'guarded' can be reached without passing the '_setjmp', 'guarded' is not instrumented and checkpoints wait until it returns [-Wautockpt-setjmp]}} expected-note {{call _setjmp on every path to the function's loops (before them), or in a function of its own; the compiler says 'not instrumented' when it is not}}
     return 1;
   return 0;
 }

@@ -873,12 +873,15 @@ void restart() {
           "one rank's newest generation is damaged or missing. Remove the newer generations so "
           "that all ranks use the same, or remove the checkpoint directory to start over.",
           (unsigned long long)lo, (unsigned long long)hi);
+  size_t reposted = 0;
   for (Request &q : g.reqs)
-    if (q.state == ReqState::Pending && q.recv)
+    if (q.state == ReqState::Pending && q.recv) {
       PMPI_Irecv(reinterpret_cast<void *>(q.buf), q.count, handle<MPI_Datatype>(q.type), q.peer,
                  q.tag, g.comms[q.comm].real, &q.real);
-  log(2, "MPI made again: %d ranks, %zu requests, %zu drained messages", g.size, g.reqs.size(),
-      g.drained.size());
+      ++reposted;
+    }
+  log(2, "MPI made again: %d ranks, %zu receives posted again, %zu drained messages", g.size,
+      reposted, g.drained.size());
 }
 
 const layers::Job kJob = {job_rank, job_size, job_max, job_all};
