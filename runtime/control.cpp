@@ -735,6 +735,9 @@ void start(int /*argc*/, char **argv, char **envp) {
 
 bool restarting() { return g_restart_image != nullptr; }
 
+int user_argc() { return g_ps.argc; }
+char **user_argv() { return g_ps.argv; }
+
 int run(int argc, char **argv, char **envp) {
   if (g_restart_image) {
     restore(*g_restart_image);
