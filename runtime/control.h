@@ -69,6 +69,10 @@ double stop_timeout_s();
 // AUTOCKPT_ON_SIGNAL=exit the program exits instead, with status kExitNoCheckpoint.
 void abandon_checkpoint(const std::string &why);
 constexpr int kExitNoCheckpoint = 73;
+// argc, argv (in the arena) of the program's main, as the user's main got them.
+int user_argc();
+char **user_argv();
+
 // The watchdog timer (trigger.h): the request made AUTOCKPT_DEFER_TIMEOUT ago is not served yet.
 void request_overdue();  // EX_CANTCREAT: the checkpoint could not be made
 

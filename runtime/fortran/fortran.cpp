@@ -1,9 +1,13 @@
 // The Fortran layer (docs/design.md F6): linked into programs built with autockpt-config
 // --fldflags (which names __autockpt_fortran_layer).  flang's runtime buffers the output of its
 // units itself, outside C's stdio: at a checkpoint it is flushed, so that what the program printed
-// before it is on disk, where the restart's truncation (F3) expects it.  The heap of flang's
-// runtime is runtime/fortran_runtime.cmake's.
+// before it is on disk, where the restart's truncation (F3) expects it; and a restarted process
+// starts flang's runtime again (below).  The heap of flang's runtime is
+// runtime/fortran_runtime.cmake's.
+#include "control.h"
 #include "layers.h"
+
+extern char **environ;
 
 namespace {
 
@@ -25,8 +29,24 @@ bool stop() {
   return true;  // not this layer's to decide who writes
 }
 
+// The program's main calls _FortranAProgramStart before its main program (_QQmain): it records
+// argc/argv/envp for GET_COMMAND_ARGUMENT and friends, reads the runtime's environment settings
+// and registers the exit handler that closes (flushes) the units.  A restarted process re-enters
+// main past that call, so it is made again here, with the restored arguments and this process's
+// environment.  The environment defaults table (flang's -fconvert and the like) is not kept: null.
+extern "C" void fortran_program_start(int argc, const char *argv[], const char *envp[],
+                                      const void *env_defaults)
+    __asm__("_FortranAProgramStart") __attribute__((weak));
+
+void restart() {
+  if (fortran_program_start)
+    fortran_program_start(autockpt::control::user_argc(),
+                          const_cast<const char **>(autockpt::control::user_argv()),
+                          const_cast<const char **>(environ), nullptr);
+}
+
 const autockpt::layers::Layer kFortran = {"fortran", nullptr, nullptr, stop, nullptr, 0,
-                                          nullptr, nullptr, nullptr, nullptr};
+                                          nullptr, nullptr, restart, nullptr};
 AUTOCKPT_LAYER(kFortran);
 
 }  // namespace

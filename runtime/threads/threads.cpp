@@ -129,6 +129,20 @@ bool from_pool(void *(*start)(void *)) {
          strstr(info.dli_fname, "libomp");
 }
 
+// A thread that a library starts for itself, not for the program: libmpi's and libpmix's
+// progress threads, libevent's.  Its start routine lies in a shared library's text (not the
+// executable's, not libstdc++'s: std::thread, not libomp's: its pool is the program's work,
+// see from_pool).  It runs no instrumented code and never reaches a safe point; the library
+// makes it again when it is initialised again (mpi/ at a restart), so it is not the runtime's.
+bool library_thread(void *(*start)(void *)) {
+  Dl_info info, self;
+  if (!dladdr(reinterpret_cast<void *>(start), &info) || !info.dli_fname ||
+      !dladdr(reinterpret_cast<void *>(&library_thread), &self))
+    return false;
+  return info.dli_fbase != self.dli_fbase && !strstr(info.dli_fname, "libstdc++") &&
+         !strstr(info.dli_fname, "libomp");
+}
+
 // ---- Thread-local variables --------------------------------------------------------------------
 // The instrumented modules' TLS variables are in the globals table at the main thread's
 // addresses (docs/design.md P8).  Static TLS lies at a fixed offset from the thread pointer in
@@ -728,7 +742,7 @@ void fix_owner(pthread_mutex_t *m) {
 
 int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), void *arg) {
   // The runtime's own threads (reading an image), and those made before the program runs.
-  if (!autockpt_user_main_running || autockpt_runtime_heap)
+  if (!autockpt_user_main_running || autockpt_runtime_heap || library_thread(start))
     return real_create()(out, attr, start, arg);
   RuntimeHeap runtime_heap;
   find_tls();

@@ -1,7 +1,7 @@
 ! What real Fortran codes keep in memory: a module whose allocatable array of a derived type has
 ! allocatable components (allocated by flang's runtime, _FortranAAllocatableAllocate), reallocated
 ! on assignment, array temporaries, a namelist read from an input deck (opened and closed before
-! the work), internal I/O, and STOP.  Checkpoints land in the work loops; after a restart every
+! the work), internal I/O, command arguments read during the work, and STOP.  Checkpoints land in the work loops; after a restart every
 ! allocation must be where it was.
 module fields
   implicit none
@@ -53,6 +53,8 @@ program allocatable
       write(line, '(a,i0,a,es18.10)') 'step ', step, ' sum ', sum(tmp)
       print '(a)', trim(line)
       print '(3(a,1x,i0,1x))', (f(i)%label, f(i)%hist(step), i = 1, nfields)
+      call get_command_argument(1, deck)   ! flang's runtime knows the arguments after a restart
+      print '(a,i0,1x,a)', 'arguments ', command_argument_count(), trim(deck(index(deck, '/', .true.) + 1:))
     end if
   end do
   print '(a,3i6)', 'sizes', (size(f(i)%hist), i = 1, nfields)
