@@ -101,6 +101,7 @@ class ModuleInstrumenter {
         continue;  // normalised but harmless: only blocks were split
       }
       computeLiveness(S);
+      bridgeSetjmpLiveValues(S);
       std::string Why;
       if (!layoutFrames(S, M.getDataLayout(), &Why)) {
         warn(*F, "cannot be instrumented: " + Why);

@@ -53,4 +53,10 @@ bool isSetjmpCall(const llvm::CallBase &CB);
 // some paths only (its buffer could hold a stale context after a restart); empty if none.
 std::string coverSetjmps(FunctionShape &S);
 
+// After computeLiveness: a safe point that a setjmp reaches on some paths only saves what is live
+// where a longjmp lands.  A value there that is not defined on every path to the safe point is
+// saved as its latest definition on the path (poison where none): the value it has if the
+// setjmp's function never redefined it since, which is all C promises after a longjmp.
+void bridgeSetjmpLiveValues(FunctionShape &S);
+
 }  // namespace autockpt

@@ -368,16 +368,28 @@ uint64_t completed_generation() {
   return n;
 }
 
-// The restored run keeps the arguments it was started with; say so when this run's differ.
+// The restored run keeps the arguments it was started with; say so when this run's differ.  They
+// are compared with the copy kept as given (kArguments): the program may change its own argv
+// (pigz sets the options it has read to null).
 void compare_arguments(int argc, char **argv) {
-  bool same = argc == g_ps.argc;
+  auto **given = static_cast<char **>(*arena::root(arena::kArguments));
+  int given_count = 0;
+  if (!given) {  // an image written before the copy was kept
+    given = g_ps.argv;
+    given_count = g_ps.argc;
+  } else {
+    while (given[given_count])
+      ++given_count;
+  }
+  auto arg = [&](int i) { return given[i] ? given[i] : ""; };
+  bool same = argc == given_count;
   for (int i = 1; same && i < argc; ++i)
-    same = strcmp(argv[i], g_ps.argv[i]) == 0;
+    same = strcmp(argv[i], arg(i)) == 0;
   if (same)
     return;
   std::string then, now;
-  for (int i = 1; i < g_ps.argc; ++i)
-    then += std::string(" ") + g_ps.argv[i];
+  for (int i = 1; i < given_count; ++i)
+    then += std::string(" ") + arg(i);
   for (int i = 1; i < argc; ++i)
     now += std::string(" ") + argv[i];
   warn("resuming with the arguments of the checkpointed run (%s); the arguments given now (%s) "
@@ -757,6 +769,7 @@ int run(int argc, char **argv, char **envp) {
     signals::after_restore();
   } else {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
+    *arena::root(arena::kArguments) = copy_strings(argv, nullptr);  // as given (compare_arguments)
     g_ps.envp = copy_strings(envp, nullptr);
   }
   environ = environment::arena_environment(environ);  // this run's, in the arena (R6)

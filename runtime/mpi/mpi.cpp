@@ -68,9 +68,15 @@ enum class Phase : int {
 // Messages of the protocol, on the private communicator `ctl` (tags).
 enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop };
 
+// How a communicator of the program's own was made, to make it again at a restart (M10).
+enum class Made : int32_t { Predefined, Dup, Split };
+
 struct Comm {
   MPI_Comm handle;  // what the program holds (predefined: the library's own)
   MPI_Comm real;
+  Made made = Made::Predefined;
+  int32_t parent = -1, color = 0, key = 0;
+  bool freed = false;
   int size = 0;
   std::vector<int> world;  // world rank of each member
   int64_t seq = 0;         // collectives started on it (M3)
@@ -97,6 +103,26 @@ struct Drained {
   std::string bytes;
 };
 
+// A derived datatype or a reduction operation of the program's (M10): virtual handles,
+// kTypeBase / kOpBase + index, made again at a restart by replaying how they were made.
+enum class TypeKind : int32_t { Contiguous, Vector, Struct };
+struct Type {
+  TypeKind kind;
+  int32_t count = 0, blocklength = 0, stride = 0;
+  std::vector<int32_t> blocklengths;
+  std::vector<int64_t> displacements;
+  std::vector<uintptr_t> bases;  // the program's handles of the types it is made of
+  bool committed = false, freed = false;
+  MPI_Datatype real = MPI_DATATYPE_NULL;
+};
+struct Op {
+  uintptr_t fn = 0;  // the program's function: same address after a restart (D3)
+  int32_t commute = 1;
+  bool freed = false;
+  MPI_Op real = MPI_OP_NULL;
+};
+constexpr uintptr_t kCommBase = 0x5b000000, kTypeBase = 0x5c000000, kOpBase = 0x5d000000;
+
 struct Msg {
   int src, tag;
   std::vector<long long> data;
@@ -110,6 +136,8 @@ struct State {
   MPI_Comm cut = MPI_COMM_NULL;  // the collectives made while every rank is stopped
   MPI_Comm fin = MPI_COMM_NULL;  // the barrier of MPI_Finalize
   std::vector<Comm> comms;
+  std::vector<Type> types;
+  std::vector<Op> ops;
   std::vector<Request> reqs;
   std::deque<Drained> drained;
   Phase phase = Phase::Idle;
@@ -124,6 +152,7 @@ struct State {
   int reports = 0, reached = 0;
   std::vector<std::vector<long long>> report;  // per rank: seq then leader per communicator
   // MPI_Finalize's barrier, kept over a checkpoint in the same process.
+  bool repost_due = false;  // receives taken back at the cut wait to be posted again
   bool fin_started = false;
   MPI_Request fin_req = MPI_REQUEST_NULL;
   uint64_t generation = 0;  // the one this process restarted from
@@ -131,6 +160,16 @@ struct State {
 };
 
 State &g = *new State;  // never destroyed: MPI calls may come from exit handlers
+
+// The library's handle behind what the program holds (a virtual one, or a predefined one).
+MPI_Datatype rt(MPI_Datatype t) {
+  uintptr_t k = bits(t) - kTypeBase;
+  return k < g.types.size() ? g.types[k].real : t;
+}
+MPI_Op rop(MPI_Op o) {
+  uintptr_t k = bits(o) - kOpBase;
+  return k < g.ops.size() ? g.ops[k].real : o;
+}
 
 int env_int(const char *const *names, int fallback) {
   for (const char *const *n = names; *n; ++n)
@@ -195,10 +234,13 @@ int comm_index(MPI_Comm c) {
         "checkpoints of this program are not supported", call);
 }
 
-void add_comm(MPI_Comm handle, MPI_Comm real) {
-  Comm c;
+void add_comm(MPI_Comm handle, MPI_Comm real, Comm c = Comm{}) {
   c.handle = handle;
   c.real = real;
+  if (real == MPI_COMM_NULL) {  // not a member (MPI_UNDEFINED): kept, so indices agree
+    g.comms.push_back(std::move(c));
+    return;
+  }
   PMPI_Comm_size(real, &c.size);
   MPI_Group world, mine;
   PMPI_Comm_group(MPI_COMM_WORLD, &world);
@@ -271,7 +313,7 @@ void handle(Msg &m) {
       for (const Comm &c : g.comms)
         rep.push_back(c.seq);
       for (const Comm &c : g.comms)
-        rep.push_back(c.world[0]);
+        rep.push_back(c.world.empty() ? -1 - (long long)g.rank : c.world[0]);
       g.phase = Phase::Reported;
       post(0, kReport, std::move(rep));
       break;
@@ -399,14 +441,14 @@ int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status)
   g.drained.erase(g.drained.begin() + k);
   int pos = 0, rc = MPI_SUCCESS;
   int size = 0;
-  PMPI_Type_size(type, &size);
+  PMPI_Type_size(rt(type), &size);
   int n = size ? int(d.bytes.size()) / size : 0;
   if (n > count) {
     rc = MPI_ERR_TRUNCATE;
     n = count;
   }
   if (n > 0)
-    PMPI_Unpack(d.bytes.data(), int(d.bytes.size()), &pos, buf, n, type, g.comms[d.comm].real);
+    PMPI_Unpack(d.bytes.data(), int(d.bytes.size()), &pos, buf, n, rt(type), g.comms[d.comm].real);
   if (status != MPI_STATUS_IGNORE)
     drained_status(d, status);
   return rc;
@@ -432,6 +474,8 @@ bool test_request(long k) {
   Request &q = g.reqs[k];
   if (q.state != ReqState::Pending)
     return true;
+  if (q.real == MPI_REQUEST_NULL)
+    return false;  // taken back at the cut, not posted again yet (M4)
   int done = 0;
   MPI_Status st;
   PMPI_Test(&q.real, &done, &st);
@@ -481,7 +525,7 @@ bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c
     MPI_Status st;
     PMPI_Improbe(source, tag, comm, &flag, &msg, &st);
     if (flag) {
-      *rc = PMPI_Mrecv(buf, count, type, &msg, &st);
+      *rc = PMPI_Mrecv(buf, count, rt(type), &msg, &st);
       count_received(c, st);
       if (status != MPI_STATUS_IGNORE)
         *status = st;
@@ -503,6 +547,11 @@ void finish_request(long k) {
     backoff(&spins);
   }
 }
+
+void repost();
+// At the entry of every wrapper: the receives taken back at the cut are posted again once the
+// frames are back.
+inline void enter();
 
 // ---- Collectives (M3) --------------------------------------------------------------------------------
 
@@ -554,6 +603,7 @@ int collective_wait(MPI_Request r, int rc) {
 template <class Start>
 int collective(MPI_Comm comm, const char *name, Start start) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm(name);
@@ -571,6 +621,8 @@ int collective(MPI_Comm comm, const char *name, Start start) {
 void drain_available() {
   for (size_t c = 0; c < g.comms.size(); ++c)
     for (;;) {
+      if (g.comms[c].real == MPI_COMM_NULL)
+        break;
       int flag = 0;
       MPI_Message msg;
       MPI_Status st;
@@ -641,6 +693,58 @@ void drain() {
     log(2, "%zu messages in flight drained into the image", g.drained.size());
 }
 
+// Before the frames are saved: no receive may stay posted, or the library could write into a
+// frame's memory after it was saved (and before it is re-entered).  Each pending receive is
+// cancelled; one that has completed meanwhile is done (its data came before the save).  Those
+// taken back are posted again once the frames are back (repost), and what they would have
+// received is drained meanwhile (M4, M5).
+void take_back_receives() {
+  RuntimeHeap heap;
+  for (Request &q : g.reqs) {
+    if (q.state != ReqState::Pending || !q.recv || q.real == MPI_REQUEST_NULL)
+      continue;
+    PMPI_Cancel(&q.real);
+    MPI_Status st;
+    PMPI_Wait(&q.real, &st);
+    int cancelled = 0;
+    PMPI_Test_cancelled(&st, &cancelled);
+    q.real = MPI_REQUEST_NULL;
+    if (!cancelled) {
+      count_received(q.comm, st);
+      q.status = st;
+      q.state = ReqState::Done;
+    }
+  }
+}
+
+// Once the frames are back (the first MPI call after a checkpoint or a restart): the receives
+// taken back at the cut, in the order they were posted, each from the drained messages if one
+// matches (the earlier a receive was posted, the earlier it matches), else posted again.
+void repost() {
+  RuntimeHeap heap;
+  g.repost_due = false;
+  size_t n = 0;
+  for (Request &q : g.reqs) {
+    if (q.state != ReqState::Pending || !q.recv || q.real != MPI_REQUEST_NULL)
+      continue;
+    MPI_Datatype type = handle<MPI_Datatype>(q.type);
+    if (long d = find_drained(q.comm, q.peer, q.tag); d >= 0) {
+      deliver(d, reinterpret_cast<void *>(q.buf), q.count, type, &q.status);
+      q.state = ReqState::Done;
+    } else {
+      PMPI_Irecv(reinterpret_cast<void *>(q.buf), q.count, rt(type), q.peer, q.tag,
+                 g.comms[q.comm].real, &q.real);
+    }
+    ++n;
+  }
+  log(3, "%zu receives taken back at the cut are posted again", n);
+}
+
+inline void enter() {
+  if (__builtin_expect(g.repost_due, 0) && state::mode() == AUTOCKPT_MODE_RUNNING)
+    repost();
+}
+
 // ---- The layer's phases -----------------------------------------------------------------------------
 
 bool arrive() {
@@ -654,6 +758,7 @@ bool arrive() {
   service();
   if (g.phase == Phase::Stopping) {
     state::lower(&__autockpt_state);  // raised by kStop: not a new request once re-entered
+    take_back_receives();
     return true;
   }
   // A halted rank (AUTOCKPT_HALT_POLL) runs on while the job goes to the cut.
@@ -672,6 +777,7 @@ bool stop() {
 }
 
 void resume() {
+  g.repost_due = true;
   g.phase = Phase::Idle;
   g.req_sent = false;
   g.coordinating = false;
@@ -722,7 +828,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 1;
+constexpr uint32_t kSectionVersion = 2;
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -732,12 +838,38 @@ void save(image::ImageMeta *, std::string *out) {
   put(out, uint32_t(g.comms.size()));
   for (const Comm &c : g.comms) {
     put(out, bits(c.handle));
+    put(out, int32_t(c.made));
+    put(out, c.parent);
+    put(out, c.color);
+    put(out, c.key);
+    put(out, uint8_t(c.freed));
     put(out, c.seq);
     put(out, int32_t(c.size));
     for (int m = 0; m < c.size; ++m) {
       put(out, c.sent[m]);
       put(out, c.received[m]);
     }
+  }
+  put(out, uint32_t(g.types.size()));
+  for (const Type &t : g.types) {
+    put(out, int32_t(t.kind));
+    put(out, t.count);
+    put(out, t.blocklength);
+    put(out, t.stride);
+    put(out, uint8_t(t.committed));
+    put(out, uint8_t(t.freed));
+    put(out, uint32_t(t.bases.size()));
+    for (size_t k = 0; k < t.bases.size(); ++k) {
+      put(out, t.bases[k]);
+      put(out, k < t.blocklengths.size() ? t.blocklengths[k] : 0);
+      put(out, k < t.displacements.size() ? t.displacements[k] : 0);
+    }
+  }
+  put(out, uint32_t(g.ops.size()));
+  for (const Op &o : g.ops) {
+    put(out, o.fn);
+    put(out, o.commute);
+    put(out, uint8_t(o.freed));
   }
   put(out, uint32_t(g.reqs.size()));
   for (const Request &q : g.reqs) {
@@ -766,6 +898,8 @@ struct Loaded {
   bool present = false;
   int size = 0;
   std::vector<Comm> comms;
+  std::vector<Type> types;
+  std::vector<Op> ops;
 };
 Loaded &g_loaded = *new Loaded;
 
@@ -784,6 +918,13 @@ void load(const image::ImageMeta &meta, std::string section) {
   for (uint32_t k = 0; r.ok && k < nc && k < 4096; ++k) {
     Comm c;
     c.handle = handle<MPI_Comm>(r.get<uintptr_t>());
+    c.made = Made(r.get<int32_t>());
+    c.parent = r.get<int32_t>();
+    c.color = r.get<int32_t>();
+    c.key = r.get<int32_t>();
+    c.freed = r.get<uint8_t>();
+    if (c.made != Made::Predefined && (c.parent < 0 || uint32_t(c.parent) >= k))
+      r.ok = false;
     c.seq = r.get<int64_t>();
     c.size = r.get<int32_t>();
     if (c.size < 0 || c.size > (1 << 24))
@@ -793,6 +934,31 @@ void load(const image::ImageMeta &meta, std::string section) {
       c.received.push_back(r.get<int64_t>());
     }
     g_loaded.comms.push_back(std::move(c));
+  }
+  uint32_t nt = r.get<uint32_t>();
+  for (uint32_t k = 0; r.ok && k < nt && k < (1u << 20); ++k) {
+    Type t;
+    t.kind = TypeKind(r.get<int32_t>());
+    t.count = r.get<int32_t>();
+    t.blocklength = r.get<int32_t>();
+    t.stride = r.get<int32_t>();
+    t.committed = r.get<uint8_t>();
+    t.freed = r.get<uint8_t>();
+    uint32_t nb = r.get<uint32_t>();
+    for (uint32_t b = 0; r.ok && b < nb && b < (1u << 20); ++b) {
+      t.bases.push_back(r.get<uintptr_t>());
+      t.blocklengths.push_back(r.get<int32_t>());
+      t.displacements.push_back(r.get<int64_t>());
+    }
+    g_loaded.types.push_back(std::move(t));
+  }
+  uint32_t no = r.get<uint32_t>();
+  for (uint32_t k = 0; r.ok && k < no && k < (1u << 20); ++k) {
+    Op o;
+    o.fn = r.get<uintptr_t>();
+    o.commute = r.get<int32_t>();
+    o.freed = r.get<uint8_t>();
+    g_loaded.ops.push_back(o);
   }
   uint32_t nr = r.get<uint32_t>();
   for (uint32_t k = 0; r.ok && k < nr && k < (1u << 24); ++k) {
@@ -854,17 +1020,55 @@ void restart() {
   if (size != g_loaded.size)
     fatal("the checkpoint was taken by a job of %d ranks; this job has %d", g_loaded.size, size);
   setup();
-  for (Comm &c : g.comms) {
-    for (Comm &l : g_loaded.comms)
-      if (l.handle == c.handle) {
-        c.seq = l.seq;
-        c.sent = l.sent;
-        c.received = l.received;
-      }
+  // The program's communicators, datatypes and operations, made again in the order they were
+  // made (each made from earlier ones), then freed where the program had freed them (M10).
+  for (size_t k = 0; k < g_loaded.comms.size(); ++k) {
+    Comm &l = g_loaded.comms[k];
+    if (k >= g.comms.size()) {
+      MPI_Comm parent = g.comms[l.parent].real, made = MPI_COMM_NULL;
+      if (parent != MPI_COMM_NULL && l.made == Made::Dup)
+        PMPI_Comm_dup(parent, &made);
+      else if (parent != MPI_COMM_NULL && l.made == Made::Split)
+        PMPI_Comm_split(parent, l.color, l.key, &made);
+      add_comm(l.handle, made, l);
+    }
+    Comm &c = g.comms[k];
+    if (c.handle != l.handle || c.size != int(l.sent.size()))
+      fatal("communicator %zu of the checkpoint could not be made again as it was", k);
+    c.seq = l.seq;
+    c.sent = l.sent;
+    c.received = l.received;
   }
-  if (g.comms.size() != g_loaded.comms.size())
-    fatal("the checkpoint holds %zu communicators, only %zu could be made again",
-          g_loaded.comms.size(), g.comms.size());
+  for (Type &t : g_loaded.types) {
+    std::vector<MPI_Datatype> bases;
+    for (uintptr_t b : t.bases)
+      bases.push_back(rt(handle<MPI_Datatype>(b)));
+    if (t.kind == TypeKind::Contiguous)
+      PMPI_Type_contiguous(t.count, bases[0], &t.real);
+    else if (t.kind == TypeKind::Vector)
+      PMPI_Type_vector(t.count, t.blocklength, t.stride, bases[0], &t.real);
+    else {
+      std::vector<MPI_Aint> displs(t.displacements.begin(), t.displacements.end());
+      PMPI_Type_create_struct(int(bases.size()), t.blocklengths.data(), displs.data(),
+                              bases.data(), &t.real);
+    }
+    if (t.committed)
+      PMPI_Type_commit(&t.real);
+    g.types.push_back(t);
+  }
+  for (Op &o : g_loaded.ops) {
+    PMPI_Op_create(reinterpret_cast<MPI_User_function *>(o.fn), o.commute, &o.real);
+    g.ops.push_back(o);
+  }
+  for (Comm &c : g.comms)
+    if (c.freed && c.real != MPI_COMM_NULL)
+      PMPI_Comm_free(&c.real);
+  for (Type &t : g.types)
+    if (t.freed)
+      PMPI_Type_free(&t.real);
+  for (Op &o : g.ops)
+    if (o.freed)
+      PMPI_Op_free(&o.real);
   uint64_t lo = 0, hi = 0;
   PMPI_Allreduce(&g.generation, &hi, 1, MPI_UINT64_T, MPI_MAX, g.cut);
   PMPI_Allreduce(&g.generation, &lo, 1, MPI_UINT64_T, MPI_MIN, g.cut);
@@ -873,15 +1077,14 @@ void restart() {
           "one rank's newest generation is damaged or missing. Remove the newer generations so "
           "that all ranks use the same, or remove the checkpoint directory to start over.",
           (unsigned long long)lo, (unsigned long long)hi);
-  size_t reposted = 0;
-  for (Request &q : g.reqs)
-    if (q.state == ReqState::Pending && q.recv) {
-      PMPI_Irecv(reinterpret_cast<void *>(q.buf), q.count, handle<MPI_Datatype>(q.type), q.peer,
-                 q.tag, g.comms[q.comm].real, &q.real);
-      ++reposted;
-    }
-  log(2, "MPI made again: %d ranks, %zu receives posted again, %zu drained messages", g.size,
-      reposted, g.drained.size());
+  size_t taken = 0;
+  for (Request &q : g.reqs) {
+    q.real = MPI_REQUEST_NULL;
+    taken += q.state == ReqState::Pending && q.recv;
+  }
+  g.repost_due = true;
+  log(2, "MPI made again: %d ranks, %zu receives to post again, %zu drained messages", g.size,
+      taken, g.drained.size());
 }
 
 const layers::Job kJob = {job_rank, job_size, job_max, job_all};
@@ -911,6 +1114,7 @@ extern "C" {
 
 int __autockpt_MPI_Init(int *argc, char ***argv) {
   RuntimeHeap heap;
+  enter();
   int rc = PMPI_Init(argc, argv);
   if (rc == MPI_SUCCESS)
     setup();
@@ -919,6 +1123,7 @@ int __autockpt_MPI_Init(int *argc, char ***argv) {
 
 int __autockpt_MPI_Init_thread(int *argc, char ***argv, int required, int *provided) {
   RuntimeHeap heap;
+  enter();
   int rc = PMPI_Init_thread(argc, argv, required, provided);
   if (rc == MPI_SUCCESS) {
     g.thread_level = required;
@@ -931,6 +1136,7 @@ int __autockpt_MPI_Init_thread(int *argc, char ***argv, int required, int *provi
 // while another may still need it for a checkpoint.  A checkpoint may stop it in the barrier.
 int __autockpt_MPI_Finalize(void) {
   RuntimeHeap heap;
+  enter();
   unsigned spins = 0;
   for (;;) {
     service();
@@ -958,13 +1164,14 @@ int __autockpt_MPI_Finalize(void) {
 int __autockpt_MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
                          MPI_Comm comm, MPI_Request *request) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm("MPI_Isend");
   now_and_then();
   int k = new_request();
   Request &q = g.reqs[k];
-  int rc = PMPI_Isend(buf, count, type, dest, tag, g.comms[c].real, &q.real);
+  int rc = PMPI_Isend(buf, count, rt(type), dest, tag, g.comms[c].real, &q.real);
   if (rc != MPI_SUCCESS)
     return rc;
   count_sent(c, dest);
@@ -977,13 +1184,14 @@ int __autockpt_MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest
 int __autockpt_MPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
                           MPI_Comm comm, MPI_Request *request) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm("MPI_Issend");
   now_and_then();
   int k = new_request();
   Request &q = g.reqs[k];
-  int rc = PMPI_Issend(buf, count, type, dest, tag, g.comms[c].real, &q.real);
+  int rc = PMPI_Issend(buf, count, rt(type), dest, tag, g.comms[c].real, &q.real);
   if (rc != MPI_SUCCESS)
     return rc;
   count_sent(c, dest);
@@ -996,6 +1204,7 @@ int __autockpt_MPI_Issend(const void *buf, int count, MPI_Datatype type, int des
 int __autockpt_MPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag,
                          MPI_Comm comm, MPI_Request *request) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm("MPI_Irecv");
@@ -1016,7 +1225,7 @@ int __autockpt_MPI_Irecv(void *buf, int count, MPI_Datatype type, int source, in
       q.state = ReqState::Done;
       return rc;
     }
-  int rc = PMPI_Irecv(buf, count, type, source, tag, g.comms[c].real, &q.real);
+  int rc = PMPI_Irecv(buf, count, rt(type), source, tag, g.comms[c].real, &q.real);
   q.state = rc == MPI_SUCCESS ? ReqState::Pending : ReqState::Free;
   return rc;
 }
@@ -1029,12 +1238,13 @@ static int blocking_send(const char *name,
                          const void *buf, int count, MPI_Datatype type, int dest, int tag,
                          MPI_Comm comm) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm(name);
   int k = new_request();
   Request &q = g.reqs[k];
-  int rc = isend(buf, count, type, dest, tag, g.comms[c].real, &q.real);
+  int rc = isend(buf, count, rt(type), dest, tag, g.comms[c].real, &q.real);
   if (rc != MPI_SUCCESS) {
     q = Request{};
     return rc;
@@ -1055,7 +1265,7 @@ static int blocking_send(const char *name,
 
 static int rsend_as_send(const void *buf, int count, MPI_Datatype type, int dest, int tag,
                          MPI_Comm comm, MPI_Request *r) {
-  return PMPI_Isend(buf, count, type, dest, tag, comm, r);
+  return PMPI_Isend(buf, count, rt(type), dest, tag, comm, r);
 }
 
 int __autockpt_MPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag,
@@ -1074,11 +1284,12 @@ int __autockpt_MPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest
 int __autockpt_MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag,
                         MPI_Comm comm, MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm("MPI_Recv");
   if (source == MPI_PROC_NULL)
-    return PMPI_Recv(buf, count, type, source, tag, g.comms[c].real, status);
+    return PMPI_Recv(buf, count, rt(type), source, tag, g.comms[c].real, status);
   int rc = MPI_SUCCESS;
   receive(buf, count, type, source, tag, c, status, &rc);
   return rc;
@@ -1088,6 +1299,7 @@ int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, in
                             int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
                             int rtag, MPI_Comm comm, MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm("MPI_Sendrecv");
@@ -1098,10 +1310,11 @@ int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, in
     memcpy(&sent, rec + sizeof(autockpt_frame_head), sizeof sent);
     if (sent >= 0 && size_t(sent) < g.reqs.size())
       g.reqs[sent] = Request{};  // completed at the cut
+    enter();
   } else if (dest != MPI_PROC_NULL) {
     k = new_request();
     Request &q = g.reqs[k];
-    int rc = PMPI_Isend(sbuf, scount, stype, dest, stag, g.comms[c].real, &q.real);
+    int rc = PMPI_Isend(sbuf, scount, rt(stype), dest, stag, g.comms[c].real, &q.real);
     if (rc != MPI_SUCCESS) {
       q = Request{};
       return rc;
@@ -1129,6 +1342,7 @@ int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, in
 
 int __autockpt_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm("MPI_Probe");
@@ -1152,6 +1366,7 @@ int __autockpt_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
 
 int __autockpt_MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   int c = comm_index(comm);
   if (c < 0)
     unknown_comm("MPI_Iprobe");
@@ -1167,6 +1382,7 @@ int __autockpt_MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Sta
 
 int __autockpt_MPI_Wait(MPI_Request *request, MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   if (*request == MPI_REQUEST_NULL) {
     empty_status(status);
     return MPI_SUCCESS;
@@ -1188,6 +1404,7 @@ int __autockpt_MPI_Wait(MPI_Request *request, MPI_Status *status) {
 
 int __autockpt_MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   now_and_then();
   if (*request == MPI_REQUEST_NULL) {
     *flag = 1;
@@ -1205,6 +1422,7 @@ int __autockpt_MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) {
 
 int __autockpt_MPI_Waitall(int count, MPI_Request *requests, MPI_Status *statuses) {
   RuntimeHeap heap;
+  enter();
   unsigned spins = 0;
   for (bool first = true;; first = false) {
     bool all = true;
@@ -1235,6 +1453,7 @@ int __autockpt_MPI_Waitall(int count, MPI_Request *requests, MPI_Status *statuse
 
 int __autockpt_MPI_Testall(int count, MPI_Request *requests, int *flag, MPI_Status *statuses) {
   RuntimeHeap heap;
+  enter();
   now_and_then();
   bool all = true;
   for (int i = 0; i < count; ++i)
@@ -1273,6 +1492,7 @@ static int any_done(int count, MPI_Request *requests, const char *name) {
 
 int __autockpt_MPI_Waitany(int count, MPI_Request *requests, int *index, MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   unsigned spins = 0;
   for (bool first = true;; first = false) {
     int i = any_done(count, requests, "MPI_Waitany");
@@ -1295,6 +1515,7 @@ int __autockpt_MPI_Waitany(int count, MPI_Request *requests, int *index, MPI_Sta
 int __autockpt_MPI_Testany(int count, MPI_Request *requests, int *index, int *flag,
                            MPI_Status *status) {
   RuntimeHeap heap;
+  enter();
   now_and_then();
   int i = any_done(count, requests, "MPI_Testany");
   *flag = i != -2;
@@ -1309,6 +1530,7 @@ int __autockpt_MPI_Testany(int count, MPI_Request *requests, int *index, int *fl
 int __autockpt_MPI_Waitsome(int incount, MPI_Request *requests, int *outcount, int *indices,
                             MPI_Status *statuses) {
   RuntimeHeap heap;
+  enter();
   unsigned spins = 0;
   for (bool first = true;; first = false) {
     int i = any_done(incount, requests, "MPI_Waitsome");
@@ -1338,6 +1560,7 @@ int __autockpt_MPI_Waitsome(int incount, MPI_Request *requests, int *outcount, i
 
 int __autockpt_MPI_Request_free(MPI_Request *request) {
   RuntimeHeap heap;
+  enter();
   long k = request_index(*request);
   if (k < 0)
     return PMPI_Request_free(request);
@@ -1354,6 +1577,7 @@ int __autockpt_MPI_Request_free(MPI_Request *request) {
 
 int __autockpt_MPI_Cancel(MPI_Request *request) {
   RuntimeHeap heap;
+  enter();
   long k = request_index(*request);
   if (k < 0)
     return PMPI_Cancel(request);
@@ -1369,90 +1593,271 @@ int __autockpt_MPI_Barrier(MPI_Comm comm) {
 }
 int __autockpt_MPI_Bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm) {
   return collective(comm, "MPI_Bcast", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Ibcast(buf, count, type, root, c, r);
+    return PMPI_Ibcast(buf, count, rt(type), root, c, r);
   });
 }
 int __autockpt_MPI_Reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
                           int root, MPI_Comm comm) {
   return collective(comm, "MPI_Reduce", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Ireduce(sbuf, rbuf, count, type, op, root, c, r);
+    return PMPI_Ireduce(sbuf, rbuf, count, rt(type), rop(op), root, c, r);
   });
 }
 int __autockpt_MPI_Allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type,
                              MPI_Op op, MPI_Comm comm) {
   return collective(comm, "MPI_Allreduce", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Iallreduce(sbuf, rbuf, count, type, op, c, r);
+    return PMPI_Iallreduce(sbuf, rbuf, count, rt(type), rop(op), c, r);
   });
 }
 int __autockpt_MPI_Gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
                           int rcount, MPI_Datatype rtype, int root, MPI_Comm comm) {
   return collective(comm, "MPI_Gather", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Igather(sbuf, scount, stype, rbuf, rcount, rtype, root, c, r);
+    return PMPI_Igather(sbuf, scount, rt(stype), rbuf, rcount, rt(rtype), root, c, r);
   });
 }
 int __autockpt_MPI_Gatherv(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
                            const int *rcounts, const int *displs, MPI_Datatype rtype, int root,
                            MPI_Comm comm) {
   return collective(comm, "MPI_Gatherv", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Igatherv(sbuf, scount, stype, rbuf, rcounts, displs, rtype, root, c, r);
+    return PMPI_Igatherv(sbuf, scount, rt(stype), rbuf, rcounts, displs, rt(rtype), root, c, r);
   });
 }
 int __autockpt_MPI_Scatter(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
                            int rcount, MPI_Datatype rtype, int root, MPI_Comm comm) {
   return collective(comm, "MPI_Scatter", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Iscatter(sbuf, scount, stype, rbuf, rcount, rtype, root, c, r);
+    return PMPI_Iscatter(sbuf, scount, rt(stype), rbuf, rcount, rt(rtype), root, c, r);
   });
 }
 int __autockpt_MPI_Scatterv(const void *sbuf, const int *scounts, const int *displs,
                             MPI_Datatype stype, void *rbuf, int rcount, MPI_Datatype rtype,
                             int root, MPI_Comm comm) {
   return collective(comm, "MPI_Scatterv", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Iscatterv(sbuf, scounts, displs, stype, rbuf, rcount, rtype, root, c, r);
+    return PMPI_Iscatterv(sbuf, scounts, displs, rt(stype), rbuf, rcount, rt(rtype), root, c, r);
   });
 }
 int __autockpt_MPI_Allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
                              int rcount, MPI_Datatype rtype, MPI_Comm comm) {
   return collective(comm, "MPI_Allgather", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Iallgather(sbuf, scount, stype, rbuf, rcount, rtype, c, r);
+    return PMPI_Iallgather(sbuf, scount, rt(stype), rbuf, rcount, rt(rtype), c, r);
   });
 }
 int __autockpt_MPI_Allgatherv(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
                               const int *rcounts, const int *displs, MPI_Datatype rtype,
                               MPI_Comm comm) {
   return collective(comm, "MPI_Allgatherv", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Iallgatherv(sbuf, scount, stype, rbuf, rcounts, displs, rtype, c, r);
+    return PMPI_Iallgatherv(sbuf, scount, rt(stype), rbuf, rcounts, displs, rt(rtype), c, r);
   });
 }
 int __autockpt_MPI_Alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
                             int rcount, MPI_Datatype rtype, MPI_Comm comm) {
   return collective(comm, "MPI_Alltoall", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Ialltoall(sbuf, scount, stype, rbuf, rcount, rtype, c, r);
+    return PMPI_Ialltoall(sbuf, scount, rt(stype), rbuf, rcount, rt(rtype), c, r);
   });
 }
 int __autockpt_MPI_Alltoallv(const void *sbuf, const int *scounts, const int *sdispls,
                              MPI_Datatype stype, void *rbuf, const int *rcounts,
                              const int *rdispls, MPI_Datatype rtype, MPI_Comm comm) {
   return collective(comm, "MPI_Alltoallv", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Ialltoallv(sbuf, scounts, sdispls, stype, rbuf, rcounts, rdispls, rtype, c, r);
+    return PMPI_Ialltoallv(sbuf, scounts, sdispls, rt(stype), rbuf, rcounts, rdispls, rt(rtype), c, r);
   });
 }
 int __autockpt_MPI_Scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
                         MPI_Comm comm) {
   return collective(comm, "MPI_Scan", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Iscan(sbuf, rbuf, count, type, op, c, r);
+    return PMPI_Iscan(sbuf, rbuf, count, rt(type), rop(op), c, r);
   });
 }
 int __autockpt_MPI_Exscan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
                           MPI_Comm comm) {
   return collective(comm, "MPI_Exscan", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Iexscan(sbuf, rbuf, count, type, op, c, r);
+    return PMPI_Iexscan(sbuf, rbuf, count, rt(type), rop(op), c, r);
   });
 }
 int __autockpt_MPI_Reduce_scatter_block(const void *sbuf, void *rbuf, int count,
                                         MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
   return collective(comm, "MPI_Reduce_scatter_block", [&](MPI_Comm c, MPI_Request *r) {
-    return PMPI_Ireduce_scatter_block(sbuf, rbuf, count, type, op, c, r);
+    return PMPI_Ireduce_scatter_block(sbuf, rbuf, count, rt(type), rop(op), c, r);
   });
+}
+
+// ---- Communicators, datatypes and operations of the program's own (M10) -----------------------
+
+// A communicator is made by a collective on its parent: a barrier of the layer's, counted and
+// waited in slices like any collective (M3), then the library's call, which every member then
+// makes at once.  Returns false when the rank stopped at the barrier's entry instead.
+static bool creation_barrier(MPI_Comm parent, const char *name) {
+  collective(parent, name, [&](MPI_Comm c, MPI_Request *r) { return PMPI_Ibarrier(c, r); });
+  return state::mode() != AUTOCKPT_MODE_UNWINDING;
+}
+
+static MPI_Comm new_comm(MPI_Comm real, Made made, int parent, int color, int key) {
+  Comm c;
+  c.made = made;
+  c.parent = parent;
+  c.color = color;
+  c.key = key;
+  MPI_Comm handle = autockpt::mpi::handle<MPI_Comm>(kCommBase + g.comms.size());
+  add_comm(handle, real, c);
+  return real == MPI_COMM_NULL ? MPI_COMM_NULL : handle;
+}
+
+int __autockpt_MPI_Comm_dup(MPI_Comm comm, MPI_Comm *out) {
+  RuntimeHeap heap;
+  enter();
+  int p = comm_index(comm);
+  if (p < 0)
+    unknown_comm("MPI_Comm_dup");
+  if (!creation_barrier(comm, "MPI_Comm_dup"))
+    return MPI_SUCCESS;
+  MPI_Comm real;
+  int rc = PMPI_Comm_dup(g.comms[p].real, &real);
+  if (rc == MPI_SUCCESS)
+    *out = new_comm(real, Made::Dup, p, 0, 0);
+  return rc;
+}
+
+int __autockpt_MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *out) {
+  RuntimeHeap heap;
+  enter();
+  int p = comm_index(comm);
+  if (p < 0)
+    unknown_comm("MPI_Comm_split");
+  if (!creation_barrier(comm, "MPI_Comm_split"))
+    return MPI_SUCCESS;
+  MPI_Comm real;
+  int rc = PMPI_Comm_split(g.comms[p].real, color, key, &real);
+  if (rc == MPI_SUCCESS)
+    *out = new_comm(real, Made::Split, p, color, key);
+  return rc;
+}
+
+int __autockpt_MPI_Comm_free(MPI_Comm *comm) {
+  RuntimeHeap heap;
+  enter();
+  int c = comm_index(*comm);
+  if (c < 2)
+    return PMPI_Comm_free(comm);  // predefined, or not the layer's: the library says what is wrong
+  g.comms[c].freed = true;
+  int rc = PMPI_Comm_free(&g.comms[c].real);
+  *comm = MPI_COMM_NULL;
+  return rc;
+}
+
+static MPI_Comm real_comm(MPI_Comm comm) {
+  int c = comm_index(comm);
+  return c < 0 ? comm : g.comms[c].real;
+}
+
+int __autockpt_MPI_Comm_rank(MPI_Comm comm, int *rank) {
+  return PMPI_Comm_rank(real_comm(comm), rank);
+}
+int __autockpt_MPI_Comm_size(MPI_Comm comm, int *size) {
+  return PMPI_Comm_size(real_comm(comm), size);
+}
+int __autockpt_MPI_Abort(MPI_Comm comm, int code) { return PMPI_Abort(real_comm(comm), code); }
+
+static MPI_Datatype new_type(Type t, int rc, MPI_Datatype *out) {
+  if (rc != MPI_SUCCESS)
+    return *out;
+  g.types.push_back(std::move(t));
+  *out = autockpt::mpi::handle<MPI_Datatype>(kTypeBase + g.types.size() - 1);
+  return *out;
+}
+
+int __autockpt_MPI_Type_contiguous(int count, MPI_Datatype base, MPI_Datatype *out) {
+  RuntimeHeap heap;
+  enter();
+  Type t;
+  t.kind = TypeKind::Contiguous;
+  t.count = count;
+  t.bases = {bits(base)};
+  int rc = PMPI_Type_contiguous(count, rt(base), &t.real);
+  new_type(std::move(t), rc, out);
+  return rc;
+}
+
+int __autockpt_MPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype base,
+                               MPI_Datatype *out) {
+  RuntimeHeap heap;
+  enter();
+  Type t;
+  t.kind = TypeKind::Vector;
+  t.count = count;
+  t.blocklength = blocklength;
+  t.stride = stride;
+  t.bases = {bits(base)};
+  int rc = PMPI_Type_vector(count, blocklength, stride, rt(base), &t.real);
+  new_type(std::move(t), rc, out);
+  return rc;
+}
+
+int __autockpt_MPI_Type_create_struct(int count, const int *blocklengths,
+                                      const MPI_Aint *displacements, const MPI_Datatype *types,
+                                      MPI_Datatype *out) {
+  RuntimeHeap heap;
+  enter();
+  Type t;
+  t.kind = TypeKind::Struct;
+  std::vector<MPI_Datatype> real;
+  for (int k = 0; k < count; ++k) {
+    t.bases.push_back(bits(types[k]));
+    t.blocklengths.push_back(blocklengths[k]);
+    t.displacements.push_back(displacements[k]);
+    real.push_back(rt(types[k]));
+  }
+  int rc = PMPI_Type_create_struct(count, blocklengths, displacements, real.data(), &t.real);
+  new_type(std::move(t), rc, out);
+  return rc;
+}
+
+static Type *own_type(MPI_Datatype t) {
+  uintptr_t k = bits(t) - kTypeBase;
+  return k < g.types.size() ? &g.types[k] : nullptr;
+}
+
+int __autockpt_MPI_Type_commit(MPI_Datatype *type) {
+  Type *t = own_type(*type);
+  if (!t)
+    return PMPI_Type_commit(type);
+  t->committed = true;
+  return PMPI_Type_commit(&t->real);
+}
+
+int __autockpt_MPI_Type_free(MPI_Datatype *type) {
+  Type *t = own_type(*type);
+  if (!t)
+    return PMPI_Type_free(type);
+  t->freed = true;
+  *type = MPI_DATATYPE_NULL;
+  return PMPI_Type_free(&t->real);
+}
+
+int __autockpt_MPI_Type_size(MPI_Datatype type, int *size) { return PMPI_Type_size(rt(type), size); }
+
+int __autockpt_MPI_Get_count(const MPI_Status *status, MPI_Datatype type, int *count) {
+  return PMPI_Get_count(status, rt(type), count);
+}
+
+int __autockpt_MPI_Op_create(MPI_User_function *fn, int commute, MPI_Op *out) {
+  RuntimeHeap heap;
+  enter();
+  Op o;
+  o.fn = reinterpret_cast<uintptr_t>(fn);
+  o.commute = commute;
+  int rc = PMPI_Op_create(fn, commute, &o.real);
+  if (rc == MPI_SUCCESS) {
+    g.ops.push_back(o);
+    *out = autockpt::mpi::handle<MPI_Op>(kOpBase + g.ops.size() - 1);
+  }
+  return rc;
+}
+
+int __autockpt_MPI_Op_free(MPI_Op *op) {
+  uintptr_t k = bits(*op) - kOpBase;
+  if (k >= g.ops.size())
+    return PMPI_Op_free(op);
+  g.ops[k].freed = true;
+  *op = MPI_OP_NULL;
+  return PMPI_Op_free(&g.ops[k].real);
 }
 
 // ---- Not supported (docs/design.md M9): a message naming the call, never a wrong restart. --------
@@ -1478,22 +1883,10 @@ AUTOCKPT_MPI_UNSUPPORTED(MPI_Send_init, "a persistent request", const void *, in
                          int, int, MPI_Comm, MPI_Request *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Recv_init, "a persistent request", void *, int, MPI_Datatype, int,
                          int, MPI_Comm, MPI_Request *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_dup, "a communicator of the program's own", MPI_Comm,
-                         MPI_Comm *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_split, "a communicator of the program's own", MPI_Comm, int,
-                         int, MPI_Comm *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_create, "a communicator of the program's own", MPI_Comm,
                          MPI_Group, MPI_Comm *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Cart_create, "a communicator of the program's own", MPI_Comm, int,
                          const int *, const int *, int, MPI_Comm *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Type_contiguous, "a derived datatype", int, MPI_Datatype,
-                         MPI_Datatype *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Type_vector, "a derived datatype", int, int, int, MPI_Datatype,
-                         MPI_Datatype *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Type_create_struct, "a derived datatype", int, const int *,
-                         const MPI_Aint *, const MPI_Datatype *, MPI_Datatype *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Op_create, "a user-defined reduction", MPI_User_function *, int,
-                         MPI_Op *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibarrier, "a nonblocking collective", MPI_Comm, MPI_Request *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibcast, "a nonblocking collective", void *, int, MPI_Datatype, int,
                          MPI_Comm, MPI_Request *)

@@ -1,0 +1,116 @@
+// Many MPI features a step (issue 11's list): a blocking ring of Send/Recv, Sendrecv, Bcast from
+// a rotating root, Alltoall, Allreduce on a communicator made by MPI_Comm_split, a vector
+// datatype, ANY_SOURCE receives with Probe, a user-defined reduction, Waitany, a communicator
+// made by MPI_Comm_dup, and an Irecv that is always pending across steps (the next step's
+// token, posted one step ahead).  Rank 0 prints a checksum a step.  Arguments: steps, work.
+// ASK_EVERY=N (instrumented runs): rank (step / N) % size raises SIGUSR1 every N steps.
+#include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void maxabs(void *in, void *inout, int *len, MPI_Datatype *type) {
+  (void)type;
+  double *a = in, *b = inout;
+  for (int i = 0; i < *len; ++i)
+    b[i] = (a[i] > 0 ? a[i] : -a[i]) > (b[i] > 0 ? b[i] : -b[i]) ? a[i] : b[i];
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  int rank, size;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int steps = argc > 1 ? atoi(argv[1]) : 20;
+  long work = argc > 2 ? atol(argv[2]) : 20000;
+  int period = getenv("ASK_EVERY") ? atoi(getenv("ASK_EVERY")) : 0;
+  MPI_Comm half, dup;
+  MPI_Comm_split(MPI_COMM_WORLD, rank % 2, -rank, &half);
+  MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+  int hrank;
+  MPI_Comm_rank(half, &hrank);
+  MPI_Datatype column;  // every other double of an 8-array
+  MPI_Type_vector(4, 1, 2, MPI_DOUBLE, &column);
+  MPI_Type_commit(&column);
+  MPI_Op op;
+  MPI_Op_create(maxabs, 1, &op);
+  int right = (rank + 1) % size, left = (rank + size - 1) % size;
+  double x = rank + 1, ahead_buf;
+  MPI_Request ahead;  // the next step's token from the left, always pending
+  MPI_Irecv(&ahead_buf, 1, MPI_DOUBLE, left, 1000, dup, &ahead);
+  for (int step = 1; step <= steps; ++step) {
+    for (long i = 0; i < work; ++i)
+      x = x * 0.999999 + 1e-7 * (double)(i % 5);
+    if (period && step % period == 0 && rank == (step / period) % size)
+      raise(SIGUSR1);
+    // Blocking ring.
+    double got;
+    if (rank == 0) {
+      MPI_Send(&x, 1, MPI_DOUBLE, right, step, MPI_COMM_WORLD);
+      MPI_Recv(&got, 1, MPI_DOUBLE, left, step, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else {
+      MPI_Recv(&got, 1, MPI_DOUBLE, left, step, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Send(&x, 1, MPI_DOUBLE, right, step, MPI_COMM_WORLD);
+    }
+    // Sendrecv the other way.
+    double back;
+    MPI_Sendrecv(&x, 1, MPI_DOUBLE, left, 7, &back, 1, MPI_DOUBLE, right, 7, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+    // The pending token: complete this step's, post the next one's.
+    MPI_Send(&x, 1, MPI_DOUBLE, right, 1000, dup);
+    int which;
+    MPI_Waitany(1, &ahead, &which, MPI_STATUS_IGNORE);
+    double token = ahead_buf;
+    MPI_Irecv(&ahead_buf, 1, MPI_DOUBLE, left, 1000, dup, &ahead);
+    // Bcast from a rotating root.
+    double b = x;
+    MPI_Bcast(&b, 1, MPI_DOUBLE, step % size, MPI_COMM_WORLD);
+    // Alltoall.
+    double *out = malloc(sizeof(double) * size), *in = malloc(sizeof(double) * size);
+    for (int k = 0; k < size; ++k)
+      out[k] = x + k;
+    MPI_Alltoall(out, 1, MPI_DOUBLE, in, 1, MPI_DOUBLE, MPI_COMM_WORLD);
+    double a2a = 0;
+    for (int k = 0; k < size; ++k)
+      a2a += in[k];
+    free(out);
+    free(in);
+    // Allreduce on the split communicator.
+    double hsum;
+    MPI_Allreduce(&x, &hsum, 1, MPI_DOUBLE, MPI_SUM, half);
+    // A vector datatype: every rank sends rank 0 a column, ANY_SOURCE, sized by Probe.
+    double arr[8], col = 0;
+    for (int k = 0; k < 8; ++k)
+      arr[k] = x * (k + 1);
+    if (rank != 0) {
+      MPI_Send(arr, 1, column, 0, 50, MPI_COMM_WORLD);
+    } else {
+      for (int k = 1; k < size; ++k) {
+        MPI_Status st;
+        MPI_Probe(MPI_ANY_SOURCE, 50, MPI_COMM_WORLD, &st);
+        int n;
+        MPI_Get_count(&st, MPI_DOUBLE, &n);
+        double recv[8] = {0};
+        MPI_Recv(recv, 1, column, st.MPI_SOURCE, 50, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        col += n + recv[0] + recv[2] + recv[4] + recv[6] + recv[1];
+      }
+    }
+    // The user-defined reduction.
+    double mx, v = (rank % 2 ? -1 : 1) * x * (rank + 1);
+    MPI_Reduce(&v, &mx, 1, MPI_DOUBLE, op, 0, MPI_COMM_WORLD);
+    x = 0.25 * (x + got) + 0.25 * (back + token) + 1e-3 * (b + a2a + hsum) / (size * 4.0);
+    if (rank == 0)
+      printf("step %d x %.9f col %.6f max %.6f half %.6f\n", step, x, col, mx, hsum);
+    fflush(stdout);
+  }
+  MPI_Cancel(&ahead);
+  MPI_Wait(&ahead, MPI_STATUS_IGNORE);
+  MPI_Op_free(&op);
+  MPI_Type_free(&column);
+  MPI_Comm_free(&dup);
+  MPI_Comm_free(&half);
+  if (rank == 0)
+    printf("done %d steps\n", steps);
+  MPI_Finalize();
+  return 0;
+}
