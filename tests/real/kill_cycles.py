@@ -13,7 +13,8 @@ every run's compare lines (run.sh's filter) are a contiguous slice of the plain 
 starts no later than where the one before stopped and no earlier than where that one started
 (lines between a checkpoint and a kill appear twice), and the last run ends where the plain run
 ends.  Times are wall-clock on whatever the machine is doing: this is a measurement, not a test.
-NAS kernels use class A here (NPB_SER_LIST) so that a run takes seconds, not a minute.
+NAS kernels use class A here (NPB_SER_LIST) so that a run takes seconds, not a minute; the
+OpenMP ones (npb-omp-*, OMP_NUM_THREADS=2 as run.sh runs them) the classes of NPB_OMP_CLASSES.
 pigz (threaded: issue 9) compresses 10 million lines of `seq` with -p 2; it prints nothing, so
 its runs are judged by the md5 of the compressed file the last run leaves.
 """
@@ -31,6 +32,8 @@ import time
 
 REAL = os.path.normpath(os.path.join(os.path.dirname(__file__), "../../../shared/real-programs"))
 NPB_CLASSES = "cg:A ep:A ft:A is:A lu:A bt:A"
+# LU and BT with 2 threads on a shared 2-core machine take minutes at class A: W and S.
+NPB_OMP_CLASSES = "cg:A ep:W ft:A is:A lu:S bt:W"
 NPB_DROP = re.compile(r"Initialization time|CPU Time|Time in seconds|Mop/s|Compiler ver")
 
 
@@ -56,10 +59,11 @@ def compare_lines(name, text):
 def command(name, build):
     if name == "lua":
         return [f"{build}/lua/lua", f"{build}/inputs/lua/bench.lua", "2"]
-    if name.startswith("npb-ser-"):
+    if name.startswith("npb-ser-") or name.startswith("npb-omp-"):
         b = name.rsplit("-", 1)[1]
-        bins = [f for f in os.listdir(f"{build}/npb-cpp/NPB-SER/bin") if f.startswith(b + ".")]
-        return [f"{build}/npb-cpp/NPB-SER/bin/{bins[0]}"]
+        v = "SER" if name.startswith("npb-ser-") else "OMP"
+        bins = [f for f in os.listdir(f"{build}/npb-cpp/NPB-{v}/bin") if f.startswith(b + ".")]
+        return [f"{build}/npb-cpp/NPB-{v}/bin/{bins[0]}"]
     if name == "pigz":  # threaded (issue 9): two compression threads, a writer, the reader
         return [f"{build}/pigz/pigz", "-p", "2", "-9", "-n", "-k", "-f", "data.txt"]
     raise SystemExit(f"kill_cycles.py: {name} is not a program this script runs")
@@ -151,9 +155,9 @@ def main():
     work = os.path.abspath(args.work)
     plain, inst = os.path.join(work, "plain"), os.path.join(work, "inst")
     names = [n.replace("npb-ser-", "npb-ser") if False else n for n in args.programs]
-    build_names = sorted({"npb-ser" if n.startswith("npb-ser-") else n for n in names})
+    build_names = sorted({n[:7] if n.startswith(("npb-ser-", "npb-omp-")) else n for n in names})
     if not args.no_build:
-        env = dict(os.environ, NPB_SER_LIST=NPB_CLASSES)
+        env = dict(os.environ, NPB_SER_LIST=NPB_CLASSES, NPB_OMP_LIST=NPB_OMP_CLASSES)
         subprocess.run([f"{REAL}/build.sh", plain] + build_names, env=dict(env, CC="clang-19",
                        CXX="clang++-19"), check=True, stdout=subprocess.DEVNULL)
         subprocess.run([f"{REAL}/build.sh", inst] + build_names,
@@ -170,6 +174,8 @@ def main():
         ckpt = os.path.join(d, "ckpt")
         prepare(name, d)
         base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
+        if name.startswith("npb-omp-"):
+            base["OMP_NUM_THREADS"] = "2"
         rc, _, t_plain, out = run(command(name, plain), d, base)
         ref = result_lines(name, d, out, True)
         quiet = dict(base, AUTOCKPT_DIR=os.path.join(d, "ckpt0"))
