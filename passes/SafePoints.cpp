@@ -229,15 +229,41 @@ SmallVector<BasicBlock *, 8> pollHeaders(const LoopFacts &Facts, const SafePoint
   while (!Work.empty()) {
     const Cycle *C = Work.pop_back_val();
     Work.append(C->child_begin(), C->child_end());
-    if (C->getHeader()->isEHPad() || Policy.NoLoopPolls)
+    BasicBlock *H = C->getHeader();
+    const Loop *HL = Facts.LI.getLoopFor(H);
+    DebugLoc Loc = HL && HL->getHeader() == H ? HL->getStartLoc() : DebugLoc();
+    auto Skip = [&](StringRef Why) {
+      if (Policy.Unpolled)
+        Policy.Unpolled(H, Loc, Why);
+    };
+    if (H->isEHPad())
       continue;
+    if (Policy.NoLoopPolls) {
+      Skip("no poll in this loop: its function is marked nopoll; a checkpoint request waits for a "
+           "safe point around the call");
+      continue;
+    }
     // `#pragma autockpt nopoll` on it or a loop around it; `#pragma autockpt safepoint` in it.
-    if (inNoPollLoop(Facts.LI.getLoopFor(C->getHeader())) || hasSafePointMarker(*C))
+    if (inNoPollLoop(HL)) {
+      Skip("no poll in this loop: #pragma autockpt nopoll; a checkpoint request waits for the "
+           "next safe point after the loop nest");
       continue;
-    if (const Loop *L = loopOf(*C, Facts))
-      if (boundedWork(*L, Facts) || everyIterationPolls(*L, Facts, Policy))
+    }
+    if (hasSafePointMarker(*C)) {
+      Skip("the loop's poll is at its #pragma autockpt safepoint");
+      continue;
+    }
+    if (const Loop *L = loopOf(*C, Facts)) {
+      if (boundedWork(*L, Facts)) {
+        Skip("no poll in this loop: its work is bounded (at most 16384 instructions)");
         continue;
-    Headers.insert(C->getHeader());
+      }
+      if (everyIterationPolls(*L, Facts, Policy)) {
+        Skip("no poll in this loop: every iteration calls a function that polls at its entry");
+        continue;
+      }
+    }
+    Headers.insert(H);
   }
   return SmallVector<BasicBlock *, 8>(Headers.begin(), Headers.end());
 }

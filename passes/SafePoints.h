@@ -27,6 +27,9 @@ struct SafePointPolicy {
   llvm::function_ref<bool(const llvm::CallBase &)> CallPollsAtEntry;
   bool PollAtEntry = false;  // the function is in a recursive call-graph cycle
   bool NoLoopPolls = false;  // [[autockpt::nopoll]]: the function's loops get no poll
+  // Told about every cycle left without a poll, and why (the -Rpass-missed=autockpt remarks).
+  llvm::function_ref<void(llvm::BasicBlock *Header, llvm::DebugLoc Loc, llvm::StringRef Why)>
+      Unpolled;
 };
 
 // The analyses of the function before placeSafePoints changes it.

@@ -76,6 +76,7 @@ constexpr uint64_t kLookEvery = 4096, kWalkEvery = 1 << 20;
 int g_defer_reported;  // the pending request has been reported late (said once per request)
 int g_serving;         // a safe point has begun to serve the pending request
 int g_deferring;       // some thread's poll was refused for the pending request
+int g_writing;         // a checkpoint is being written: a request made meanwhile waits for it
 uint64_t g_deferred_total, g_deferred_total_seen;  // polls refused, as the watchdog last saw them
 
 bool under_foreign_frame(uintptr_t poller_sp) {
@@ -566,6 +567,10 @@ void request_overdue() {
       __atomic_load_n(&g_serving, __ATOMIC_ACQUIRE) ||
       __atomic_load_n(&g_defer_reported, __ATOMIC_ACQUIRE))
     return;
+  if (__atomic_load_n(&g_writing, __ATOMIC_ACQUIRE)) {
+    trigger::arm_watchdog();  // a request made while a checkpoint is written waits for it
+    return;
+  }
   if (waited_s() < 0.99 * g_opts->defer_timeout_s) {
     trigger::arm_watchdog();  // a newer request
     return;
@@ -614,7 +619,13 @@ void abandon_checkpoint(const std::string &why) {
 
 void write_checkpoint() {
   request_done();
+  __atomic_store_n(&g_writing, 1, __ATOMIC_RELEASE);
   take_checkpoint();
+  // A request made while the image was written (a second signal) waits from now on: the time
+  // the write took is not the program's failing to reach a safe point.
+  if (__atomic_load_n(&g_request_ns, __ATOMIC_ACQUIRE))
+    __atomic_store_n(&g_request_ns, monotonic_ns(), __ATOMIC_RELEASE);
+  __atomic_store_n(&g_writing, 0, __ATOMIC_RELEASE);
   layers::each([](const layers::Layer &l) {
     if (l.resume)
       l.resume();
