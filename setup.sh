@@ -15,10 +15,10 @@ cd "$(dirname "$0")"
 
 PACKAGES=(clang-19 llvm-19-dev libclang-19-dev llvm-19-tools libboost-serialization-dev
           libgtest-dev libgmock-dev libxxhash-dev libzstd-dev zstd ccache cmake ninja-build
-          python3 git file binutils gcc make pkg-config libclang-rt-19-dev)
+          python3 git file binutils gcc make pkg-config libclang-rt-19-dev zlib1g-dev)
 # What the parallel and legacy tests need (OpenMP, both MPI families, Fortran): test and build.
 PACKAGES_PARALLEL=(libomp-19-dev openmpi-bin libopenmpi-dev mpich libmpich-dev flang-19)
-PACKAGES_22=(clang-22 llvm-22-dev llvm-22-tools libclang-22-dev)   # from bookworm-security
+PACKAGES_22=(clang-22 llvm-22-dev llvm-22-tools libclang-22-dev flang-22)   # from bookworm-security
 JOBS=${JOBS:-2}
 updated=no
 

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Analysis/CallGraph.h"
 #include "llvm/Analysis/CycleAnalysis.h"
+#include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/AttributeMask.h"
 #include "llvm/IR/Attributes.h"
@@ -31,6 +32,8 @@ using namespace llvm;
 namespace autockpt {
 
 namespace {
+
+constexpr const char *kRemarkPass = "autockpt";  // -Rpass=autockpt, -Rpass-missed=autockpt
 
 // External functions that TargetLibraryInfo does not know but that never call back into the
 // program, so a call to them needs no check afterwards.
@@ -78,8 +81,10 @@ class ModuleInstrumenter {
     findCheckpointable();
     std::vector<FunctionShape> Shapes;
     for (Function *F : Candidates) {
-      if (!Checkpointable.count(F))
+      if (!Checkpointable.count(F)) {
+        remarkUnpolledLoops(*F);
         continue;
+      }
       FunctionShape S;
       S.F = F;
       auto IsCheckpointable = [this](const CallBase &CB) { return isCheckpointableCall(CB); };
@@ -89,6 +94,16 @@ class ModuleInstrumenter {
       Policy.CallPollsAtEntry = PollsAtEntry;
       Policy.PollAtEntry = Recursive.count(F);
       Policy.NoLoopPolls = F->hasFnAttribute(kNoPollAttr);
+      OptimizationRemarkEmitter ORE(F);
+      auto Unpolled = [&](BasicBlock *H, DebugLoc Loc, StringRef Why) {
+        ORE.emit([&] {
+          return OptimizationRemarkMissed(kRemarkPass, "LoopNotPolled",
+                                          Loc ? DiagnosticLocation(Loc) : DiagnosticLocation(),
+                                          H)
+                 << Why;
+        });
+      };
+      Policy.Unpolled = Unpolled;
       // Checkpointable-ness of calls must be decided on the original IR, so the analyses are
       // computed before anything changes in F.
       placeSafePoints(S, loopFacts(*F), Policy);
@@ -101,11 +116,13 @@ class ModuleInstrumenter {
         continue;  // normalised but harmless: only blocks were split
       }
       computeLiveness(S);
+      bridgeSetjmpLiveValues(S);
       std::string Why;
       if (!layoutFrames(S, M.getDataLayout(), &Why)) {
         warn(*F, "cannot be instrumented: " + Why);
         continue;  // normalised but harmless: only blocks were split
       }
+      remarkSafePoints(S, ORE);
       Shapes.push_back(std::move(S));
     }
     return Shapes;
@@ -131,9 +148,43 @@ class ModuleInstrumenter {
   std::vector<Function *> Candidates;
   DenseSet<Function *> CandidateSet, Recursive, Checkpointable;
 
+  // A function left without safe points may still have loops that a mark kept free of polls:
+  // the remarks say so (the loops of a plain unmarked function are bounded, or it has none).
+  void remarkUnpolledLoops(Function &F) {
+    OptimizationRemarkEmitter ORE(&F);
+    if (!ORE.allowExtraAnalysis(kRemarkPass))
+      return;
+    auto Unpolled = [&](BasicBlock *H, DebugLoc Loc, StringRef Why) {
+      ORE.emit([&] {
+        return OptimizationRemarkMissed(kRemarkPass, "LoopNotPolled",
+                                        Loc ? DiagnosticLocation(Loc) : DiagnosticLocation(), H)
+               << Why;
+      });
+    };
+    SafePointPolicy Policy;
+    Policy.NoLoopPolls = F.hasFnAttribute(kNoPollAttr);
+    Policy.Unpolled = Unpolled;
+    pollHeaders(loopFacts(F), Policy);
+  }
+
+  static void remarkSafePoints(const FunctionShape &S, OptimizationRemarkEmitter &ORE) {
+    unsigned Polls = 0, Calls = 0;
+    for (const SafePoint &SP : S.SafePoints)
+      (SP.Kind == SafePoint::Call ? Calls : Polls) += 1;
+    ORE.emit([&] {
+      return OptimizationRemark(kRemarkPass, "SafePoints", S.F)
+             << "'" << ore::NV("Function", S.F->getName()) << "' is checkpointable: "
+             << ore::NV("Polls", Polls) << " poll(s), " << ore::NV("Calls", Calls)
+             << " call(s) checked after return";
+    });
+  }
+
+  // A warning, and the same as a missed remark (-Rpass-missed=autockpt, optimisation records).
   void warn(const Function &F, const Twine &Msg) {
     M.getContext().diagnose(DiagnosticInfoUnsupported(
         F, "autockpt: " + Msg, DiagnosticLocation(F.getSubprogram()), DS_Warning));
+    OptimizationRemarkEmitter ORE(&F);
+    ORE.emit([&] { return OptimizationRemarkMissed(kRemarkPass, "Excluded", &F) << Msg.str(); });
   }
 
   // Why F cannot be instrumented, or empty.

@@ -88,12 +88,14 @@ void computeLiveness(FunctionShape &S) {
     BitVector Live = SP.Kind == SafePoint::Call ? B.In : B.Out;
     // A setjmp before the safe point is re-run by its restore (P15), and a longjmp may land after
     // it: what is live there, and the setjmp's own operands, are live here too.
-    for (unsigned K : SP.Setjmps) {
-      const SetjmpSite &J = S.Setjmps[K];
+    for (unsigned I = 0; I < SP.Setjmps.size(); ++I) {
+      const SetjmpSite &J = S.Setjmps[SP.Setjmps[I]];
       Live |= Sets[J.Cont].In;
       for (Value *Op : J.Call->args())
         if (int X = indexOf(Op); X >= 0)
           Live.set(X);
+      if (int X = indexOf(SP.SetjmpRan[I]); X >= 0)
+        Live.set(X);  // whether it ran on the way here
     }
     for (unsigned X : Live.set_bits())
       SP.Live.push_back(Values[X]);

@@ -11,6 +11,7 @@
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include "llvm/Transforms/Utils/SSAUpdater.h"
 
 #include <optional>
 
@@ -228,15 +229,41 @@ SmallVector<BasicBlock *, 8> pollHeaders(const LoopFacts &Facts, const SafePoint
   while (!Work.empty()) {
     const Cycle *C = Work.pop_back_val();
     Work.append(C->child_begin(), C->child_end());
-    if (C->getHeader()->isEHPad() || Policy.NoLoopPolls)
+    BasicBlock *H = C->getHeader();
+    const Loop *HL = Facts.LI.getLoopFor(H);
+    DebugLoc Loc = HL && HL->getHeader() == H ? HL->getStartLoc() : DebugLoc();
+    auto Skip = [&](StringRef Why) {
+      if (Policy.Unpolled)
+        Policy.Unpolled(H, Loc, Why);
+    };
+    if (H->isEHPad())
       continue;
+    if (Policy.NoLoopPolls) {
+      Skip("no poll in this loop: its function is marked nopoll; a checkpoint request waits for a "
+           "safe point around the call");
+      continue;
+    }
     // `#pragma autockpt nopoll` on it or a loop around it; `#pragma autockpt safepoint` in it.
-    if (inNoPollLoop(Facts.LI.getLoopFor(C->getHeader())) || hasSafePointMarker(*C))
+    if (inNoPollLoop(HL)) {
+      Skip("no poll in this loop: #pragma autockpt nopoll; a checkpoint request waits for the "
+           "next safe point after the loop nest");
       continue;
-    if (const Loop *L = loopOf(*C, Facts))
-      if (boundedWork(*L, Facts) || everyIterationPolls(*L, Facts, Policy))
+    }
+    if (hasSafePointMarker(*C)) {
+      Skip("the loop's poll is at its #pragma autockpt safepoint");
+      continue;
+    }
+    if (const Loop *L = loopOf(*C, Facts)) {
+      if (boundedWork(*L, Facts)) {
+        Skip("no poll in this loop: its work is bounded (at most 16384 instructions)");
         continue;
-    Headers.insert(C->getHeader());
+      }
+      if (everyIterationPolls(*L, Facts, Policy)) {
+        Skip("no poll in this loop: every iteration calls a function that polls at its entry");
+        continue;
+      }
+    }
+    Headers.insert(H);
   }
   return SmallVector<BasicBlock *, 8>(Headers.begin(), Headers.end());
 }
@@ -261,20 +288,75 @@ std::string coverSetjmps(FunctionShape &S) {
       if (Reached.insert(BB).second)
         Work.append(succ_begin(BB), succ_end(BB));
     }
+    std::optional<SSAUpdater> Ran;  // whether J ran on the way to a block: made on first need
     for (SafePoint &SP : S.SafePoints) {
       if (!Reached.count(SP.Site))
         continue;
-      if (!DT.dominates(J.Cont, SP.Site))
-        return "a safe point follows a setjmp on some paths only (a longjmp after a restart "
-               "could find its buffer not set again)";
+      if (DT.dominates(J.Cont, SP.Site)) {
+        SP.Setjmps.push_back(K);
+        SP.SetjmpRan.push_back(nullptr);
+        continue;
+      }
+      // On some paths only (a setjmp in a branch, or later in a loop): the restore re-runs it if
+      // it ran, which the frame records.  Its buffer must be known on every path.
+      for (Value *A : J.Call->args())
+        if (auto *I = dyn_cast<Instruction>(A); I && !DT.dominates(I->getParent(), SP.Site))
+          return "a safe point follows a setjmp on some paths only, and the setjmp's buffer is "
+                 "not known on the others";
+      if (!Ran) {
+        Ran.emplace();
+        Ran->Initialize(Type::getInt1Ty(S.F->getContext()), "autockpt.setjmp.ran");
+        Ran->AddAvailableValue(S.Entry, ConstantInt::getFalse(S.F->getContext()));
+        Ran->AddAvailableValue(J.Cont, ConstantInt::getTrue(S.F->getContext()));
+      }
       SP.Setjmps.push_back(K);
+      SP.SetjmpRan.push_back(Ran->GetValueInMiddleOfBlock(SP.Site));
     }
   }
-  for (SafePoint &SP : S.SafePoints)  // outermost first: the order they ran in
-    llvm::sort(SP.Setjmps, [&](unsigned A, unsigned B) {
-      return DT.dominates(S.Setjmps[A].Cont, S.Setjmps[B].Call->getParent());
+  for (SafePoint &SP : S.SafePoints) {
+    // Those that dominate, outermost first (the order they ran in); then the others, in order.
+    std::vector<unsigned> Order(SP.Setjmps.size());
+    for (unsigned I = 0; I < Order.size(); ++I)
+      Order[I] = I;
+    std::stable_sort(Order.begin(), Order.end(), [&](unsigned A, unsigned B) {
+      bool DomA = !SP.SetjmpRan[A], DomB = !SP.SetjmpRan[B];
+      if (DomA != DomB)
+        return DomA;
+      return DomA && DT.dominates(S.Setjmps[SP.Setjmps[A]].Cont,
+                                  S.Setjmps[SP.Setjmps[B]].Call->getParent());
     });
+    std::vector<unsigned> Setjmps;
+    std::vector<Value *> RanValues;
+    for (unsigned I : Order) {
+      Setjmps.push_back(SP.Setjmps[I]);
+      RanValues.push_back(SP.SetjmpRan[I]);
+    }
+    SP.Setjmps = std::move(Setjmps);
+    SP.SetjmpRan = std::move(RanValues);
+  }
   return "";
+}
+
+void bridgeSetjmpLiveValues(FunctionShape &S) {
+  std::optional<DominatorTree> DT;
+  for (SafePoint &SP : S.SafePoints) {
+    if (llvm::all_of(SP.SetjmpRan, [](Value *V) { return V == nullptr; }))
+      continue;
+    if (!DT)
+      DT.emplace(*S.F);
+    for (Value *&V : SP.Live) {
+      auto *I = dyn_cast<Instruction>(V);
+      if (!I || I->getParent() == SP.Site || DT->dominates(I->getParent(), SP.Site))
+        continue;
+      SSAUpdater Latest;
+      Latest.Initialize(I->getType(), I->hasName() ? (I->getName() + ".autockpt.latest").str() : "");
+      Latest.AddAvailableValue(S.Entry, PoisonValue::get(I->getType()));
+      Latest.AddAvailableValue(I->getParent(), I);
+      Value *At = Latest.GetValueInMiddleOfBlock(SP.Site);
+      SP.SetjmpBridged.push_back({I, At});
+      V = At;
+    }
+  }
 }
 
 void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPolicy &Policy) {

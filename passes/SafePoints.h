@@ -27,6 +27,9 @@ struct SafePointPolicy {
   llvm::function_ref<bool(const llvm::CallBase &)> CallPollsAtEntry;
   bool PollAtEntry = false;  // the function is in a recursive call-graph cycle
   bool NoLoopPolls = false;  // [[autockpt::nopoll]]: the function's loops get no poll
+  // Told about every cycle left without a poll, and why (the -Rpass-missed=autockpt remarks).
+  llvm::function_ref<void(llvm::BasicBlock *Header, llvm::DebugLoc Loc, llvm::StringRef Why)>
+      Unpolled;
 };
 
 // The analyses of the function before placeSafePoints changes it.
@@ -52,5 +55,11 @@ bool isSetjmpCall(const llvm::CallBase &CB);
 // P15).  Returns why the function cannot be instrumented: a safe point that a setjmp reaches on
 // some paths only (its buffer could hold a stale context after a restart); empty if none.
 std::string coverSetjmps(FunctionShape &S);
+
+// After computeLiveness: a safe point that a setjmp reaches on some paths only saves what is live
+// where a longjmp lands.  A value there that is not defined on every path to the safe point is
+// saved as its latest definition on the path (poison where none): the value it has if the
+// setjmp's function never redefined it since, which is all C promises after a longjmp.
+void bridgeSetjmpLiveValues(FunctionShape &S);
 
 }  // namespace autockpt

@@ -227,20 +227,32 @@ class Emitter {
   //     br (%j != 0), label %autockpt.longjmp, label %autockpt.restore.next
   //   autockpt.longjmp:
   //     br label %autockpt.setjmp.cont                  ; %r (the original call) is %j here
+  //
+  // A setjmp that reaches the safe point on some paths only runs again if it ran before the
+  // checkpoint (the frame saved whether it did):
+  //
+  //     br %ran.reload, label %autockpt.setjmp.again, label %autockpt.restore.next
   void rerunSetjmps(SafePoint &SP, IRBuilder<> &B) {
-    for (unsigned K : SP.Setjmps) {
-      SetjmpSite &J = S.Setjmps[K];
+    auto Reload = [&](Value *V) {
+      auto It = llvm::find(SP.Live, V);
+      return It == SP.Live.end() ? V : SP.Reloaded[It - SP.Live.begin()];
+    };
+    for (unsigned I = 0; I < SP.Setjmps.size(); ++I) {
+      SetjmpSite &J = S.Setjmps[SP.Setjmps[I]];
+      BasicBlock *Before = B.GetInsertBlock();
+      if (SP.SetjmpRan[I])
+        B.SetInsertPoint(BasicBlock::Create(C, "autockpt.setjmp.again", S.F));
       SmallVector<Value *, 2> Args;
-      for (Value *A : J.Call->args()) {
-        auto It = llvm::find(SP.Live, A);
-        Args.push_back(It == SP.Live.end() ? A : SP.Reloaded[It - SP.Live.begin()]);
-      }
+      for (Value *A : J.Call->args())
+        Args.push_back(Reload(A));
       CallInst *Again = B.CreateCall(J.Call->getFunctionType(), J.Call->getCalledOperand(), Args,
                                      "autockpt.setjmp");
       Again->setAttributes(J.Call->getAttributes());
       Again->setCallingConv(J.Call->getCallingConv());
       BasicBlock *Landing = BasicBlock::Create(C, "autockpt.longjmp", S.F);
       BasicBlock *Next = BasicBlock::Create(C, "autockpt.restore.next", S.F);
+      if (Value *Ran = SP.SetjmpRan[I])  // it had run before the checkpoint: run it again
+        IRBuilder<>(Before).CreateCondBr(Reload(Ran), Again->getParent(), Next);
       B.CreateCondBr(B.CreateICmpNE(Again, Constant::getNullValue(Again->getType())), Landing,
                      Next, Unlikely);
       IRBuilder<>(Landing).CreateBr(J.Cont);
@@ -257,6 +269,11 @@ class Emitter {
         if (PN && PN->getParent() == SP.Site)
           continue;  // a header phi: re-entered through its own incoming edge
         Defs[SP.Live[K]].push_back({SP.Restore, SP.Reloaded[K]});
+      }
+    for (SafePoint &SP : S.SafePoints)  // a value saved as its latest definition (P15)
+      for (auto &[V, At] : SP.SetjmpBridged) {
+        auto It = llvm::find(SP.Live, At);
+        Defs[V].push_back({SP.Restore, SP.Reloaded[It - SP.Live.begin()]});
       }
     for (SetjmpSite &J : S.Setjmps)
       for (auto &[Landing, Result] : J.Landings)

@@ -44,9 +44,17 @@ struct SafePoint {
   llvm::BasicBlock *Restore = nullptr;   // reloads the record, then continues at Site/Target
   llvm::BasicBlock *RestoreExit = nullptr;  // the restore's last block (after setjmps re-run)
   std::vector<llvm::Value *> Reloaded;   // parallel to Live
-  // Indexes into FunctionShape::Setjmps of the setjmps that dominate this safe point, outermost
-  // first: a restore re-runs each of them (P15).
+  // Indexes into FunctionShape::Setjmps of the setjmps that can run before this safe point: those
+  // that dominate it, outermost first, then those that reach it on some paths only.  A restore
+  // re-runs each of them (P15).
   std::vector<unsigned> Setjmps;
+  // Parallel to Setjmps: null for a setjmp that dominates the safe point; for one that reaches it
+  // on some paths only, an i1 that says whether it ran on the way here (saved with the frame).
+  std::vector<llvm::Value *> SetjmpRan;
+  // Values live where such a setjmp's longjmp lands that are not defined on every path here:
+  // (V, its latest definition on the path here, poison on paths without one), the latter saved
+  // in Live in V's place; a restore gives V the reloaded value (bridgeSetjmpLiveValues).
+  std::vector<std::pair<llvm::Value *, llvm::Value *>> SetjmpBridged;
 };
 
 // A call to setjmp/sigsetjmp/_setjmp (P15).  Cont starts right after it: where a longjmp to the

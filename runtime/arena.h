@@ -14,7 +14,8 @@ void init(uint64_t reserve_bytes);
 bool contains(const void *p);
 uintptr_t base();
 // Pointers the runtime keeps in the arena's header, so they are saved and restored with it.
-enum Root : unsigned { kExitHandlers = 0, kEnviron = 1, kSignals = 2, kThreadDtors = 3 };
+enum Root : unsigned { kExitHandlers = 0, kEnviron = 1, kSignals = 2, kThreadDtors = 3,
+                      kArguments = 4, kKeys = 5, kKeyValues = 6 };
 void **root(unsigned i);
 uint64_t used_bytes();     // [base, base + used) is everything that must be saved
 uint64_t reserved_bytes();

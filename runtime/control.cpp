@@ -76,6 +76,7 @@ constexpr uint64_t kLookEvery = 4096, kWalkEvery = 1 << 20;
 int g_defer_reported;  // the pending request has been reported late (said once per request)
 int g_serving;         // a safe point has begun to serve the pending request
 int g_deferring;       // some thread's poll was refused for the pending request
+int g_writing;         // a checkpoint is being written: a request made meanwhile waits for it
 uint64_t g_deferred_total, g_deferred_total_seen;  // polls refused, as the watchdog last saw them
 
 bool under_foreign_frame(uintptr_t poller_sp) {
@@ -367,16 +368,28 @@ uint64_t completed_generation() {
   return n;
 }
 
-// The restored run keeps the arguments it was started with; say so when this run's differ.
+// The restored run keeps the arguments it was started with; say so when this run's differ.  They
+// are compared with the copy kept as given (kArguments): the program may change its own argv
+// (pigz sets the options it has read to null).
 void compare_arguments(int argc, char **argv) {
-  bool same = argc == g_ps.argc;
+  auto **given = static_cast<char **>(*arena::root(arena::kArguments));
+  int given_count = 0;
+  if (!given) {  // an image written before the copy was kept
+    given = g_ps.argv;
+    given_count = g_ps.argc;
+  } else {
+    while (given[given_count])
+      ++given_count;
+  }
+  auto arg = [&](int i) { return given[i] ? given[i] : ""; };
+  bool same = argc == given_count;
   for (int i = 1; same && i < argc; ++i)
-    same = strcmp(argv[i], g_ps.argv[i]) == 0;
+    same = strcmp(argv[i], arg(i)) == 0;
   if (same)
     return;
   std::string then, now;
-  for (int i = 1; i < g_ps.argc; ++i)
-    then += std::string(" ") + g_ps.argv[i];
+  for (int i = 1; i < given_count; ++i)
+    then += std::string(" ") + arg(i);
   for (int i = 1; i < argc; ++i)
     now += std::string(" ") + argv[i];
   warn("resuming with the arguments of the checkpointed run (%s); the arguments given now (%s) "
@@ -554,6 +567,10 @@ void request_overdue() {
       __atomic_load_n(&g_serving, __ATOMIC_ACQUIRE) ||
       __atomic_load_n(&g_defer_reported, __ATOMIC_ACQUIRE))
     return;
+  if (__atomic_load_n(&g_writing, __ATOMIC_ACQUIRE)) {
+    trigger::arm_watchdog();  // a request made while a checkpoint is written waits for it
+    return;
+  }
   if (waited_s() < 0.99 * g_opts->defer_timeout_s) {
     trigger::arm_watchdog();  // a newer request
     return;
@@ -602,7 +619,13 @@ void abandon_checkpoint(const std::string &why) {
 
 void write_checkpoint() {
   request_done();
+  __atomic_store_n(&g_writing, 1, __ATOMIC_RELEASE);
   take_checkpoint();
+  // A request made while the image was written (a second signal) waits from now on: the time
+  // the write took is not the program's failing to reach a safe point.
+  if (__atomic_load_n(&g_request_ns, __ATOMIC_ACQUIRE))
+    __atomic_store_n(&g_request_ns, monotonic_ns(), __ATOMIC_RELEASE);
+  __atomic_store_n(&g_writing, 0, __ATOMIC_RELEASE);
   layers::each([](const layers::Layer &l) {
     if (l.resume)
       l.resume();
@@ -746,6 +769,7 @@ int run(int argc, char **argv, char **envp) {
     signals::after_restore();
   } else {
     g_ps.argv = copy_strings(argv, &g_ps.argc);
+    *arena::root(arena::kArguments) = copy_strings(argv, nullptr);  // as given (compare_arguments)
     g_ps.envp = copy_strings(envp, nullptr);
   }
   environ = environment::arena_environment(environ);  // this run's, in the arena (R6)

@@ -8,7 +8,7 @@ declare void @work()
 
 ; vfork returns twice and cannot be run again on a restore.
 ; CHECK: warning: {{.*}}function 'forks' is not instrumented because it calls a function that returns twice
-; CHECK: warning: {{.*}}function 'maybe' is not instrumented because a safe point follows a setjmp on some paths only
+; CHECK: warning: {{.*}}function 'maybe' is not instrumented because a safe point follows a setjmp on some paths only, and the setjmp's buffer is not known on the others
 ; CHECK-LABEL: define void @forks(
 ; CHECK-NOT: autockpt.
 ; CHECK: ret void
@@ -18,11 +18,13 @@ define void @forks() {
   ret void
 }
 
-; A setjmp that runs on some paths to a safe point only: a restore could not know whether to
-; run it again.
-define void @maybe(ptr %buf, i1 %c) {
+; A setjmp that runs on some paths to a safe point only, on a buffer found on that path only: a
+; restore could not run it again.  (With a buffer known on every path it is re-run if it ran:
+; setjmp.ll.)
+define void @maybe(ptr %bufs, i1 %c) {
   br i1 %c, label %set, label %join
 set:
+  %buf = load ptr, ptr %bufs
   %r = call i32 @setjmp(ptr %buf)
   br label %join
 join:

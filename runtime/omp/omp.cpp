@@ -26,6 +26,7 @@
 #include <cstring>
 #include <linux/futex.h>
 #include <sched.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <string>
@@ -142,6 +143,29 @@ void futex_wake(void *addr) { syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_M
 
 inline void pause() { __builtin_ia32_pause(); }
 
+uint64_t now_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000 + uint64_t(t.tv_nsec);
+}
+
+// Whether a waiting member goes on spinning (it has paused or yielded its core once more) or is
+// to sleep: it pauses kSpin times, then yields for up to kSpinNs (libomp spins 200 ms by
+// default).  Sleeping at once cost LU's pipelined loops a futex wake at every barrier: 10x.
+constexpr uint64_t kSpinNs = 10'000'000;
+bool spin_more(int spin, uint64_t *since) {
+  if (spin < kSpin) {
+    pause();
+    return true;
+  }
+  if (spin == kSpin)
+    *since = now_ns();
+  else if ((spin & 63) == 0 && now_ns() - *since > kSpinNs)
+    return false;
+  sched_yield();
+  return true;
+}
+
 // A checkpoint is asked for: whether this thread stops here (it is then unwinding).
 inline bool stop_here() {
   return (state::flag() & state::kRequestBit) && __autockpt_poll_slow();
@@ -178,6 +202,7 @@ bool barrier(Team *t) {
       return through(t);
     }
     bool again = false;
+    uint64_t since = 0;
     for (int spin = 0; !again; ++spin) {
       uint64_t cur = t->bar.load(std::memory_order_acquire);
       if (uint32_t(cur >> 32) != round)
@@ -200,9 +225,7 @@ bool barrier(Team *t) {
           pause();
         return through(t);
       }
-      if (spin < kSpin)
-        pause();
-      else
+      if (!spin_more(spin, &since))
         futex_wait(round_of(t), round);
     }
   }
@@ -346,6 +369,7 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
   }
   m.state.store(Done, std::memory_order_relaxed);
   // The end of the region: libomp's own wait for the workers is not a safe point, this is.
+  uint64_t since = 0;
   for (int spin = 0;; ++spin) {
     int d = t->done.load(std::memory_order_acquire);
     if (d >= n - 1)
@@ -354,10 +378,8 @@ void run_master(Team *t, int32_t *gtid, int32_t *btid) {
       t->unwinding.store(true, std::memory_order_release);
       return;
     }
-    if (spin < kSpin) {
-      pause();
+    if (spin_more(spin, &since))
       continue;
-    }
     t->master_sleeps.store(1, std::memory_order_seq_cst);
     if (t->done.load(std::memory_order_seq_cst) == d)
       futex_wait(&t->done, uint32_t(d));
@@ -589,15 +611,14 @@ bool dispatch_next(bool *last, int64_t *plb, int64_t *pub, int64_t *pst) {
 // at first), so a thread that holds it at a checkpoint holds it after the restart.  Waiting is
 // a safe point: the holder may be stopped inside the critical section.
 bool critical(std::atomic<uint32_t> *l) {
+  uint64_t since = 0;
   for (int spin = 0;; ++spin) {
     uint32_t free = 0;
     if (l->compare_exchange_weak(free, 1, std::memory_order_acquire))
       return true;
     if (stop_here())
       return false;
-    if (spin < kSpin)
-      pause();
-    else
+    if (!spin_more(spin, &since))
       futex_wait(l, 1);
   }
 }
@@ -852,6 +873,10 @@ extern "C" {
     fatal("an OpenMP parallel region with %d shared variables; autockpt supports at most %d",
           argc, kMaxArgs);
   Team *t = fresh_team();
+  // A region inside a region (nested, active or not) takes no checkpoint: its members defer to
+  // the outer level, as they do in a team that made tasks (O8).
+  if (t_team)
+    t->tasks = true;
   t->fn = fn;
   t->argc = argc;
   va_list ap;

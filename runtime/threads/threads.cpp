@@ -586,15 +586,19 @@ void restart() {
 [[gnu::noinline]] void thread_root() {
   Thread *t = t_self;
   t->retval = t->start(t->arg);
-  if (state::mode() == AUTOCKPT_MODE_RUNNING)  // it ended (not unwound for a checkpoint)
+  if (state::mode() == AUTOCKPT_MODE_RUNNING) {  // it ended (not unwound for a checkpoint)
     run_thread_dtors(t->index);
+    run_key_dtors(t->index);
+  }
   asm volatile("" ::: "memory");  // not a tail call: this frame is the root
 }
 
 [[gnu::noinline]] void std_thread_root() {
   static_cast<std::thread::_State *>(t_self->arg)->_M_run();
-  if (state::mode() == AUTOCKPT_MODE_RUNNING)
+  if (state::mode() == AUTOCKPT_MODE_RUNNING) {
     run_thread_dtors(t_self->index);
+    run_key_dtors(t_self->index);
+  }
   asm volatile("" ::: "memory");
 }
 
@@ -916,6 +920,7 @@ int detach(pthread_t th) {
   if (Thread *t = t_self) {
     t->retval = value;
     run_thread_dtors(t->index);  // before the stack unwinds: still under the thread's root
+    run_key_dtors(t->index);
   }
   fn(value);
   __builtin_unreachable();

@@ -53,6 +53,8 @@ const char *blocking_frame_name(uint64_t fid);
 // Runs the C++ thread_local destructors thread `index` registered (main: 0) when it leaves
 // (thread_dtors.cpp; nothing to do if it registered none).
 void run_thread_dtors(uint32_t index);
+// Then the destructors of its pthread keys' values (keys.cpp), as glibc would.
+void run_key_dtors(uint32_t index);
 
 // A pooled worker (omp/) is about to run the program's code in a team: from now on a checkpoint
 // waits for it.  Returns false, counting nothing, while a checkpoint is being taken: the caller

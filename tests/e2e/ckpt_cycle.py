@@ -245,10 +245,11 @@ def build(args, work):
     instrumented = os.path.join(work, name)
     # --also: C sources compiled with the C compiler into objects of each build (a Fortran
     # program's C kernels).
-    c_cc = config_query(args.config, "--cc") if args.also else None
+    also = getattr(args, "also", [])  # other harnesses (full_disk.py) build through this too
+    c_cc = config_query(args.config, "--cc") if also else None
     objects = {"plain": [], "instrumented": []}
     builds = []
-    for k, src in enumerate(args.also):
+    for k, src in enumerate(also):
         for what, extra in (("plain", []), ("instrumented", ["-fpass-plugin=" + plugin])):
             obj = os.path.join(work, "%s.%d.%s.o" % (name, k, what))
             objects[what].append(obj)

@@ -214,7 +214,7 @@ def main(argv):
             build_args = types.SimpleNamespace(
                 source=os.path.abspath(SOURCE), config=args.config, cc=None, opt="-O2",
                 cflags=[], name="grow", stop_after_kill=False, build_only=True,
-                timeout=args.timeout)
+                timeout=args.timeout, also=[])
             _, prog = build(build_args, work)
             ref_run = Run("reference", [prog] + ARGS,
                           environment(os.path.join(work, "ref-ckpt"), "continue"), work, None)

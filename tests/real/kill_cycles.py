@@ -13,10 +13,14 @@ every run's compare lines (run.sh's filter) are a contiguous slice of the plain 
 starts no later than where the one before stopped and no earlier than where that one started
 (lines between a checkpoint and a kill appear twice), and the last run ends where the plain run
 ends.  Times are wall-clock on whatever the machine is doing: this is a measurement, not a test.
-NAS kernels use class A here (NPB_SER_LIST) so that a run takes seconds, not a minute.
+NAS kernels use class A here (NPB_SER_LIST) so that a run takes seconds, not a minute; the
+OpenMP ones (npb-omp-*, OMP_NUM_THREADS=2 as run.sh runs them) the classes of NPB_OMP_CLASSES.
+pigz (threaded: issue 9) compresses 10 million lines of `seq` with -p 2; it prints nothing, so
+its runs are judged by the md5 of the compressed file the last run leaves.
 """
 
 import argparse
+import hashlib
 import os
 import random
 import re
@@ -28,6 +32,8 @@ import time
 
 REAL = os.path.normpath(os.path.join(os.path.dirname(__file__), "../../../shared/real-programs"))
 NPB_CLASSES = "cg:A ep:A ft:A is:A lu:A bt:A"
+# LU and BT with 2 threads on a shared 2-core machine take minutes at class A: W and S.
+NPB_OMP_CLASSES = "cg:A ep:W ft:A is:A lu:S bt:W"
 NPB_DROP = re.compile(r"Initialization time|CPU Time|Time in seconds|Mop/s|Compiler ver")
 
 
@@ -53,11 +59,35 @@ def compare_lines(name, text):
 def command(name, build):
     if name == "lua":
         return [f"{build}/lua/lua", f"{build}/inputs/lua/bench.lua", "2"]
-    if name.startswith("npb-ser-"):
+    if name.startswith("npb-ser-") or name.startswith("npb-omp-"):
         b = name.rsplit("-", 1)[1]
-        bins = [f for f in os.listdir(f"{build}/npb-cpp/NPB-SER/bin") if f.startswith(b + ".")]
-        return [f"{build}/npb-cpp/NPB-SER/bin/{bins[0]}"]
-    raise SystemExit(f"kill_cycles.py: {name} is not a serial program this script runs")
+        v = "SER" if name.startswith("npb-ser-") else "OMP"
+        bins = [f for f in os.listdir(f"{build}/npb-cpp/NPB-{v}/bin") if f.startswith(b + ".")]
+        return [f"{build}/npb-cpp/NPB-{v}/bin/{bins[0]}"]
+    if name == "pigz":  # threaded (issue 9): two compression threads, a writer, the reader
+        return [f"{build}/pigz/pigz", "-p", "2", "-9", "-n", "-k", "-f", "data.txt"]
+    raise SystemExit(f"kill_cycles.py: {name} is not a program this script runs")
+
+
+PIGZ_LINES = 10_000_000  # `seq` lines: 79 MB, a few seconds of compression
+
+
+def prepare(name, d):
+    """The input a program reads in its run directory."""
+    if name == "pigz":
+        with open(os.path.join(d, "data.txt"), "w") as f:
+            subprocess.run(["seq", "1", str(PIGZ_LINES)], stdout=f, check=True)
+
+
+def result_lines(name, d, text, ended):
+    """What a run is judged by: its compare lines; pigz prints nothing, so the md5 of its output
+    file once a run has ended by itself."""
+    if name != "pigz":
+        return compare_lines(name, text)
+    if not ended:
+        return []
+    with open(os.path.join(d, "data.txt.gz"), "rb") as f:
+        return [hashlib.md5(f.read()).hexdigest()]
 
 
 def run(cmd, cwd, env, kill_after=None, ckpt=None, rng=None, interval=0.0):
@@ -125,9 +155,9 @@ def main():
     work = os.path.abspath(args.work)
     plain, inst = os.path.join(work, "plain"), os.path.join(work, "inst")
     names = [n.replace("npb-ser-", "npb-ser") if False else n for n in args.programs]
-    build_names = sorted({"npb-ser" if n.startswith("npb-ser-") else n for n in names})
+    build_names = sorted({n[:7] if n.startswith(("npb-ser-", "npb-omp-")) else n for n in names})
     if not args.no_build:
-        env = dict(os.environ, NPB_SER_LIST=NPB_CLASSES)
+        env = dict(os.environ, NPB_SER_LIST=NPB_CLASSES, NPB_OMP_LIST=NPB_OMP_CLASSES)
         subprocess.run([f"{REAL}/build.sh", plain] + build_names, env=dict(env, CC="clang-19",
                        CXX="clang++-19"), check=True, stdout=subprocess.DEVNULL)
         subprocess.run([f"{REAL}/build.sh", inst] + build_names,
@@ -142,12 +172,15 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         ckpt = os.path.join(d, "ckpt")
+        prepare(name, d)
         base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
+        if name.startswith("npb-omp-"):
+            base["OMP_NUM_THREADS"] = "2"
         rc, _, t_plain, out = run(command(name, plain), d, base)
-        ref = compare_lines(name, out)
+        ref = result_lines(name, d, out, True)
         quiet = dict(base, AUTOCKPT_DIR=os.path.join(d, "ckpt0"))
         rc2, _, t_inst, out2 = run(command(name, inst), d, quiet)
-        why = "" if (rc2 == rc and compare_lines(name, out2) == ref) else \
+        why = "" if (rc2 == rc and result_lines(name, d, out2, True) == ref) else \
             f"uninterrupted instrumented run differs (exit {rc2})"
         env = dict(base, AUTOCKPT_DIR=ckpt, AUTOCKPT_INTERVAL=str(args.interval))
         runs, image, kills = [], 0, 0
@@ -155,7 +188,7 @@ def main():
             last = k == args.kills
             rc3, killed, _, out3 = run(command(name, inst), d, env, kill_after=not last,
                                        ckpt=ckpt, rng=rng, interval=args.interval)
-            runs.append(compare_lines(name, out3))
+            runs.append(result_lines(name, d, out3, not killed))
             kills += killed
             gens = sorted(committed(ckpt))
             if gens:
