@@ -644,7 +644,16 @@ bool stop_here() {
 }
 }  // namespace
 
-int poll_slow(uintptr_t poller_sp) {
+namespace {
+int poll_slow_counted(uintptr_t poller_sp, bool count);
+}  // namespace
+
+int poll_slow(uintptr_t poller_sp) { return poll_slow_counted(poller_sp, true); }
+
+int poll_uncounted(uintptr_t poller_sp) { return poll_slow_counted(poller_sp, false); }
+
+namespace {
+int poll_slow_counted(uintptr_t poller_sp, bool count) {
   if (t_reentry_pending) {
     t_reentry_pending = false;
     reentered();
@@ -654,7 +663,7 @@ int poll_slow(uintptr_t poller_sp) {
     }
   }
   // While polls are counted every poll comes here, most of them with nothing requested.
-  if ((state::flag() & trigger::kCountingBit) && !trigger::counted_poll())
+  if (count && (state::flag() & trigger::kCountingBit) && !trigger::counted_poll())
     return 0;
   // Cheapest tests first: while a checkpoint waits for a foreign frame to return, every poll
   // under it comes here.
@@ -707,6 +716,7 @@ int poll_slow(uintptr_t poller_sp) {
   state::mode() = AUTOCKPT_MODE_UNWINDING;
   return 1;
 }
+}  // namespace
 
 // ---- Before the program's constructors --------------------------------------------------------
 

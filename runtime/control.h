@@ -30,6 +30,10 @@ bool restarting();
 // From a poll with the flag set: returns 1 to start unwinding here, 0 to go on.  `poller_sp`
 // is the polling frame's stack pointer at its call into the runtime.
 int poll_slow(uintptr_t poller_sp);
+// The same from a wait of the runtime's that looks again and again while a request is pending
+// (it may be deferred): not counted as a poll (AUTOCKPT_HALT_POLL places halts by counted polls,
+// which must not depend on time).
+int poll_uncounted(uintptr_t poller_sp);
 
 // Asks every thread for a checkpoint: async-signal-safe (the trigger's handlers call it).
 void request();

@@ -178,10 +178,10 @@ void count_polls(std::uint64_t every, std::uint64_t halt, bool count) {
 }
 
 bool counted_poll() {
-  // Not a locked increment: polls are counted to place checkpoints, and a count that threads
-  // race on may miss a few without harm; this is on every poll while counting.
-  std::uint64_t n = __atomic_load_n(&g_polls, __ATOMIC_RELAXED) + 1;
-  __atomic_store_n(&g_polls, n, __ATOMIC_RELAXED);
+  // A locked increment: an OpenMP team's threads poll the same loops at once, and a count they
+  // raced on lost so many that a restarted run stood past the end of the uninterrupted run's
+  // count (the harness then had no polls left to place a halt).  Only while counting.
+  std::uint64_t n = __atomic_add_fetch(&g_polls, 1, __ATOMIC_RELAXED);
   if (n == g_next_poll) {
     g_next_poll += g_every;
     g_poll_seen = n;

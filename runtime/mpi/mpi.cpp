@@ -66,7 +66,7 @@ enum class Phase : int {
 };
 
 // Messages of the protocol, on the private communicator `ctl` (tags).
-enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop };
+enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop, kRaise };
 
 // How a communicator of the program's own was made, to make it again at a restart (M10).
 enum class Made : int32_t { Predefined, Dup, Split };
@@ -142,6 +142,8 @@ struct State {
   std::deque<Drained> drained;
   Phase phase = Phase::Idle;
   std::vector<int64_t> target;
+  long long target_version = 0;  // of the targets this rank has (they may be raised: M2)
+  long long raised_c = -1, raised_to = 0;  // the last raise this rank asked for
   bool req_sent = false;
   bool in_collective = false;
   int64_t rounds = 0;  // checkpoints this job has taken
@@ -151,6 +153,9 @@ struct State {
   bool coordinating = false, finalizing = false;
   int reports = 0, reached = 0;
   std::vector<std::vector<long long>> report;  // per rank: seq then leader per communicator
+  std::vector<std::vector<long long>> targets;  // per rank, and their versions
+  std::vector<long long> versions;
+  std::vector<char> has_reached;
   // MPI_Finalize's barrier, kept over a checkpoint in the same process.
   bool repost_due = false;  // receives taken back at the cut wait to be posted again
   bool fin_started = false;
@@ -278,7 +283,21 @@ void check_reached() {
       return;
   g.phase = Phase::Reached;
   log(3, "reached the cut's collectives");
-  post(0, kReached, {});
+  post(0, kReached, {g.target_version});
+}
+
+// Whether this rank has yet to start collectives on some communicator to reach the cut.
+bool behind() {
+  for (size_t c = 0; c < g.comms.size(); ++c)
+    if (g.comms[c].seq < g.target[c])
+      return true;
+  return false;
+}
+
+void send_target(int r) {
+  std::vector<long long> t{++g.versions[r]};
+  t.insert(t.end(), g.targets[r].begin(), g.targets[r].end());
+  post(r, kTarget, std::move(t));
 }
 
 // Rank 0: every rank has reported; the target of a communicator is the most collectives any of
@@ -286,14 +305,34 @@ void check_reached() {
 // the world rank of their rank 0, tells them apart).
 void send_targets() {
   size_t nc = g.comms.size();
+  g.targets.assign(g.size, std::vector<long long>(nc, 0));
+  g.versions.assign(g.size, 0);
+  g.has_reached.assign(g.size, 0);
   for (int r = 0; r < g.size; ++r) {
-    std::vector<long long> t(nc, 0);
     for (size_t c = 0; c < nc; ++c)
       for (int q = 0; q < g.size; ++q)
-        if (g.report[q][nc + c] == g.report[r][nc + c] && g.report[q][c] > t[c])
-          t[c] = g.report[q][c];
-    post(r, kTarget, std::move(t));
+        if (g.report[q][nc + c] == g.report[r][nc + c] && g.report[q][c] > g.targets[r][c])
+          g.targets[r][c] = g.report[q][c];
+    send_target(r);
   }
+}
+
+// Rank 0: a rank waits at the entry of a collective on communicator c, at its target there, but
+// must still start collectives on another one to reach the cut (it is ordered after this one in
+// its program): every member of c is given one more collective on c (M2).
+void raise_target(int src, size_t c, long long to) {
+  size_t nc = g.comms.size();
+  if (c >= nc)
+    return;
+  for (int r = 0; r < g.size; ++r)
+    if (g.report[r][nc + c] == g.report[src][nc + c] && g.targets[r][c] < to) {
+      g.targets[r][c] = to;
+      if (g.has_reached[r]) {
+        g.has_reached[r] = 0;
+        --g.reached;
+      }
+      send_target(r);
+    }
 }
 
 void handle(Msg &m) {
@@ -328,14 +367,21 @@ void handle(Msg &m) {
         send_targets();
       break;
     case kTarget:
-      g.target.assign(m.data.begin(), m.data.end());
+      g.target_version = m.data[0];
+      g.target.assign(m.data.begin() + 1, m.data.end());
       g.phase = Phase::RunOn;
       check_reached();
       break;
-    case kReached:  // rank 0
+    case kReached:  // rank 0; one sent before its targets were raised does not count
+      if (m.data[0] != g.versions[m.src] || g.has_reached[m.src])
+        break;
+      g.has_reached[m.src] = 1;
       if (++g.reached == g.size)
         for (int r = 0; r < g.size; ++r)
           post(r, kStop, {});
+      break;
+    case kRaise:  // rank 0
+      raise_target(m.src, size_t(m.data[0]), m.data[1]);
       break;
     case kStop:
       g.phase = Phase::Stopping;
@@ -568,6 +614,11 @@ bool collective_gate(int c) {
       case Phase::RunOn:
         if (g.comms[c].seq < g.target[c])
           return true;
+        if (behind() && (g.raised_c != c || g.raised_to != g.comms[c].seq + 1)) {
+          g.raised_c = c;
+          g.raised_to = g.comms[c].seq + 1;
+          post(0, kRaise, {c, g.raised_to});
+        }
         break;
       case Phase::Stopping:
         if (stop_here())
@@ -778,6 +829,7 @@ bool stop() {
 
 void resume() {
   g.repost_due = true;
+  g.raised_c = -1;
   g.phase = Phase::Idle;
   g.req_sent = false;
   g.coordinating = false;

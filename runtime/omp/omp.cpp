@@ -167,8 +167,9 @@ bool spin_more(int spin, uint64_t *since) {
 }
 
 // A checkpoint is asked for: whether this thread stops here (it is then unwinding).
-inline bool stop_here() {
-  return (state::flag() & state::kRequestBit) && __autockpt_poll_slow();
+[[gnu::noinline]] bool stop_here() {
+  return (state::flag() & state::kRequestBit) &&
+         control::poll_uncounted(reinterpret_cast<uintptr_t>(__builtin_dwarf_cfa()));
 }
 
 // The round word of the barrier (its high half).
@@ -215,7 +216,7 @@ bool barrier(Team *t) {
             break;
           }
         if (out) {
-          if (__autockpt_poll_slow())
+          if (control::poll_uncounted(reinterpret_cast<uintptr_t>(__builtin_dwarf_cfa())))
             return false;
           again = true;  // no checkpoint after all: come again
           continue;
