@@ -36,6 +36,15 @@ namespace autockpt::threads {
 
 namespace {
 
+// A thread's status, read and written across threads (an enum: clang's __atomic builtins take
+// only integers and pointers).
+Status load_status(const Thread *t) {
+  return Status(__atomic_load_n(reinterpret_cast<const uint32_t *>(&t->status), __ATOMIC_ACQUIRE));
+}
+void store_status(Thread *t, Status s) {
+  __atomic_store_n(reinterpret_cast<uint32_t *>(&t->status), uint32_t(s), __ATOMIC_RELEASE);
+}
+
 // ---- Where each thread's stack is --------------------------------------------------------------
 // Slot k's stack ends at kStacksTop - k * kSlotSize, below a guard page: the same slot gives the
 // same stack, hence the same frames, the same static TLS and the same pthread_t (glibc puts the
@@ -284,7 +293,7 @@ void request_all() {
   uint32_t n = __atomic_load_n(&g_nslots, __ATOMIC_ACQUIRE);
   for (uint32_t k = 0; k < n; ++k) {
     Thread *t = __atomic_load_n(&g_slots[k], __ATOMIC_ACQUIRE);
-    if (!t || __atomic_load_n(&t->status, __ATOMIC_ACQUIRE) == Status::Exited)
+    if (!t || load_status(t) == Status::Exited)
       continue;
     if (unsigned long long *w = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE))
       state::raise(w);
@@ -625,7 +634,7 @@ struct ExitGuard {
     bool writer = false;
     {
       Lock lock;
-      __atomic_store_n(&t->status, Status::Exited, __ATOMIC_RELEASE);
+      store_status(t, Status::Exited);
       if (!t->pooled || t->in_team)
         writer = leave_locked();
     }
@@ -667,13 +676,13 @@ void *thread_entry(void *p) {
     state::mode() = AUTOCKPT_MODE_RESTORING;
   } else if (restored) {
     // It had not started when the checkpoint was taken: it starts now, once all are back.
-    __atomic_store_n(&t->status, Status::Running, __ATOMIC_RELEASE);
+    store_status(t, Status::Running);
     reentered();
   } else {
     bool stopping;
     {
       Lock lock;
-      __atomic_store_n(&t->status, Status::Running, __ATOMIC_RELEASE);
+      store_status(t, Status::Running);
       stopping = g_phase != Phase::Running;
     }
     // It started while the others stop for a checkpoint: it stops before running anything.
