@@ -379,15 +379,18 @@ void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPo
 
   // The poll goes at the top of the header, after its phis: the latch keeps its compare and
   // branch back, and a restore re-enters the header through one more incoming edge.
+  auto AddPoll = [&SPs](BasicBlock *Site, DebugLoc Loc) {
+    SafePoint SP;
+    SP.Kind = SafePoint::Poll;
+    SP.Site = Site;
+    SP.Loc = Loc;
+    SPs.push_back(SP);
+  };
   for (BasicBlock *H : Headers) {
     BasicBlock::iterator First = H->getFirstNonPHIIt();
     DebugLoc Loc = First->getDebugLoc();
     H->splitBasicBlock(First, "autockpt.loop");
-    SafePoint SP;
-    SP.Kind = SafePoint::Poll;
-    SP.Site = H;
-    SP.Loc = Loc;
-    SPs.push_back(SP);
+    AddPoll(H, Loc);
   }
 
   // `#pragma autockpt safepoint`: a poll exactly there, in a block of its own that holds only
@@ -404,11 +407,7 @@ void placeSafePoints(FunctionShape &S, const LoopFacts &Facts, const SafePointPo
     M->replaceAllUsesWith(M->getArgOperand(0));
     M->eraseFromParent();
     Site->splitBasicBlock(Next, "autockpt.safepoint.cont");
-    SafePoint SP;
-    SP.Kind = SafePoint::Poll;
-    SP.Site = Site;
-    SP.Loc = Loc;
-    SPs.push_back(SP);
+    AddPoll(Site, Loc);
   }
 
   SmallVector<CallBase *, 16> Calls;

@@ -1162,6 +1162,33 @@ constexpr autockpt_u64 kSendrecvFid = 0x6d70692d73727276ull;  // "mpi-srrv"
 using namespace autockpt;
 using namespace autockpt::mpi;
 
+namespace {
+
+// MPI_Isend and MPI_Issend: `post` is the PMPI call; the request is virtual and the message
+// counted as sent to `dest` (drain, M3).
+template <class Post>
+int post_send(const char *what, Post post, const void *buf, int count, MPI_Datatype type,
+              int dest, int tag, MPI_Comm comm, MPI_Request *request) {
+  RuntimeHeap heap;
+  enter();
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm(what);
+  now_and_then();
+  int k = new_request();
+  Request &q = g.reqs[k];
+  int rc = post(buf, count, rt(type), dest, tag, g.comms[c].real, &q.real);
+  if (rc != MPI_SUCCESS)
+    return rc;
+  count_sent(c, dest);
+  q.state = ReqState::Pending;
+  q.comm = c;
+  *request = handle<MPI_Request>(kRequestBase + k);
+  return rc;
+}
+
+}  // namespace
+
 extern "C" {
 
 int __autockpt_MPI_Init(int *argc, char ***argv) {
@@ -1215,42 +1242,12 @@ int __autockpt_MPI_Finalize(void) {
 
 int __autockpt_MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
                          MPI_Comm comm, MPI_Request *request) {
-  RuntimeHeap heap;
-  enter();
-  int c = comm_index(comm);
-  if (c < 0)
-    unknown_comm("MPI_Isend");
-  now_and_then();
-  int k = new_request();
-  Request &q = g.reqs[k];
-  int rc = PMPI_Isend(buf, count, rt(type), dest, tag, g.comms[c].real, &q.real);
-  if (rc != MPI_SUCCESS)
-    return rc;
-  count_sent(c, dest);
-  q.state = ReqState::Pending;
-  q.comm = c;
-  *request = handle<MPI_Request>(kRequestBase + k);
-  return rc;
+  return post_send("MPI_Isend", PMPI_Isend, buf, count, type, dest, tag, comm, request);
 }
 
 int __autockpt_MPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
                           MPI_Comm comm, MPI_Request *request) {
-  RuntimeHeap heap;
-  enter();
-  int c = comm_index(comm);
-  if (c < 0)
-    unknown_comm("MPI_Issend");
-  now_and_then();
-  int k = new_request();
-  Request &q = g.reqs[k];
-  int rc = PMPI_Issend(buf, count, rt(type), dest, tag, g.comms[c].real, &q.real);
-  if (rc != MPI_SUCCESS)
-    return rc;
-  count_sent(c, dest);
-  q.state = ReqState::Pending;
-  q.comm = c;
-  *request = handle<MPI_Request>(kRequestBase + k);
-  return rc;
+  return post_send("MPI_Issend", PMPI_Issend, buf, count, type, dest, tag, comm, request);
 }
 
 int __autockpt_MPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag,
