@@ -96,15 +96,20 @@ void install(int signal_number, double interval_s) {
   }
 }
 
+// Starts `timer` to fire once, `seconds` from now (at least 1 ns).  Async-signal-safe.
+static void one_shot(timer_t timer, double seconds) {
+  struct itimerspec its = {};
+  its.it_value.tv_sec = time_t(seconds);
+  its.it_value.tv_nsec = long((seconds - double(its.it_value.tv_sec)) * 1e9);
+  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+    its.it_value.tv_nsec = 1;
+  timer_settime(timer, 0, &its, nullptr);
+}
+
 void rearm() {
   if (!g_have_timer)
     return;
-  struct itimerspec its = {};
-  its.it_value.tv_sec = time_t(g_interval_s);
-  its.it_value.tv_nsec = long((g_interval_s - double(its.it_value.tv_sec)) * 1e9);
-  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-    its.it_value.tv_nsec = 1;
-  timer_settime(g_timer, 0, &its, nullptr);  // one shot: the next interval starts now
+  one_shot(g_timer, g_interval_s);  // the next interval starts now
 }
 
 void disarm() {
@@ -160,12 +165,7 @@ void install_watchdog(double seconds) {
 void arm_watchdog() {  // async-signal-safe: timer_settime is
   if (!g_have_watchdog)
     return;
-  struct itimerspec its = {};
-  its.it_value.tv_sec = time_t(g_watchdog_s);
-  its.it_value.tv_nsec = long((g_watchdog_s - double(its.it_value.tv_sec)) * 1e9);
-  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-    its.it_value.tv_nsec = 1;
-  timer_settime(g_watchdog, 0, &its, nullptr);
+  one_shot(g_watchdog, g_watchdog_s);
 }
 
 void count_polls(std::uint64_t every, std::uint64_t halt, bool count) {
