@@ -339,7 +339,7 @@ def check_same_output(ref, outputs):
     prev_start, prev_end = 0, 0
     for i, lines in enumerate(outputs, 1):
         if not lines:
-            start = prev_end
+            continue  # killed before it printed: it may have resumed before the last run's end
         else:
             starts = [s for s in range(len(ref)) if ref[s:s + len(lines)] == lines]
             ok = [s for s in starts if prev_start <= s <= prev_end] if i > 1 else [0] * (0 in starts)
