@@ -32,7 +32,7 @@ constexpr size_t kStackBytes = 8 << 20;  // the writer runs on it: Boost archive
 struct Writer {
   image::GenerationStore *store;
   const Options *opts;
-  const checkpoint::Snapshot *snap;
+  checkpoint::Snapshot *snap;
   int result_fd;   // the pipe's write end, the writer's only descriptor besides 0, 1, 2
   pid_t pid;       // set by the first child: the writer's id, or -errno
 };
@@ -43,10 +43,18 @@ pid_t g_pid;
 uint64_t g_gen;
 char *g_stack;
 
+uint64_t monotonic_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000 + uint64_t(t.tv_nsec);
+}
+
 // The writer: the program's copy, one thread, signals blocked (a signal of the program's must
 // not run its handler here).  Descriptors of the program's are closed, so a pipe of the
 // program's sees its end when the program closes it, not when the write ends.
 [[noreturn]] void writer_main(Writer *w) {
+  // The copy is complete: the program goes on as soon as the first child has exited.
+  w->snap->stop_end_ns = monotonic_ns();
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) {
     dup2(null, STDIN_FILENO);
@@ -73,12 +81,6 @@ int make_writer(void *arg) {
     writer_main(w);
   w->pid = pid < 0 ? -errno : pid;
   _exit(0);
-}
-
-uint64_t monotonic_ns() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return uint64_t(t.tv_sec) * 1'000'000'000 + uint64_t(t.tv_nsec);
 }
 
 // The writer's result: 'K', 'F', or 0 when it ended without one.  Blocks when `block`;
@@ -109,6 +111,7 @@ Status start(image::GenerationStore &store, const Options &opts, checkpoint::Sna
       return Status::error(std::string("cannot map the writer's stack: ") + strerror(errno));
     g_stack = static_cast<char *>(m);
   }
+  uint64_t t_fork = monotonic_ns();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0)
     return Status::error(std::string("cannot make the writer's pipe: ") + strerror(errno));
@@ -116,36 +119,33 @@ Status start(image::GenerationStore &store, const Options &opts, checkpoint::Sna
   sigset_t all, was;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &was);
-  // The program is stopped until here; the writer's copy is taken now.  What it logs as the
-  // program's stop ends here too (the first child's exit and this thread's return are a few
-  // microseconds more).
-  snap.stop_end_ns = monotonic_ns();
   pid_t first = clone(make_writer, g_stack + kStackBytes, CLONE_VM | CLONE_VFORK, &w);
   int clone_errno = errno;
   if (first > 0)
     while (waitpid(first, nullptr, __WCLONE) < 0 && errno == EINTR) {
     }
   pthread_sigmask(SIG_SETMASK, &was, nullptr);
+  uint64_t resumed_ns = monotonic_ns();
   close(fds[1]);
   if (first < 0 || w.pid <= 0) {
     close(fds[0]);
-    snap.stop_end_ns = 0;
     return Status::error(std::string("cannot start the writer process: ") +
                          strerror(first < 0 ? clone_errno : -w.pid));
   }
-  g_result_fd = fds[0];
   g_pid = w.pid;
   g_gen = snap.gen;
-  log(2, "checkpoint %llu: the program stopped %.1f ms; writer process %d writes it",
-      (unsigned long long)snap.gen, double(snap.stop_end_ns - snap.stop_begin_ns) / 1e6,
-      int(w.pid));
+  __atomic_store_n(&g_result_fd, fds[0], __ATOMIC_RELEASE);
+  log(2, "checkpoint %llu: the program stopped %.1f ms (the copy %.1f ms); writer process %d "
+      "writes it", (unsigned long long)snap.gen, double(resumed_ns - snap.stop_begin_ns) / 1e6,
+      double(resumed_ns - t_fork) / 1e6, int(w.pid));
   return Status::ok();
 }
 
 bool busy() {
-  if (g_result_fd < 0)
+  int fd = __atomic_load_n(&g_result_fd, __ATOMIC_ACQUIRE);
+  if (fd < 0)
     return false;
-  pollfd p = {g_result_fd, POLLIN, 0};
+  pollfd p = {fd, POLLIN, 0};
   return poll(&p, 1, 0) == 0;
 }
 
@@ -157,8 +157,9 @@ Status wait(image::GenerationStore &store, ProcessState *ps, const char *why) {
   uint64_t t0 = monotonic_ns();
   bool was_busy = busy();
   int result = read_result(true);
-  close(g_result_fd);
-  g_result_fd = -1;
+  int fd = g_result_fd;
+  __atomic_store_n(&g_result_fd, -1, __ATOMIC_RELEASE);
+  close(fd);
   if (was_busy)
     log(2, "%s waited %.1f ms for checkpoint %llu to be written", why,
         double(monotonic_ns() - t0) / 1e6, (unsigned long long)g_gen);

@@ -175,7 +175,7 @@ void read_test_settings() {
 }
 
 Status prepare(GenerationStore &store, const std::string &reason, ProcessState *ps,
-               Snapshot *snap) {
+               Snapshot *snap, bool defer_directory) {
   fflush(nullptr);  // stdio buffers are not in the image: what was printed stays printed
   snap->reason = reason;
   snap->stdout_at = stdout_offset();
@@ -188,13 +188,16 @@ Status prepare(GenerationStore &store, const std::string &reason, ProcessState *
   uint64_t gen = store.next_number();
   if (job)
     gen = job->max(gen);
-  std::string gen_dir;
-  Status began = rank == 0 ? store.begin(gen, &gen_dir) : Status::ok();
-  if (job && !job->all(bool(began)))
-    return began ? Status::error("another rank could not create generation " +
-                                 std::to_string(gen)) : began;
-  if (!began)
-    return began;
+  if (!(defer_directory && !job)) {
+    std::string gen_dir;
+    Status began = rank == 0 ? store.begin(gen, &gen_dir) : Status::ok();
+    if (job && !job->all(bool(began)))
+      return began ? Status::error("another rank could not create generation " +
+                                   std::to_string(gen)) : began;
+    if (!began)
+      return began;
+    snap->begun = true;
+  }
   snap->gen = gen;
   snap->hold_before_commit = g_hold_gen == gen;
   snap->gen_dir = store.gen_path(gen);
@@ -230,6 +233,10 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
   const layers::Job *job = layers::job();
   uint64_t gen = snap.gen;
   uint64_t bytes = 0;
+  std::string gen_dir;
+  if (!snap.begun)
+    if (Status s = store.begin(gen, &gen_dir); !s)
+      return s;
   Status s = write_image(store.image_path(gen, snap.rank), gen, snap.meta, snap.globals,
                          snap.files_state, snap.libc_state, snap.layer_sections, &bytes);
   if (job && !job->all(bool(s)) && s)

@@ -28,6 +28,7 @@ struct Snapshot {
   std::string reason;
   uint64_t gen = 0;
   std::string gen_dir;
+  bool begun = false;  // its directory is made (else finish() makes it)
   uint32_t rank = 0, nranks = 1;
   image::ImageMeta meta;
   std::vector<image::Piece> globals;
@@ -42,10 +43,12 @@ struct Snapshot {
 };
 
 // Describes generation `store.next_number()` (the job's maximum for a rank) from the saved
-// frames, the registered globals and the arena, creates its directory and counts it in
-// ps->checkpoints.  The program must stay stopped until the memory is written or copied.
+// frames, the registered globals and the arena, and counts it in ps->checkpoints.  It creates
+// the generation's directory too unless `defer_directory` (a single process whose writer
+// makes it: a mkdir with its journal write is milliseconds of a stop).  The program must stay
+// stopped until the memory is written or copied.
 Status prepare(image::GenerationStore &store, const std::string &reason, ProcessState *ps,
-               Snapshot *snap);
+               Snapshot *snap, bool defer_directory = false);
 
 // Writes, makes durable and commits the image of `snap`, prunes old generations and logs the
 // checkpoint.  On failure nothing new is committed, the generation's directory is removed and

@@ -141,11 +141,14 @@ char **copy_strings(char **src, int *count) {
 
 // ---- Running the user's main ---------------------------------------------------------------
 
+pthread_t g_main_thread;  // the thread that runs the program's main
+
 __attribute__((noinline)) void user_main_trampoline() {
   g_user_ret = __autockpt_user_main(g_ps.argc, g_ps.argv, g_ps.envp);
 }
 
 void run_user_main() {
+  g_main_thread = pthread_self();
   getcontext(&g_user_ctx);
   g_user_ctx.uc_stack.ss_sp = reinterpret_cast<void *>(g_ps.stack_base);
   g_user_ctx.uc_stack.ss_size = g_ps.stack_size;
@@ -461,7 +464,10 @@ Status take_async(const std::string &reason, bool exit_after, uint64_t stop_ns) 
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
   checkpoint::Snapshot snap;
   snap.stop_begin_ns = stop_ns;
-  Status s = checkpoint::prepare(*g_store, reason, &g_ps, &snap);
+  uint64_t t_prepare = monotonic_ns();
+  Status s = checkpoint::prepare(*g_store, reason, &g_ps, &snap, true);
+  log(3, "checkpoint %llu: unwound in %.2f ms, prepared in %.2f ms", (unsigned long long)snap.gen,
+      double(t_prepare - stop_ns) / 1e6, double(monotonic_ns() - t_prepare) / 1e6);
   if (s)
     s = background::start(*g_store, *g_opts, snap);
   if (!s) {
@@ -531,6 +537,8 @@ void request() {
       l.request();
   });
 }
+
+bool writing_in_background() { return background::busy(); }
 
 bool request_pending() { return __atomic_load_n(&g_request_seen, __ATOMIC_SEQ_CST) != 0; }
 
@@ -619,18 +627,20 @@ void request_overdue() {
     return;
   bool was_signal = false;
   std::string reason = trigger::peek_reason(&was_signal);
-  char why[160];
-  snprintf(why, sizeof why, "the program reached no safe point in %.1f s: it runs code that "
-           "does not poll (built without autockpt, or a call that blocks)", waited_s());
+  char head[160];
+  snprintf(head, sizeof head, "the program reached no safe point in %.1f s: it runs code that "
+           "does not poll (built without autockpt, or a call that blocks); main's thread is in ",
+           waited_s());
+  std::string why = head + symbols::where_is(g_main_thread);
   if (exit_requested()) {
     g_exiting_after_checkpoint = true;  // no fflush: the program's thread may hold a stream
     warn("no checkpoint on %s: %s. Stopping without a new checkpoint (exit status %d); the "
-         "previous checkpoint, if any, is intact. %s.", reason.c_str(), why, kExitNoCheckpoint,
-         kBuildAdvice);
+         "previous checkpoint, if any, is intact. %s.", reason.c_str(), why.c_str(),
+         kExitNoCheckpoint, kBuildAdvice);
     _exit(kExitNoCheckpoint);
   }
   warn("checkpoint (%s) is waiting: %s; it is taken at the next safe point. %s.",
-       reason.c_str(), why, kBuildAdvice);
+       reason.c_str(), why.c_str(), kBuildAdvice);
 }
 
 void abandon_checkpoint(const std::string &why) {
@@ -792,6 +802,10 @@ void start(int /*argc*/, char **argv, char **envp) {
   if (Status s = g_store->prepare(); !s)
     fatal("%s", s.message().c_str());
   arena::init(g_opts->heap_size);
+  // Asynchronous checkpoints copy the page tables of the heap at every checkpoint (fork): with
+  // 2 MiB pages there are 512 times fewer entries to copy (R21).
+  if (g_opts->async && !getenv("AUTOCKPT__SMALL_PAGES"))
+    madvise(reinterpret_cast<void *>(arena::base()), arena::reserved_bytes(), MADV_HUGEPAGE);
   map_stack(g_opts->stack_size);
   registry::finalize();  // the modules' table constructors (priority 0) have run
   if (std::string path; find_restart(&path))
