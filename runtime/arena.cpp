@@ -1,4 +1,4 @@
-// The arena allocator (design R8, R21).  Small blocks (up to 256 KiB) carry no header: they come
+// The arena allocator (design R8, R22).  Small blocks (up to 256 KiB) carry no header: they come
 // from spans, runs of pages that each hold blocks of one of 56 size classes, and the class of a
 // block is read from the page map, one 32-bit entry per page of the heap kept inside the arena
 // (the class, and how many pages into its span the page lies), at the top of the reservation.  Each span keeps its own LIFO
@@ -346,7 +346,7 @@ void **root(unsigned i) { return i < kRoots ? &state()->roots[i] : nullptr; }
 uint64_t used_bytes() { return g_reserved ? state()->used : 0; }
 uint64_t reserved_bytes() { return g_reserved; }
 
-std::vector<Extent> saved_extents() {
+std::vector<Extent> saved_extents(uint64_t granule) {
   std::vector<Extent> out;
   if (!g_reserved)
     return out;
@@ -358,9 +358,10 @@ std::vector<Extent> saved_extents() {
     else
       out.push_back({from, to - from});
   };
+  auto up = [granule](uint64_t n) { return (n + granule - 1) / granule * granule; };
   ArenaState *s = state();
   const uint64_t heap = s->heap - kArenaBase, used = s->used;
-  add(0, kPage);
+  add(0, up(sizeof(ArenaState)));
   for (uint64_t at = heap; at < used;) {
     char *r = reinterpret_cast<char *>(kArenaBase + at);
     uint32_t e = pageMap()[(at - heap) / kPage];
@@ -370,7 +371,7 @@ std::vector<Extent> saved_extents() {
       auto *sp = reinterpret_cast<Span *>(r);
       size = sp->run;
       uint64_t touched = uint64_t(sp->fresh - r);
-      add(at, at + ((touched + kPage - 1) & ~(kPage - 1)));
+      add(at, at + up(touched));
     } else if (h->tag == kTag && h->cls == kLarge) {
       size = h->size;
       add(at, at + size);
@@ -388,7 +389,7 @@ std::vector<Extent> saved_extents() {
     at += size;
   }
   const uint64_t map = reinterpret_cast<uintptr_t>(s->map) - kArenaBase;
-  add(map, map + (((used - heap) / kPage * 4 + kPage - 1) & ~(kPage - 1)));
+  add(map, map + up((used - heap) / kPage * 4));
   return out;
 }
 

@@ -12,8 +12,17 @@ using image::SectionKind;
 
 constexpr uint64_t kAddressSpace = 1ull << 47;  // no extent of a heap lies beyond
 
+// Below this many bytes the heap is saved to the byte (16), above it to the page, so that a
+// restart can read it with O_DIRECT (the reader's parallel path starts at 32 MiB).
+constexpr uint64_t kFineBelow = 16 << 20;
+
 Status write_heap(image::ImageWriter *w) {
-  const std::vector<arena::Extent> extents = arena::saved_extents();
+  std::vector<arena::Extent> extents = arena::saved_extents();
+  uint64_t total = 0;
+  for (const arena::Extent &e : extents)
+    total += e.length;
+  if (total < kFineBelow)
+    extents = arena::saved_extents(16);
   std::vector<HeapExtent> records;
   std::vector<image::Piece> pieces;
   for (const arena::Extent &e : extents) {

@@ -1,4 +1,4 @@
-// The heap's part of an image (design R21): the arena's saved extents as the Heap section, and
+// The heap's part of an image (design R22): the arena's saved extents as the Heap section, and
 // where each goes as the HeapExtents section.
 #pragma once
 

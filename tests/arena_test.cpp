@@ -1,4 +1,4 @@
-// Tests of the arena allocator (runtime/arena.cpp, design R8, R21): size classes without block
+// Tests of the arena allocator (runtime/arena.cpp, design R8, R22): size classes without block
 // headers, realloc across classes, aligned blocks, usable_size, freed memory left out of what a
 // checkpoint saves, and many threads at once.  The test binary's own malloc is glibc's: only
 // what the tests ask of autockpt::arena comes from the arena.

@@ -329,7 +329,7 @@ TEST(ImageTest, OtherFormatVersionsAreRefusedByNumber) {
   EXPECT_THAT(open_error(path).message(), HasSubstr("older autockpt"));
 }
 
-// The HeapExtents section (design R21): what encode writes decode reads, and an extent that is
+// The HeapExtents section (design R22): what encode writes decode reads, and an extent that is
 // unaligned, out of order, beyond the heap, or a total that is not the Heap section's length is
 // refused by name.
 TEST(ImageTest, HeapExtentsAreCheckedWhenDecoded) {

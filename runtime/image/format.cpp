@@ -95,8 +95,6 @@ bool decode_heap_extents(const std::string &bytes, uint64_t limit, uint64_t stor
       *error = which + " overlaps or precedes the one before it";
     } else if (e.offset > limit || e.length > limit - e.offset) {
       *error = which + " lies beyond " + std::to_string(limit) + " bytes from the heap's base";
-    } else if (i + 1 < out->size() && e.length % kPage != 0) {
-      *error = which + " does not end at a page boundary";
     } else {
       end = e.offset + e.length;
       total += e.length;

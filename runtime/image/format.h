@@ -12,7 +12,7 @@
 namespace autockpt::image {
 
 inline constexpr char kMagic[8] = {'A', 'U', 'T', 'O', 'C', 'K', 'P', 'T'};
-inline constexpr uint32_t kFormatVersion = 2;  // 2: the heap is saved as extents (R21)
+inline constexpr uint32_t kFormatVersion = 2;  // 2: the heap is saved as extents (R22)
 inline constexpr uint64_t kSectionAlignment = 4096;  // where each section's data starts; the
                                                      // reader's O_DIRECT path relies on it
 inline constexpr uint64_t kIoChunk = 8 << 20;        // the size of one write or read of bulk data
@@ -69,8 +69,8 @@ struct SectionEntry {
 static_assert(sizeof(SectionEntry) == 40, "a section table entry is 40 bytes on disk");
 
 // One part of the Heap section: `length` bytes that belong at `offset` from the heap's base.
-// Extents are page-aligned, in address order, and do not overlap; the heap reads as zero
-// between them (design R21).
+// Extents start at page boundaries, are in address order, and do not overlap; the heap reads as
+// zero between them (design R22).
 struct HeapExtent {
   uint64_t offset;
   uint64_t length;
@@ -78,7 +78,7 @@ struct HeapExtent {
 static_assert(sizeof(HeapExtent) == 16, "a heap extent is 16 bytes on disk");
 
 // The HeapExtents section's bytes for `extents`, and back: decode checks that they are
-// page-aligned, ordered, end within `limit` bytes of the base, and add up to `stored` (the Heap
+// at page boundaries, ordered, end within `limit` bytes of the base, and add up to `stored` (the Heap
 // section's length); the error says which rule an extent breaks.
 std::string encode_heap_extents(const HeapExtent *extents, uint64_t count);
 bool decode_heap_extents(const std::string &bytes, uint64_t limit, uint64_t stored,

@@ -109,7 +109,7 @@ class Scatter {
 // that overtakes it faults in its own pages.  The calling thread checksums the pieces in file
 // order as they arrive: the checksum is known before read_section returns and the program runs.
 // The file is mapped only to ask mincore() what is cached; nothing is read through that mapping.
-// The section may go to several places (the heap's extents, R21): `dst` says where.
+// The section may go to several places (the heap's extents, R22): `dst` says where.
 class ParallelRead {
  public:
   ParallelRead(int fd, int direct_fd, const SectionEntry &entry, const Scatter &dst)
