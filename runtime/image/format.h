@@ -50,7 +50,8 @@ enum class SectionKind : uint32_t {
   Cuda = 8,
   Threads = 9,  // the frame records and thread-local variables of every thread but main
   OpenMP = 10,  // the OpenMP settings and the thread-local variables of libomp's workers (omp/)
-  HeapExtents = 11,  // HeapExtent records: where each part of the Heap section goes
+  Fortran = 11,  // the units Fortran OPEN statements opened (fortran/units.cpp)
+  HeapExtents = 12,  // HeapExtent records: where each part of the Heap section goes
 };
 
 // "Heap", "Frames", ...; "Unknown" for a kind this build does not know.
