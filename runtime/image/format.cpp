@@ -37,11 +37,8 @@ const char *section_name(SectionKind kind) {
     case SectionKind::Cuda: return "Cuda";
     case SectionKind::Threads: return "Threads";
     case SectionKind::OpenMP: return "OpenMP";
-<<<<<<< HEAD
-    case SectionKind::HeapExtents: return "HeapExtents";
-=======
     case SectionKind::Fortran: return "Fortran";
->>>>>>> main
+    case SectionKind::HeapExtents: return "HeapExtents";
   }
   return "Unknown";
 }
