@@ -1,6 +1,8 @@
 // The heap's part of an image (see heap_image.h).
 #include "heap_image.h"
 
+#include <cstdlib>
+#include <unistd.h>
 #include <vector>
 
 #include "arena.h"
@@ -15,6 +17,23 @@ constexpr uint64_t kAddressSpace = 1ull << 47;  // no extent of a heap lies beyo
 // Below this many bytes the heap is saved to the byte (16), above it to the page, so that a
 // restart can read it with O_DIRECT (the reader's parallel path starts at 32 MiB).
 constexpr uint64_t kFineBelow = 16 << 20;
+
+// zstd's level under AUTOCKPT_COMPRESS=zstd (R23).
+constexpr int kZstdLevel = 1;
+// AUTOCKPT__ZSTD_LEVEL, for measuring other levels (bench/run.py --zstd-levels); read before
+// main, which drops internal variables from the environment.
+const int g_level = [] {
+  const char *l = getenv("AUTOCKPT__ZSTD_LEVEL");
+  return l ? atoi(l) : 0;
+}();
+
+void set_compression(image::ImageWriter *w, Compress compress) {
+  if (compress != Compress::Zstd)
+    return;
+  int level = g_level ? g_level : kZstdLevel;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  w->set_compression(level, int(cpus < 1 ? 1 : cpus > 8 ? 8 : cpus));
+}
 
 Status write_heap(image::ImageWriter *w) {
   std::vector<arena::Extent> extents = arena::saved_extents();
