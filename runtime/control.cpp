@@ -141,11 +141,14 @@ char **copy_strings(char **src, int *count) {
 
 // ---- Running the user's main ---------------------------------------------------------------
 
+pthread_t g_main_thread;  // the thread that runs the program's main
+
 __attribute__((noinline)) void user_main_trampoline() {
   g_user_ret = __autockpt_user_main(g_ps.argc, g_ps.argv, g_ps.envp);
 }
 
 void run_user_main() {
+  g_main_thread = pthread_self();
   getcontext(&g_user_ctx);
   g_user_ctx.uc_stack.ss_sp = reinterpret_cast<void *>(g_ps.stack_base);
   g_user_ctx.uc_stack.ss_size = g_ps.stack_size;
@@ -624,18 +627,20 @@ void request_overdue() {
     return;
   bool was_signal = false;
   std::string reason = trigger::peek_reason(&was_signal);
-  char why[160];
-  snprintf(why, sizeof why, "the program reached no safe point in %.1f s: it runs code that "
-           "does not poll (built without autockpt, or a call that blocks)", waited_s());
+  char head[160];
+  snprintf(head, sizeof head, "the program reached no safe point in %.1f s: it runs code that "
+           "does not poll (built without autockpt, or a call that blocks); main's thread is in ",
+           waited_s());
+  std::string why = head + symbols::where_is(g_main_thread);
   if (exit_requested()) {
     g_exiting_after_checkpoint = true;  // no fflush: the program's thread may hold a stream
     warn("no checkpoint on %s: %s. Stopping without a new checkpoint (exit status %d); the "
-         "previous checkpoint, if any, is intact. %s.", reason.c_str(), why, kExitNoCheckpoint,
-         kBuildAdvice);
+         "previous checkpoint, if any, is intact. %s.", reason.c_str(), why.c_str(),
+         kExitNoCheckpoint, kBuildAdvice);
     _exit(kExitNoCheckpoint);
   }
   warn("checkpoint (%s) is waiting: %s; it is taken at the next safe point. %s.",
-       reason.c_str(), why, kBuildAdvice);
+       reason.c_str(), why.c_str(), kBuildAdvice);
 }
 
 void abandon_checkpoint(const std::string &why) {
