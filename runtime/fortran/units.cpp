@@ -170,7 +170,7 @@ void claim_descriptor(const std::string &path) {
   while (dirent *e = readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9')
       continue;
-    char link[64], target[PATH_MAX];
+    char link[300], target[PATH_MAX];
     snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
     ssize_t n = readlink(link, target, sizeof target - 1);
     if (n > 0 && (target[n] = 0, strcmp(target, real) == 0))
