@@ -23,6 +23,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
 #include <sched.h>
 #include <string>
 #include <type_traits>
@@ -211,6 +214,56 @@ bool job_all(bool ok) {
   int in = ok, out = 0;
   PMPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, g.cut);
   return out != 0;
+}
+
+// The poke (M11): while a checkpoint is under way, the rank's main thread gets its request bit
+// raised every millisecond, so that a rank computing between MPI calls (or waiting in a loop of
+// its own) reaches arrive() at its next poll and answers the protocol there, instead of at its
+// next MPI call, which may be seconds away or never come before others need its answer.  A timer
+// of libc's thread, armed from the rank's own request (async-signal-safe) or once the protocol
+// reaches the rank, disarmed when the checkpoint is done; nothing runs between checkpoints.
+timer_t g_poke;
+bool g_poke_made;
+int g_poke_on;
+unsigned long long *g_main_word;  // the state word of the thread that called MPI_Init
+
+void on_poke(union sigval) {
+  if (__atomic_load_n(&g_poke_on, __ATOMIC_ACQUIRE) && g_main_word)
+    state::raise(g_main_word);
+}
+
+void make_poke() {
+  g_main_word = &__autockpt_state;
+  if (g_poke_made)
+    return;
+  struct sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD;
+  ev.sigev_notify_function = on_poke;
+  if (timer_create(CLOCK_MONOTONIC, &ev, &g_poke) != 0)
+    return warn("cannot create the timer that keeps a computing rank answering checkpoints: %s "
+                "(a rank answers at its next MPI call instead)", strerror(errno));
+  g_poke_made = true;
+}
+
+void poke_start() {  // async-signal-safe
+  if (!g_poke_made || __atomic_exchange_n(&g_poke_on, 1, __ATOMIC_ACQ_REL))
+    return;
+  struct itimerspec its = {};
+  its.it_value.tv_nsec = its.it_interval.tv_nsec = 1000000;
+  timer_settime(g_poke, 0, &its, nullptr);
+}
+
+void poke_stop() {
+  if (!g_poke_made || !__atomic_exchange_n(&g_poke_on, 0, __ATOMIC_ACQ_REL))
+    return;
+  struct itimerspec its = {};
+  timer_settime(g_poke, 0, &its, nullptr);
+}
+
+void request() {  // the core's request hook: from a signal handler or a timer's thread
+  if (g_ready)
+    poke_start();
 }
 
 // Spinning in a wait: yield the core now and then (ranks are often oversubscribed).
@@ -431,6 +484,8 @@ void service() {
     }
     handle(m);
   }
+  if (g.phase != Phase::Idle || g.req_sent)
+    poke_start();
 }
 
 // A wrapper that may stop here (a safe point, outside any collective): whether it must return
@@ -828,6 +883,7 @@ bool stop() {
 }
 
 void resume() {
+  poke_stop();
   g.repost_due = true;
   g.raised_c = -1;
   g.phase = Phase::Idle;
@@ -1056,6 +1112,7 @@ void setup() {
     add_comm(MPI_COMM_SELF, MPI_COMM_SELF);
   }
   set_log_rank(g.size > 1 ? g.rank : -1);
+  make_poke();
   files::library_fds_open_now();
 }
 
@@ -1142,7 +1199,7 @@ void restart() {
 const layers::Job kJob = {job_rank, job_size, job_max, job_all};
 
 constexpr layers::Layer kLayer = {
-    "mpi",   nullptr, arrive, stop, resume, unsigned(image::SectionKind::Mpi),
+    "mpi",   request, arrive, stop, resume, unsigned(image::SectionKind::Mpi),
     save,    load,    restart, nullptr, idle, &kJob,
 };
 AUTOCKPT_LAYER(kLayer);
@@ -1237,6 +1294,7 @@ int __autockpt_MPI_Finalize(void) {
     backoff(&spins);
   }
   g.finalized = true;
+  poke_stop();
   return PMPI_Finalize();
 }
 
