@@ -4,8 +4,6 @@ removes one kind of instrumentation after the other (cumulatively, by editing th
 opt + llc), and measures each step beside the plain build:
 
   instr        the plugin's output, compiled with llc (as run.py's instrumented build)
-  +dso_local   __autockpt_flag/__autockpt_mode declared dso_local: a poll is one
-               `cmp $0, sym(%rip)` instead of loading the address from the GOT into a register
   -restore     no restore edges (the entry's `mode == RESTORING` test made false): the phis that
                merge reloaded values into loop headers disappear
   -polls       no loop or entry polls (the flag load made 0)
@@ -30,31 +28,56 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (bench/run.py: kernels, toolchain, result parsing)
 
-VARIANTS = ["instr", "+dso_local", "-restore", "-polls", "-postcall"]
+VARIANTS = ["instr", "-restore", "-polls", "-postcall"]
+
+# The pass reads one thread-local state word (docs/design.md P13, H2): the flag is its low half
+# (`load volatile i32, ptr %tls`), the mode its high half (`load i32` through a GEP of 4), and an
+# entry that polls loads the whole word (`load volatile i64`).
+TLS = re.compile(r"^\s*(%[\w.]+) = (?:tail )?call align 8 ptr @llvm\.threadlocal\.address\.p0\(ptr align 8 @__autockpt_state\)", re.M)
 
 
-def edit_dso_local(ir):
-    return re.sub(r"^@(__autockpt_(?:flag|mode)) = external global", r"@\1 = external dso_local global",
-                  ir, flags=re.M)
+def _tls_names(ir):
+    return set(TLS.findall(ir))
+
+
+def _mode_loads(ir):
+    """Names of the loads of the mode: `%m = load i32, ptr %p` with %p = GEP 4 of the state word."""
+    tls = _tls_names(ir)
+    geps = set()
+    for m in re.finditer(r"^\s*(%[\w.]+) = getelementptr inbounds i8, ptr (%[\w.]+), i64 4$", ir, re.M):
+        if m.group(2) in tls:
+            geps.add(m.group(1))
+    loads = set()
+    for m in re.finditer(r"^\s*(%[\w.]+) = load i32, ptr (%[\w.]+), align 4", ir, re.M):
+        if m.group(2) in geps:
+            loads.add(m.group(1))
+    return loads
 
 
 def edit_no_restore(ir):
-    """`%c = icmp eq i32 %m, 2` right after `%m = load i32, ptr @__autockpt_mode` -> false."""
-    lines = ir.split("\n")
-    for i in range(1, len(lines)):
-        m = re.match(r"\s*(%[\w.]+) = icmp eq i32 (%[\w.]+), 2$", lines[i])
-        if m and re.match(r"\s*" + re.escape(m.group(2)) + r" = load i32, ptr @__autockpt_mode",
-                          lines[i - 1]):
-            lines[i] = lines[i].replace(f"icmp eq i32 {m.group(2)}, 2", "icmp eq i32 0, 2")
-    return "\n".join(lines)
+    """`icmp eq i32 %mode, 2` (RESTORING) -> false: no restore edges are left."""
+    modes = _mode_loads(ir)
+    def sub(m):
+        return m.group(0).replace(f"icmp eq i32 {m.group(2)}, 2", "icmp eq i32 0, 2") \
+            if m.group(2) in modes else m.group(0)
+    return re.sub(r"^(\s*%[\w.]+) = icmp eq i32 (%[\w.]+), 2$", sub, ir, flags=re.M)
 
 
 def edit_no_polls(ir):
-    return re.sub(r"= load atomic i32, ptr @__autockpt_flag monotonic, align 4", "= add i32 0, 0", ir)
+    """The flag (and the whole word at a polling entry) read as 0."""
+    tls = _tls_names(ir)
+    def sub(m):
+        return f"{m.group(1)} = add {m.group(2)} 0, 0" if m.group(3) in tls else m.group(0)
+    return re.sub(r"^(\s*%[\w.]+) = load volatile (i32|i64), ptr (%[\w.]+), align 8$", sub, ir,
+                  flags=re.M)
 
 
 def edit_no_postcall(ir):
-    return re.sub(r"= load i32, ptr @__autockpt_mode, align 4", "= add i32 0, 0", ir)
+    """The mode read as 0 (running): no check after calls either."""
+    modes = _mode_loads(ir)
+    def sub(m):
+        return f"{m.group(1)} = add i32 0, 0" if m.group(1).strip() in modes else m.group(0)
+    return re.sub(r"^(\s*%[\w.]+) = load i32, ptr (%[\w.]+), align 4$", sub, ir, flags=re.M)
 
 
 def tools(tc):
@@ -95,7 +118,7 @@ def build(tc, k, work):
     compile_ir(plain_ll, "plain", False)
     compile_ir(instr_ll, "instr", True)
     ir = open(instr_ll).read()
-    for name, edit in (("+dso_local", edit_dso_local), ("-restore", edit_no_restore),
+    for name, edit in (("-restore", edit_no_restore),
                        ("-polls", edit_no_polls), ("-postcall", edit_no_postcall)):
         ir = edit(ir)
         raw, ll = f"{base}.{name}.raw.ll", f"{base}.{name}.ll"

@@ -78,6 +78,7 @@ KERNELS = [
 ]
 
 GEOMEAN_TARGET = 1.01
+TEXT_TARGET = 1.5                 # instrumented / plain code of a kernel
 WRITE_TARGET = 0.90
 RESTART_TARGET = 1.10
 LATENCY_TARGET_MS = 1.0
@@ -184,6 +185,38 @@ def build_all(tc, work, jobs):
             entry["vec_" + mode] = vectorized_loops(r.stderr)
     log(f"built {len(jobs_list)} programs in {time.monotonic() - t0:.0f} s")
     return built
+
+
+def text_bytes(path):
+    """Bytes of code in an object or executable: every .text* section (`size -A`)."""
+    r = sh(["size", "-A", path])
+    if r.returncode != 0:
+        return None
+    return sum(int(f[1]) for f in (l.split() for l in r.stdout.splitlines())
+               if len(f) >= 2 and f[0].startswith(".text") and f[1].isdigit())
+
+
+def code_sizes(tc, built, work):
+    """{kernel: {obj_plain, obj_instr, exe_plain, exe_instr}}: the kernel's own code compiled
+    alone (-c) both ways, and the linked programs (the runtime is the rest of exe_instr)."""
+    sizes = {}
+    for k in KERNELS:
+        if k.name not in built:
+            continue
+        src = os.path.join(KDIR, k.source)
+        e = {}
+        for mode in ("plain", "instr"):
+            obj = os.path.join(work, "bin", f"{k.name}.{mode}.o")
+            cmd = [tc.cxx if k.cxx else tc.cc] + FLAGS + (CXXFLAGS if k.cxx else []) + ["-c", src, "-o", obj]
+            if mode == "instr":
+                cmd.insert(1, f"-fpass-plugin={tc.plugin}")
+            if sh(cmd).returncode != 0:
+                break
+            e["obj_" + mode] = text_bytes(obj)
+            e["exe_" + mode] = text_bytes(built[k.name][mode])
+        if all(e.get(x) for x in ("obj_plain", "obj_instr", "exe_plain", "exe_instr")):
+            sizes[k.name] = e
+    return sizes
 
 
 # ---- Running the kernels ----------------------------------------------------------------------
@@ -559,7 +592,7 @@ def fmt_range(xs):
     return f"{min(xs):.2f}-{max(xs):.2f}" if xs else "-"
 
 
-def render(meta, built, times, counts, img, lat, errors):
+def render(meta, built, times, counts, img, lat, errors, sizes=None):
     out = []
     w = out.append
     w(f"autockpt benchmarks  {meta['date']}  git {meta['git']}  {meta['cpu']}, {meta['ncpu']} cores")
@@ -616,6 +649,27 @@ def render(meta, built, times, counts, img, lat, errors):
             if k.group == "alloc":
                 row(k)
     w("")
+
+    if sizes:
+        w("code size: bytes of .text* (size -A); kernel = the kernel's source compiled alone (-c),")
+        w("program = the linked executable; runtime = the instrumented program's code outside the kernel")
+        hdr2 = (f"{'kernel':<12} {'plain':>7} {'instr':>7} {'ratio':>6} {'target':>6} {'ok':>3}"
+                f"  {'program plain':>13} {'instr':>8}  runtime share")
+        w(hdr2)
+        w("-" * len(hdr2))
+        rs = []
+        for k in KERNELS:
+            e = sizes.get(k.name)
+            if not e:
+                continue
+            r = e["obj_instr"] / e["obj_plain"]
+            rs.append(r)
+            rt = (e["exe_instr"] - e["obj_instr"]) / e["exe_instr"]
+            w(f"{k.name:<12} {e['obj_plain']:7d} {e['obj_instr']:7d} {r:6.2f} {'<=' + format(TEXT_TARGET, '.2f'):>6}"
+              f" {verdict(r <= TEXT_TARGET):>3}  {e['exe_plain']:13d} {e['exe_instr']:8d}  {rt:.0%}")
+        gm2 = geomean(rs)
+        w(f"{'geomean':<12} {'':>7} {'':>7} {gm2:6.2f}")
+        w("")
 
     if img is None and lat is None:
         w("(checkpoint image and latency: skipped with --only)")
@@ -733,7 +787,8 @@ def main():
             img = image_bench(built, work, mib, 2 if a.quick else 4, not a.quick, errors)
             lat = latency_bench(built, work, 5 if a.quick else 10, errors)
         meta["load_end"] = "%.1f" % os.getloadavg()[0]
-        table, summary = render(meta, built, times, counts, img, lat, errors)
+        sizes = code_sizes(tc, built, work)
+        table, summary = render(meta, built, times, counts, img, lat, errors, sizes)
         print(table)
         removed = not a.keep and a.workdir is None
         print(f"\n(total {time.monotonic() - t_start:.0f} s; work directory {work}"
@@ -741,7 +796,8 @@ def main():
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"meta": meta, "times": times, "callgrind": counts, "image": img,
-                           "latency": lat, "errors": errors, "summary": summary}, f, indent=1)
+                           "latency": lat, "errors": errors, "summary": summary,
+                           "code_size": sizes}, f, indent=1)
     finally:
         if not a.keep and a.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -31,6 +31,7 @@ config.substitutions += [
     ("%programs", f"{config.autockpt_src_dir}/tests/programs"),
     ("%restart-chain", f"{config.python} {config.autockpt_src_dir}/tests/e2e/restart_chain.py "
                        f"--autockpt {config.autockpt_bin_dir}/autockpt"),
+    ("%async-writer", f"{config.python} {config.autockpt_src_dir}/tests/e2e/async_writer.py"),
     ("%damage-image", f"{config.python} {config.autockpt_src_dir}/tests/e2e/damage_image.py"),
     ("%examples", f"{config.autockpt_src_dir}/examples"),
     ("%build-systems", f"{config.autockpt_src_dir}/tests/build-systems"),

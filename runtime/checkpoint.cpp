@@ -42,6 +42,12 @@ double monotonic_s() {
   return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
 }
 
+uint64_t monotonic_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000 + uint64_t(t.tv_nsec);
+}
+
 std::string hostname() {
   char buf[256] = {};
   gethostname(buf, sizeof buf - 1);
@@ -159,13 +165,22 @@ off_t stdout_offset() {
 
 }  // namespace
 
-Status write(GenerationStore &store, const Options &opts, const std::string &reason,
-             ProcessState *ps) {
-  double t0 = monotonic_s();
+namespace {
+uint64_t g_hold_gen;  // kHoldVariable, read before the program's environment replaces it
+}  // namespace
+
+void read_test_settings() {
+  if (const char *hold = getenv(kHoldVariable))
+    g_hold_gen = strtoull(hold, nullptr, 10);
+}
+
+Status prepare(GenerationStore &store, const std::string &reason, ProcessState *ps,
+               Snapshot *snap, bool defer_directory) {
   fflush(nullptr);  // stdio buffers are not in the image: what was printed stays printed
-  off_t stdout_at = stdout_offset();
-  std::string files_state = files::save();     // before the heap is written: it may touch it
-  std::string libc_state = libc_state::save();
+  snap->reason = reason;
+  snap->stdout_at = stdout_offset();
+  snap->files_state = files::save();  // before the heap is written: it may touch it
+  snap->libc_state = libc_state::save();
   // A rank of a job: every rank writes its image of the same generation (rank 0's directory),
   // and rank 0 commits it once every rank's image is durable (DESIGN D6, docs/design.md M5).
   const layers::Job *job = layers::job();
@@ -173,67 +188,105 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   uint64_t gen = store.next_number();
   if (job)
     gen = job->max(gen);
-  std::string gen_dir;
-  Status began = rank == 0 ? store.begin(gen, &gen_dir) : Status::ok();
-  if (job && !job->all(bool(began)))
-    return began ? Status::error("another rank could not create generation " +
-                                 std::to_string(gen)) : began;
-  if (!began)
-    return began;
-  gen_dir = store.gen_path(gen);
+  if (!(defer_directory && !job)) {
+    std::string gen_dir;
+    Status began = rank == 0 ? store.begin(gen, &gen_dir) : Status::ok();
+    if (job && !job->all(bool(began)))
+      return began ? Status::error("another rank could not create generation " +
+                                   std::to_string(gen)) : began;
+    if (!began)
+      return began;
+    snap->begun = true;
+  }
+  snap->gen = gen;
+  snap->hold_before_commit = g_hold_gen == gen;
+  snap->gen_dir = store.gen_path(gen);
+  snap->rank = rank;
+  snap->nranks = nranks;
   ++ps->checkpoints;
-  std::vector<Piece> globals;
-  ImageMeta meta = describe(gen, reason, *ps, &globals);
-  meta.rank = rank;
-  meta.nranks = nranks;
-  std::vector<std::pair<unsigned, std::string>> layer_sections;
+  snap->meta = describe(gen, reason, *ps, &snap->globals);
+  snap->meta.rank = rank;
+  snap->meta.nranks = nranks;
   layers::each([&](const layers::Layer &l) {
     if (!l.save)
       return;
     std::string bytes;
-    l.save(&meta, &bytes);
+    l.save(&snap->meta, &bytes);
     if (l.section)
-      layer_sections.push_back({l.section, std::move(bytes)});
+      snap->layer_sections.push_back({l.section, std::move(bytes)});
   });
-  uint64_t bytes = 0;
-  Status s = write_image(store.image_path(gen, rank), gen, meta, globals, files_state, libc_state,
-                         layer_sections, &bytes);
-  if (job && !job->all(bool(s)) && s)
-    s = Status::error("another rank could not write its image of generation " +
-                      std::to_string(gen));
-  if (s && rank == 0)
-    s = store.commit(gen, nranks);
-  if (job && !job->all(bool(s)) && s)
-    s = Status::error("rank 0 could not commit generation " + std::to_string(gen));
-  if (!s) {
-    --ps->checkpoints;
-    if (rank == 0)
-      (void)store.abandon(gen);
-    return s;
-  }
-  if (rank == 0)
-    store.prune(opts.keep);
-  double dt = monotonic_s() - t0;
-  char b1[32], b2[32], b3[32];
-  uint64_t gbytes = 0;
-  for (const Piece &p : globals)
-    gbytes += p.size;
-  log(1, "checkpoint %llu (%s) written to %s: %s (heap %s, globals %s, %zu frames) in %.0f ms",
-      (unsigned long long)gen, reason.c_str(), gen_dir.c_str(), human_bytes(bytes, b1),
-      human_bytes(meta.heap_size, b2), human_bytes(gbytes, b3), meta.frames.size(), dt * 1e3);
   // For tests that check where a restart resumes: the poll it was taken at, what was printed.
+  // Said now, before the generation can be committed (a test may kill the program then).
   char where[96] = "";
   if (state::flag() & trigger::kCountingBit)
     snprintf(where, sizeof where, " at poll %llu;", (unsigned long long)trigger::polls());
-  if (stdout_at >= 0)
+  if (snap->stdout_at >= 0)
     snprintf(where + strlen(where), sizeof where - strlen(where), " stdout at byte %lld;",
-             (long long)stdout_at);
+             (long long)snap->stdout_at);
   if (where[0])
     log(2, "checkpoint %llu:%.*s", (unsigned long long)gen, int(strlen(where) - 1), where);
-  if (!meta.threads.empty())
-    log(2, "checkpoint %llu holds %zu threads besides main; written in %.0f us",
-        (unsigned long long)gen, meta.threads.size(), dt * 1e6);
   return Status::ok();
+}
+
+Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap) {
+  double t0 = monotonic_s();
+  const layers::Job *job = layers::job();
+  uint64_t gen = snap.gen;
+  uint64_t bytes = 0;
+  std::string gen_dir;
+  if (!snap.begun)
+    if (Status s = store.begin(gen, &gen_dir); !s)
+      return s;
+  Status s = write_image(store.image_path(gen, snap.rank), gen, snap.meta, snap.globals,
+                         snap.files_state, snap.libc_state, snap.layer_sections, &bytes);
+  if (job && !job->all(bool(s)) && s)
+    s = Status::error("another rank could not write its image of generation " +
+                      std::to_string(gen));
+  if (s && snap.hold_before_commit) {
+    log(1, "checkpoint %llu: process %d holds before committing it (%s)",
+        (unsigned long long)gen, int(getpid()), kHoldVariable);
+    for (;;)
+      pause();
+  }
+  if (s && snap.rank == 0)
+    s = store.commit(gen, snap.nranks);
+  if (job && !job->all(bool(s)) && s)
+    s = Status::error("rank 0 could not commit generation " + std::to_string(gen));
+  if (!s) {
+    if (snap.rank == 0)
+      (void)store.abandon(gen);
+    return s;
+  }
+  if (snap.rank == 0)
+    store.prune(opts.keep);
+  double dt = monotonic_s() - t0;
+  uint64_t end_ns = snap.stop_end_ns ? snap.stop_end_ns : monotonic_ns();
+  double stopped = snap.stop_begin_ns ? double(end_ns - snap.stop_begin_ns) * 1e-9 : dt;
+  char b1[32], b2[32], b3[32];
+  uint64_t gbytes = 0;
+  for (const Piece &p : snap.globals)
+    gbytes += p.size;
+  log(1, "checkpoint %llu (%s) written to %s: %s (heap %s, globals %s, %zu frames) in %.0f ms; "
+      "the program stopped %.1f ms%s",
+      (unsigned long long)gen, snap.reason.c_str(), snap.gen_dir.c_str(), human_bytes(bytes, b1),
+      human_bytes(snap.meta.heap_size, b2), human_bytes(gbytes, b3), snap.meta.frames.size(),
+      dt * 1e3, stopped * 1e3, snap.stop_end_ns ? " (written in the background)" : "");
+  if (!snap.meta.threads.empty())
+    log(2, "checkpoint %llu holds %zu threads besides main; written in %.0f us",
+        (unsigned long long)gen, snap.meta.threads.size(), dt * 1e6);
+  return Status::ok();
+}
+
+Status write(GenerationStore &store, const Options &opts, const std::string &reason,
+             uint64_t stop_begin_ns, ProcessState *ps) {
+  Snapshot snap;
+  snap.stop_begin_ns = stop_begin_ns;
+  if (Status s = prepare(store, reason, ps, &snap); !s)
+    return s;
+  Status s = finish(store, opts, snap);
+  if (!s)
+    --ps->checkpoints;
+  return s;
 }
 
 Status find_restart_image(GenerationStore &store, std::string *path, bool *found) {

@@ -7,9 +7,13 @@
 #include "status.h"
 
 #include <string>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
 
 #include "frames.h"
 #include "image/meta.h"
+#include "image/writer.h"
 
 namespace autockpt::checkpoint {
 
@@ -17,10 +21,43 @@ namespace autockpt::checkpoint {
 // variables); their offsets are into the stack's own buffer.
 void describe_frames(const frames::Stack &stack, std::vector<image::FrameRecord> *out);
 
-// Writes generation `store.next_number()` from the saved frames, the registered globals and
-// the arena.  On failure nothing new is committed and the previous generation stays intact.
+// A checkpoint of the stopped program, described but not yet written: the metadata and the
+// small sections are copies; the frames, the globals and the heap are read from memory when it
+// is written (by this process, or by a copy of it made while the program was still stopped).
+struct Snapshot {
+  std::string reason;
+  uint64_t gen = 0;
+  std::string gen_dir;
+  bool begun = false;  // its directory is made (else finish() makes it)
+  uint32_t rank = 0, nranks = 1;
+  image::ImageMeta meta;
+  std::vector<image::Piece> globals;
+  std::string files_state, libc_state;
+  std::vector<std::pair<unsigned, std::string>> layer_sections;
+  off_t stdout_at = -1;      // where stdout stood, -1 when it is not a regular file
+  uint64_t stop_begin_ns = 0;  // CLOCK_MONOTONIC: when the program stopped for it
+  uint64_t stop_end_ns = 0;    // when it went on; 0 while it is still stopped
+  // A test's hook (AUTOCKPT__HOLD_BEFORE_COMMIT=<generation>): the image of this generation is
+  // written, and then its writer waits to be killed instead of committing it.
+  bool hold_before_commit = false;
+};
+
+// Describes generation `store.next_number()` (the job's maximum for a rank) from the saved
+// frames, the registered globals and the arena, and counts it in ps->checkpoints.  It creates
+// the generation's directory too unless `defer_directory` (a single process whose writer
+// makes it: a mkdir with its journal write is milliseconds of a stop).  The program must stay
+// stopped until the memory is written or copied.
+Status prepare(image::GenerationStore &store, const std::string &reason, ProcessState *ps,
+               Snapshot *snap, bool defer_directory = false);
+
+// Writes, makes durable and commits the image of `snap`, prunes old generations and logs the
+// checkpoint.  On failure nothing new is committed, the generation's directory is removed and
+// the previous generation stays intact; the caller takes the checkpoint off ps->checkpoints.
+Status finish(image::GenerationStore &store, const Options &opts, const Snapshot &snap);
+
+// prepare() and finish() in one, with the program stopped for the whole write.
 Status write(image::GenerationStore &store, const Options &opts, const std::string &reason,
-             ProcessState *ps);
+             uint64_t stop_begin_ns, ProcessState *ps);
 
 // Finds the newest committed generation that verifies, falling back to older ones with a
 // message.  Returns false in *found when there is none to use (fresh start).  An error means
@@ -37,5 +74,10 @@ Status restore(const std::string &path, ProcessState *ps, bool *damaged);
 // Internal environment variable: generations (numbers, space-separated) that a previous try of
 // this restart found damaged while restoring them.
 constexpr const char *kSkipVariable = "AUTOCKPT__SKIP_GENERATIONS";
+// Internal environment variable, for tests: the generation whose writer holds before its commit.
+constexpr const char *kHoldVariable = "AUTOCKPT__HOLD_BEFORE_COMMIT";
+// Reads the internal settings above that concern writing; called at start, before the
+// program's environment (without them) replaces the process's.
+void read_test_settings();
 
 }  // namespace autockpt::checkpoint

@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "autockpt/abi.h"
+#include "background.h"
 #include "checkpoint.h"
 #include "frames.h"
 #include "identity.h"
@@ -78,6 +79,7 @@ int g_serving;         // a safe point has begun to serve the pending request
 int g_deferring;       // some thread's poll was refused for the pending request
 int g_writing;         // a checkpoint is being written: a request made meanwhile waits for it
 uint64_t g_deferred_total, g_deferred_total_seen;  // polls refused, as the watchdog last saw them
+uint64_t g_stop_ns;    // when the first thread stopped for the pending request (CLOCK_MONOTONIC)
 
 bool under_foreign_frame(uintptr_t poller_sp) {
   return g_foreign_top && poller_sp < g_foreign_top && ++t_deferred < t_next_look;
@@ -139,11 +141,14 @@ char **copy_strings(char **src, int *count) {
 
 // ---- Running the user's main ---------------------------------------------------------------
 
+pthread_t g_main_thread;  // the thread that runs the program's main
+
 __attribute__((noinline)) void user_main_trampoline() {
   g_user_ret = __autockpt_user_main(g_ps.argc, g_ps.argv, g_ps.envp);
 }
 
 void run_user_main() {
+  g_main_thread = pthread_self();
   getcontext(&g_user_ctx);
   g_user_ctx.uc_stack.ss_sp = reinterpret_cast<void *>(g_ps.stack_base);
   g_user_ctx.uc_stack.ss_size = g_ps.stack_size;
@@ -322,6 +327,9 @@ std::string completed_marker() { return g_store->dir() + "/COMPLETED"; }
 void mark_completed() {
   if (g_exiting_after_checkpoint || !g_store)
     return;
+  // A checkpoint still being written is committed (or has failed) before the program ends.
+  if (Status s = background::wait(*g_store, &g_ps, "exit"); !s)
+    warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
   if (__atomic_load_n(&g_request_seen, __ATOMIC_ACQUIRE) && exit_requested()) {
     // Never a silent 0 after the checkpoint signal: the job script must requeue or fail.
     bool was_signal = false;
@@ -445,11 +453,42 @@ void restore(const std::string &path) {
   }
 }
 
-void take_checkpoint() {
+// Whether this checkpoint is written in the background (R21).  A rank of a job writes in
+// place: rank 0 may commit the job's generation only once every rank's image is durable.
+bool write_async() { return g_opts->async && !layers::job(); }
+
+Status take_async(const std::string &reason, bool exit_after, uint64_t stop_ns) {
+  // A write still in flight: this request waits for it, so none is lost (R21).
+  std::string who = "checkpoint (" + reason + ")";
+  if (Status s = background::wait(*g_store, &g_ps, who.c_str()); !s)
+    warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
+  checkpoint::Snapshot snap;
+  snap.stop_begin_ns = stop_ns;
+  uint64_t t_prepare = monotonic_ns();
+  Status s = checkpoint::prepare(*g_store, reason, &g_ps, &snap, true);
+  log(3, "checkpoint %llu: unwound in %.2f ms, prepared in %.2f ms", (unsigned long long)snap.gen,
+      double(t_prepare - stop_ns) / 1e6, double(monotonic_ns() - t_prepare) / 1e6);
+  if (s)
+    s = background::start(*g_store, *g_opts, snap);
+  if (!s) {
+    --g_ps.checkpoints;
+    (void)g_store->abandon(snap.gen);
+    warn("cannot write checkpoint %llu in the background (%s); writing it in place",
+         (unsigned long long)snap.gen, s.message().c_str());
+    return checkpoint::write(*g_store, *g_opts, reason, stop_ns, &g_ps);
+  }
+  if (exit_after)  // the job script may start the next run at once: it must find this one
+    s = background::wait(*g_store, &g_ps, "exit");
+  return s;
+}
+
+void take_checkpoint(uint64_t stop_ns) {
   autockpt_user_main_running = false;  // the runtime's own allocations stay out of the image
   bool was_signal = false;
   std::string reason = trigger::take_reason(&was_signal);
-  Status s = checkpoint::write(*g_store, *g_opts, reason, &g_ps);
+  Status s = write_async()
+                 ? take_async(reason, was_signal && g_opts->on_signal == OnSignal::Exit, stop_ns)
+                 : checkpoint::write(*g_store, *g_opts, reason, stop_ns, &g_ps);
   // A rank of a job: the checkpoint signal reached one rank or all (mpirun and srun forward it);
   // either way every rank does the same after the checkpoint (exits 75, or goes on).
   if (const layers::Job *job = layers::job())
@@ -498,6 +537,8 @@ void request() {
       l.request();
   });
 }
+
+bool writing_in_background() { return background::busy(); }
 
 bool request_pending() { return __atomic_load_n(&g_request_seen, __ATOMIC_SEQ_CST) != 0; }
 
@@ -556,6 +597,7 @@ void request_done() {
   __atomic_store_n(&g_defer_reported, 0, __ATOMIC_RELEASE);
   __atomic_store_n(&g_serving, 0, __ATOMIC_RELEASE);
   __atomic_store_n(&g_deferring, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_stop_ns, 0, __ATOMIC_RELEASE);
 }
 }  // namespace
 
@@ -585,18 +627,20 @@ void request_overdue() {
     return;
   bool was_signal = false;
   std::string reason = trigger::peek_reason(&was_signal);
-  char why[160];
-  snprintf(why, sizeof why, "the program reached no safe point in %.1f s: it runs code that "
-           "does not poll (built without autockpt, or a call that blocks)", waited_s());
+  char head[160];
+  snprintf(head, sizeof head, "the program reached no safe point in %.1f s: it runs code that "
+           "does not poll (built without autockpt, or a call that blocks); main's thread is in ",
+           waited_s());
+  std::string why = head + symbols::where_is(g_main_thread);
   if (exit_requested()) {
     g_exiting_after_checkpoint = true;  // no fflush: the program's thread may hold a stream
     warn("no checkpoint on %s: %s. Stopping without a new checkpoint (exit status %d); the "
-         "previous checkpoint, if any, is intact. %s.", reason.c_str(), why, kExitNoCheckpoint,
-         kBuildAdvice);
+         "previous checkpoint, if any, is intact. %s.", reason.c_str(), why.c_str(),
+         kExitNoCheckpoint, kBuildAdvice);
     _exit(kExitNoCheckpoint);
   }
   warn("checkpoint (%s) is waiting: %s; it is taken at the next safe point. %s.",
-       reason.c_str(), why, kBuildAdvice);
+       reason.c_str(), why.c_str(), kBuildAdvice);
 }
 
 void abandon_checkpoint(const std::string &why) {
@@ -618,9 +662,10 @@ void abandon_checkpoint(const std::string &why) {
 }
 
 void write_checkpoint() {
+  uint64_t stopped_at = __atomic_load_n(&g_stop_ns, __ATOMIC_ACQUIRE);
   request_done();
   __atomic_store_n(&g_writing, 1, __ATOMIC_RELEASE);
-  take_checkpoint();
+  take_checkpoint(stopped_at);
   // A request made while the image was written (a second signal) waits from now on: the time
   // the write took is not the program's failing to reach a safe point.
   if (__atomic_load_n(&g_request_ns, __ATOMIC_ACQUIRE))
@@ -704,6 +749,9 @@ int poll_slow_counted(uintptr_t poller_sp, bool count) {
     return 0;
   }
   __atomic_store_n(&g_serving, 1, __ATOMIC_RELEASE);
+  uint64_t none = 0;
+  __atomic_compare_exchange_n(&g_stop_ns, &none, monotonic_ns(), false, __ATOMIC_ACQ_REL,
+                              __ATOMIC_RELAXED);
   state::lower(&__autockpt_state);
   bool all = true;
   layers::each([&](const layers::Layer &l) {  // the first that says no ends it (mpi/ first)
@@ -741,6 +789,7 @@ void start(int /*argc*/, char **argv, char **envp) {
   sigprocmask(SIG_BLOCK, &g_early_signals, nullptr);  // the mask survives the re-exec below
   g_argv0 = argv;
   pin_address_space(argv);
+  checkpoint::read_test_settings();
   g_opts = new Options;
   if (Status s = parse_environment(envp, g_opts); !s)
     fatal("%s", s.message().c_str());
@@ -753,6 +802,10 @@ void start(int /*argc*/, char **argv, char **envp) {
   if (Status s = g_store->prepare(); !s)
     fatal("%s", s.message().c_str());
   arena::init(g_opts->heap_size);
+  // Asynchronous checkpoints copy the page tables of the heap at every checkpoint (fork): with
+  // 2 MiB pages there are 512 times fewer entries to copy (R21).
+  if (g_opts->async && !getenv("AUTOCKPT__SMALL_PAGES"))
+    madvise(reinterpret_cast<void *>(arena::base()), arena::reserved_bytes(), MADV_HUGEPAGE);
   map_stack(g_opts->stack_size);
   registry::finalize();  // the modules' table constructors (priority 0) have run
   if (std::string path; find_restart(&path))

@@ -40,6 +40,9 @@ void request();
 // Whether a request has been made that no checkpoint has served yet.
 bool request_pending();
 
+// Whether a checkpoint is being written in the background (R21).  Any thread may ask.
+bool writing_in_background();
+
 // Nanoseconds (CLOCK_MONOTONIC) since the first request not yet served was made, and forgets it;
 // 0 if there is none.  The threads layer reports how long its threads took to stop (bench/).
 uint64_t take_request_age_ns();

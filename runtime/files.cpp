@@ -561,6 +561,12 @@ void library_fds_open_now() {
   closedir(d);
 }
 
+void library_fd(int fd) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (info(fd).owner == Owner::None)
+    info(fd).warned = true;
+}
+
 std::string save() {
   // C++ standard streams that are not synchronised with stdio keep their own buffers.
   std::cout.flush();

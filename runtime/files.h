@@ -23,6 +23,8 @@ std::string save();
 // library (MPI's shared memory, sockets, pipes): it is not re-created, and nothing is said
 // about it.  Called by layers whose library opens descriptors inside its calls (mpi/).
 void library_fds_open_now();
+// The same for one descriptor, which a layer re-creates itself (fortran/: flang's units).
+void library_fd(int fd);
 
 // Restart, after the heap, globals and frame records are restored, before the frames are
 // re-entered:

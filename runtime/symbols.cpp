@@ -4,7 +4,9 @@
 
 #include "control.h"
 
+#include <csignal>
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -88,6 +90,55 @@ std::string describe_frame(uintptr_t return_address) {
   if (name && strcmp(name, "__autockpt_user_main") == 0)
     name = "main";  // the pass renames the program's main
   return std::string(name ? name : "??") + " (" + object_name_at(pc) + ")";
+}
+
+namespace {
+
+constexpr int kWhereSignal = 38;  // SIGRTMIN + 4 on glibc: the thread records its stack
+void *g_where[24];
+volatile int g_where_n = -1;
+
+void record_where(int) {
+  g_where_n = backtrace(g_where, 24);
+}
+
+}  // namespace
+
+std::string where_is(pthread_t th) {
+  static bool installed = [] {
+    void *warm[2];
+    backtrace(warm, 2);  // loads libgcc's unwinder now, not in the handler
+    struct sigaction sa = {};
+    sa.sa_handler = record_where;
+    sa.sa_flags = SA_RESTART;
+    sigaction(kWhereSignal, &sa, nullptr);
+    return true;
+  }();
+  (void)installed;
+  g_where_n = -1;
+  if (pthread_kill(th, kWhereSignal) != 0)
+    return "(gone)";
+  for (int k = 0; k < 200 && g_where_n < 0; ++k)
+    usleep(1000);
+  if (g_where_n < 0)
+    return "(its stack could not be read)";
+  std::string out;
+  int shown = 0;
+  for (int k = 2; k < g_where_n && shown < 8; ++k) {  // past the handler and the signal frame
+    const char *name = function_name_at(reinterpret_cast<uintptr_t>(g_where[k]) - 1);
+    if (!name)
+      continue;
+    if (strncmp(name, "_ZN8autockpt", 12) == 0)
+      break;  // the runtime's own frames, below the program's
+    bool main = strcmp(name, "__autockpt_user_main") == 0;  // the program's main, renamed
+    if (!main && strncmp(name, "__autockpt", 10) == 0)
+      continue;
+    if (!out.empty())
+      out += " <- ";
+    out += main ? "main" : name;
+    ++shown;
+  }
+  return out.empty() ? "(no named function)" : out;
 }
 
 }  // namespace autockpt::symbols

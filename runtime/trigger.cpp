@@ -40,6 +40,11 @@ void on_signal(int) {
 }
 
 void on_timer(union sigval) {
+  // A checkpoint still being written in the background (R21): the timer's checkpoint waits
+  // here, on the timer's thread, for its end, not in a stop of the program.
+  struct timespec tick = {0, 10000000};
+  while (control::writing_in_background())
+    nanosleep(&tick, nullptr);
   g_timer_seen = 1;
   request();
 }

@@ -5,9 +5,21 @@
 // starts flang's runtime again (below).  The heap of flang's runtime is
 // runtime/fortran_runtime.cmake's.
 #include "control.h"
+#include "image/format.h"
 #include "layers.h"
 
+#include <string>
+
 extern char **environ;
+
+namespace autockpt::fortran {  // units.cpp (F7)
+void flush_units();
+std::string save_units();
+void load_units(const std::string &bytes);
+void reopen_units();
+void remember_defaults(const void *env_defaults);
+const void *environment_defaults();
+}  // namespace autockpt::fortran
 
 namespace {
 
@@ -19,6 +31,7 @@ extern "C" void fortran_flush_output(const void *terminator)
     __attribute__((weak));
 
 bool stop() {
+  autockpt::fortran::flush_units();
   if (fortran_flush_output) {
     struct {
       const char *file = nullptr;
@@ -33,7 +46,8 @@ bool stop() {
 // argc/argv/envp for GET_COMMAND_ARGUMENT and friends, reads the runtime's environment settings
 // and registers the exit handler that closes (flushes) the units.  A restarted process re-enters
 // main past that call, so it is made again here, with the restored arguments and this process's
-// environment.  The environment defaults table (flang's -fconvert and the like) is not kept: null.
+// environment, and the environment defaults table main passed (flang's -fconvert and the like:
+// a constant of the executable, kept in the Fortran section).
 extern "C" void fortran_program_start(int argc, const char *argv[], const char *envp[],
                                       const void *env_defaults)
     __asm__("_FortranAProgramStart") __attribute__((weak));
@@ -42,11 +56,22 @@ void restart() {
   if (fortran_program_start)
     fortran_program_start(autockpt::control::user_argc(),
                           const_cast<const char **>(autockpt::control::user_argv()),
-                          const_cast<const char **>(environ), nullptr);
+                          const_cast<const char **>(environ),
+                          autockpt::fortran::environment_defaults());
+  autockpt::fortran::reopen_units();
 }
 
-const autockpt::layers::Layer kFortran = {"fortran", nullptr, nullptr, stop, nullptr, 0,
-                                          nullptr, nullptr, restart, nullptr};
+void save(autockpt::image::ImageMeta *, std::string *bytes) {
+  *bytes = autockpt::fortran::save_units();
+}
+
+void load(const autockpt::image::ImageMeta &, std::string bytes) {
+  autockpt::fortran::load_units(bytes);
+}
+
+const autockpt::layers::Layer kFortran = {
+    "fortran", nullptr, nullptr, stop, nullptr, unsigned(autockpt::image::SectionKind::Fortran),
+    save, load, restart, nullptr};
 AUTOCKPT_LAYER(kFortran);
 
 }  // namespace

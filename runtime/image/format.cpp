@@ -37,6 +37,7 @@ const char *section_name(SectionKind kind) {
     case SectionKind::Cuda: return "Cuda";
     case SectionKind::Threads: return "Threads";
     case SectionKind::OpenMP: return "OpenMP";
+    case SectionKind::Fortran: return "Fortran";
   }
   return "Unknown";
 }

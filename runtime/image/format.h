@@ -49,6 +49,7 @@ enum class SectionKind : uint32_t {
   Cuda = 8,
   Threads = 9,  // the frame records and thread-local variables of every thread but main
   OpenMP = 10,  // the OpenMP settings and the thread-local variables of libomp's workers (omp/)
+  Fortran = 11,  // the units Fortran OPEN statements opened (fortran/units.cpp)
 };
 
 // "Heap", "Frames", ...; "Unknown" for a kind this build does not know.

@@ -300,52 +300,8 @@ void request_all() {
   }
 }
 
-// ---- Where a thread is: for the message when it does not come to a checkpoint -------------------
-
-constexpr int kWhereSignal = 38;  // SIGRTMIN + 4 on glibc: the thread records its stack
-void *g_where[24];
-volatile int g_where_n = -1;
-
-void record_where(int) {
-  g_where_n = backtrace(g_where, 24);
-}
-
 using symbols::function_name_at;
-
-// "read <- worker <- thread_root": the functions on `th`'s stack (its own code, at most 8).
-std::string where_is(pthread_t th) {
-  static bool installed = [] {
-    void *warm[2];
-    backtrace(warm, 2);  // loads libgcc's unwinder now, not in the handler
-    struct sigaction sa = {};
-    sa.sa_handler = record_where;
-    sa.sa_flags = SA_RESTART;
-    sigaction(kWhereSignal, &sa, nullptr);
-    return true;
-  }();
-  (void)installed;
-  g_where_n = -1;
-  if (pthread_kill(th, kWhereSignal) != 0)
-    return "(gone)";
-  for (int k = 0; k < 200 && g_where_n < 0; ++k)
-    usleep(1000);
-  if (g_where_n < 0)
-    return "(its stack could not be read)";
-  std::string out;
-  int shown = 0;
-  for (int k = 2; k < g_where_n && shown < 8; ++k) {  // past the handler and the signal frame
-    const char *name = function_name_at(reinterpret_cast<uintptr_t>(g_where[k]) - 1);
-    if (!name)
-      continue;
-    if (strncmp(name, "_ZN8autockpt", 12) == 0)
-      break;  // the runtime's own frames, below the program's
-    if (!out.empty())
-      out += " <- ";
-    out += name;
-    ++shown;
-  }
-  return out.empty() ? "(no named function)" : out;
-}
+using symbols::where_is;
 
 // Under g_mu: everyone has arrived; let them unwind.
 void all_arrived() {

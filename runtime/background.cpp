@@ -1,0 +1,183 @@
+// The writer process of an asynchronous checkpoint (docs/design.md R21).
+//
+// The copy is made in two steps so that it is nobody's child the program could see.  A first
+// child shares the program's memory and holds its parent suspended (clone with CLONE_VM |
+// CLONE_VFORK and no exit signal, as posix_spawn does): the program gets no SIGCHLD, and its
+// wait(-1) never sees that child.  That child calls fork(): glibc's fork, which makes the
+// malloc and stdio locks usable in the copy and records the copy's thread id.  The copy is the
+// writer: an orphan, whose parent is init or the nearest subreaper, never the program.  It
+// writes, commits and _exit()s; the program hears how it ended through a pipe (a result byte,
+// or end-of-file when the writer died before writing one).
+#include "background.h"
+
+#include "log.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace autockpt::background {
+
+namespace {
+
+constexpr size_t kStackBytes = 8 << 20;  // the writer runs on it: Boost archives, the writer
+
+struct Writer {
+  image::GenerationStore *store;
+  const Options *opts;
+  checkpoint::Snapshot *snap;
+  int result_fd;   // the pipe's write end, the writer's only descriptor besides 0, 1, 2
+  pid_t pid;       // set by the first child: the writer's id, or -errno
+};
+
+// In flight: the pipe's read end, the writer, and what its generation was.
+int g_result_fd = -1;
+pid_t g_pid;
+uint64_t g_gen;
+char *g_stack;
+
+uint64_t monotonic_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000 + uint64_t(t.tv_nsec);
+}
+
+// The writer: the program's copy, one thread, signals blocked (a signal of the program's must
+// not run its handler here).  Descriptors of the program's are closed, so a pipe of the
+// program's sees its end when the program closes it, not when the write ends.
+[[noreturn]] void writer_main(Writer *w) {
+  // The copy is complete: the program goes on as soon as the first child has exited.
+  w->snap->stop_end_ns = monotonic_ns();
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+  }
+  int keep = w->result_fd;
+  if (keep > 3)
+    close_range(3, keep - 1, 0);
+  close_range(keep + 1, ~0U, 0);
+  Status s = checkpoint::finish(*w->store, *w->opts, *w->snap);
+  if (!s)
+    warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
+  char result = s ? 'K' : 'F';
+  ssize_t ignored = write(keep, &result, 1);
+  (void)ignored;
+  _exit(s ? 0 : 1);
+}
+
+// The first child: runs on g_stack, in the program's memory, while the program waits.
+int make_writer(void *arg) {
+  auto *w = static_cast<Writer *>(arg);
+  pid_t pid = fork();
+  if (pid == 0)
+    writer_main(w);
+  w->pid = pid < 0 ? -errno : pid;
+  _exit(0);
+}
+
+// The writer's result: 'K', 'F', or 0 when it ended without one.  Blocks when `block`;
+// returns -1 when it would block.
+int read_result(bool block) {
+  for (;;) {
+    pollfd p = {g_result_fd, POLLIN, 0};
+    int n = poll(&p, 1, block ? -1 : 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n == 0)
+      return -1;
+    char c = 0;
+    ssize_t r = read(g_result_fd, &c, 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    return r == 1 ? c : 0;
+  }
+}
+
+}  // namespace
+
+Status start(image::GenerationStore &store, const Options &opts, checkpoint::Snapshot &snap) {
+  if (!g_stack) {
+    void *m = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+      return Status::error(std::string("cannot map the writer's stack: ") + strerror(errno));
+    g_stack = static_cast<char *>(m);
+  }
+  uint64_t t_fork = monotonic_ns();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return Status::error(std::string("cannot make the writer's pipe: ") + strerror(errno));
+  Writer w{&store, &opts, &snap, fds[1], 0};
+  sigset_t all, was;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &was);
+  pid_t first = clone(make_writer, g_stack + kStackBytes, CLONE_VM | CLONE_VFORK, &w);
+  int clone_errno = errno;
+  if (first > 0)
+    while (waitpid(first, nullptr, __WCLONE) < 0 && errno == EINTR) {
+    }
+  pthread_sigmask(SIG_SETMASK, &was, nullptr);
+  uint64_t resumed_ns = monotonic_ns();
+  close(fds[1]);
+  if (first < 0 || w.pid <= 0) {
+    close(fds[0]);
+    return Status::error(std::string("cannot start the writer process: ") +
+                         strerror(first < 0 ? clone_errno : -w.pid));
+  }
+  g_pid = w.pid;
+  g_gen = snap.gen;
+  __atomic_store_n(&g_result_fd, fds[0], __ATOMIC_RELEASE);
+  log(2, "checkpoint %llu: the program stopped %.1f ms (the copy %.1f ms); writer process %d "
+      "writes it", (unsigned long long)snap.gen, double(resumed_ns - snap.stop_begin_ns) / 1e6,
+      double(resumed_ns - t_fork) / 1e6, int(w.pid));
+  return Status::ok();
+}
+
+bool busy() {
+  int fd = __atomic_load_n(&g_result_fd, __ATOMIC_ACQUIRE);
+  if (fd < 0)
+    return false;
+  pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
+}
+
+int writer_pid() { return g_result_fd >= 0 ? int(g_pid) : 0; }
+
+Status wait(image::GenerationStore &store, ProcessState *ps, const char *why) {
+  if (g_result_fd < 0)
+    return Status::ok();
+  uint64_t t0 = monotonic_ns();
+  bool was_busy = busy();
+  int result = read_result(true);
+  int fd = g_result_fd;
+  __atomic_store_n(&g_result_fd, -1, __ATOMIC_RELEASE);
+  close(fd);
+  if (was_busy)
+    log(2, "%s waited %.1f ms for checkpoint %llu to be written", why,
+        double(monotonic_ns() - t0) / 1e6, (unsigned long long)g_gen);
+  if (result == 'K')
+    return Status::ok();
+  --ps->checkpoints;
+  if (result == 'F')
+    return Status::error("checkpoint " + std::to_string(g_gen) + " could not be written");
+  for (const image::GenerationInfo &g : store.list())
+    if (g.number == g_gen && g.committed) {
+      ++ps->checkpoints;  // killed after its commit: the checkpoint is there
+      return Status::ok();
+    }
+  (void)store.abandon(g_gen);
+  std::string msg = "the writer of checkpoint " + std::to_string(g_gen) + " (process " +
+                    std::to_string(g_pid) + ") ended before it committed it";
+  warn("%s; the previous checkpoint is intact", msg.c_str());
+  return Status::error(msg);
+}
+
+}  // namespace autockpt::background
