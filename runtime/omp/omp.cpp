@@ -80,6 +80,8 @@ struct Progress {
   uint32_t singles = 0;     // `single` constructs met
   uint32_t loops = 0;       // dispatched loops started
   uint64_t static_next = 0;  // a statically dispatched loop: its next chunk
+  uint64_t ord_iter = 0;     // an ordered loop: the iteration this member runs
+  uint32_t ord_passed = 0;   // ... and whether it has let the next one have its turn
 };
 
 struct Member {
@@ -98,6 +100,8 @@ struct Loop {
   int64_t lb = 0, st = 1, chunk = 1;
   uint64_t trip = 0;
   std::atomic<uint64_t> next{0};  // the first iteration not handed out (dynamic, guided)
+  bool ordered = false;
+  std::atomic<uint32_t> ordered_next{0};  // the iteration whose `ordered` region may run (low 32 bits)
 };
 struct Shared {
   std::atomic<uint32_t> singles{0};  // `single` constructs claimed
@@ -476,6 +480,7 @@ constexpr int32_t kSchStaticChunked = 33, kSchStatic = 34, kSchDynamic = 35, kSc
                   kSchRuntime = 37, kSchAuto = 38, kSchGuidedIterative = 42,
                   kSchGuidedAnalytical = 43, kSchStaticSteal = 44, kSchStaticBalanced = 45,
                   kSchGuidedSimd = 46, kSchRuntimeSimd = 47, kSchStaticBalancedChunked = 48;
+constexpr int32_t kSchLower = 32, kSchOrderedLower = 64, kSchOrderedUpper = 72;
 
 [[noreturn]] void refuse(const char *what) {
   fatal("%s is not supported by autockpt in OpenMP code (docs/design.md O8); build the program "
@@ -517,8 +522,6 @@ LoopKind kind_of(int32_t sched, int64_t *chunk) {
     case kSchGuidedSimd:
       return LoopGuided;
     default:
-      if (sched >= 65 && sched < 100)
-        refuse("`ordered` (a loop with the ordered clause)");
       fatal("OpenMP loop schedule %d is not known to autockpt", sched);
   }
 }
@@ -536,10 +539,17 @@ void dispatch_init(int32_t sched, int64_t lb, int64_t ub, int64_t st, int64_t ch
   uint32_t seq = ++m.progress.loops;
   m.progress.static_next = 0;
   Loop &l = t->shared.loops[(seq - 1) % kLoopRing];
+  // An ordered loop's schedules (libomp's kmp_ord_*) are the plain ones plus 32.
+  bool ordered = (sched & ~((1 << 29) | (1 << 30))) >= kSchOrderedLower &&
+                 (sched & ~((1 << 29) | (1 << 30))) < kSchOrderedUpper;
+  if (ordered)
+    sched -= kSchOrderedLower - kSchLower;
   spin_lock(&t->loop_lock);
   if (l.seq != seq) {
     int64_t c = chunk;
     l.kind = kind_of(sched, &c);
+    l.ordered = ordered;
+    l.ordered_next.store(0, std::memory_order_relaxed);
     l.chunk = c > 0 ? c : 1;
     if (l.kind == LoopStatic)
       l.chunk = 0;
@@ -601,11 +611,75 @@ bool dispatch_next(bool *last, int64_t *plb, int64_t *pub, int64_t *pst) {
     return false;
   if (e > l.trip)
     e = l.trip;
+  m.progress.ord_iter = b;
+  m.progress.ord_passed = 0;
   *last = e == l.trip;
   *plb = l.lb + int64_t(b) * l.st;
   *pub = l.lb + int64_t(e - 1) * l.st;
   *pst = l.st;
   return true;
+}
+
+// `ordered` (O10): the loop's ordered_next is the iteration whose turn it is; a member waits for
+// its iteration's turn at `ordered` (a safe point) and passes it on at the region's end, or at
+// the iteration's end (__kmpc_dispatch_fini, after every iteration of an ordered loop) if the
+// iteration did not enter the region.  Both are in the team record, so a restart resumes the
+// order where it was.  Iterations are counted in 32 bits for the futex: a loop of more than 2^32
+// iterations wraps, which only matters if two members are 2^32 iterations apart.
+bool ordered_turn(Loop &l, uint32_t iter) {
+  uint64_t since = 0;
+  for (int spin = 0;; ++spin) {
+    uint32_t now = l.ordered_next.load(std::memory_order_acquire);
+    if (now == iter)
+      return true;
+    if (stop_here())
+      return false;
+    if (!spin_more(spin, &since))
+      futex_wait(&l.ordered_next, now);
+  }
+}
+
+void ordered_pass(Loop &l, Member &m) {
+  l.ordered_next.store(uint32_t(m.progress.ord_iter + 1), std::memory_order_release);
+  futex_wake(&l.ordered_next);
+  m.progress.ord_passed = 1;
+}
+
+void ordered() {
+  Team *t = t_team;
+  if (!t)
+    return;
+  Member &m = t->members[t_member];
+  Loop &l = *current_loop(t, m);
+  if (l.ordered)
+    ordered_turn(l, uint32_t(m.progress.ord_iter));
+}
+
+void end_ordered() {
+  Team *t = t_team;
+  if (!t)
+    return;
+  Member &m = t->members[t_member];
+  Loop &l = *current_loop(t, m);
+  if (l.ordered)
+    ordered_pass(l, m);
+}
+
+void dispatch_fini() {
+  Team *t = t_team;
+  if (!t)
+    return;
+  Member &m = t->members[t_member];
+  Loop &l = *current_loop(t, m);
+  if (!l.ordered)
+    return;
+  if (!m.progress.ord_passed) {
+    if (!ordered_turn(l, uint32_t(m.progress.ord_iter)))
+      return;  // unwinding: the call is made again when the frames are re-entered
+    ordered_pass(l, m);
+  }
+  ++m.progress.ord_iter;
+  m.progress.ord_passed = 0;
 }
 
 // `critical`: the lock is the first word of the program's kmp_critical_name (eight words, zero
@@ -736,6 +810,7 @@ struct LoopRecord {
   uint32_t seq, kind;
   int64_t lb, st, chunk;
   uint64_t trip, next;
+  uint32_t ordered, ordered_next;
 };
 struct RecordHead {
   uint32_t magic, size;
@@ -762,7 +837,8 @@ void push_team(Team *t) {
                   t->shared.singles.load(), {}};
   for (int k = 0; k < kLoopRing; ++k) {
     const Loop &l = t->shared.loops[k];
-    h.loops[k] = {l.seq, l.kind, l.lb, l.st, l.chunk, l.trip, l.next.load()};
+    h.loops[k] = {l.seq, l.kind, l.lb, l.st, l.chunk, l.trip, l.next.load(), l.ordered,
+                  l.ordered_next.load()};
   }
   memcpy(p, &h, sizeof h);
   p += sizeof h;
@@ -802,6 +878,8 @@ void pop_team(Team *t) {
     l.chunk = r.chunk;
     l.trip = r.trip;
     l.next.store(r.next);
+    l.ordered = r.ordered;
+    l.ordered_next.store(r.ordered_next);
   }
   t->restoring = true;
   t->saved_size = int(h.size);
@@ -977,7 +1055,9 @@ void __autockpt___kmpc_end_reduce(ident_t *loc, int32_t gtid, int32_t *lck) {
       *pst = T(st);                                                                             \
     return 1;                                                                                   \
   }                                                                                             \
-  void __autockpt___kmpc_dispatch_fini_##suffix(ident_t *, int32_t) {}
+  void __autockpt___kmpc_dispatch_fini_##suffix(ident_t *, int32_t) {                       \
+    autockpt::omp::dispatch_fini();                                                             \
+  }
 DISPATCH(4, int32_t)
 DISPATCH(4u, uint32_t)
 DISPATCH(8, int64_t)
@@ -985,7 +1065,11 @@ DISPATCH(8u, uint64_t)
 #undef DISPATCH
 void __autockpt___kmpc_dispatch_deinit(ident_t *, int32_t) {}
 
-void __autockpt___kmpc_ordered(ident_t *, int32_t) { autockpt::omp::refuse("`ordered`"); }
+void __autockpt___kmpc_ordered(ident_t *, int32_t) { autockpt::omp::ordered(); }
+void __autockpt___kmpc_end_ordered(ident_t *, int32_t) { autockpt::omp::end_ordered(); }
+void __autockpt___kmpc_doacross_init(ident_t *, int32_t, int32_t, const void *) {
+  autockpt::omp::refuse("`ordered(n)` with `depend` (a doacross loop)");
+}
 
 // omp locks (O7).  Setting one is a safe point: its holder may be stopped.
 void __autockpt_omp_init_lock(uint64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
