@@ -734,6 +734,74 @@ def render(meta, built, times, counts, img, lat, errors, sizes=None):
     return "\n".join(out), {"ratios": ratios, "geomean": gm}
 
 
+# ---- The peers' programs: image sizes next to CRIU's -------------------------------------------
+
+PEER_DIR = os.path.join(ROOT, "bench", "peers")
+# name, arguments, the line after which SIGUSR1 is sent, CRIU's image in MiB (peers/README.md)
+PEERS = [("stencil", ["4096", "550"], "iter ", 256.1),
+         ("tree", ["3000000", "24"], "round 1 ", 145.7),
+         ("count", ["50"], "1 ", 0.12)]
+
+
+def peer_images(tc, work, errors, compress=("none",)):
+    """Builds the peers' programs instrumented, checkpoints each once (SIGUSR1 after a given
+    line; it then exits 75) and returns {name: {mode: {"bytes", "ms"}}} per AUTOCKPT_COMPRESS
+    mode."""
+    bindir = os.path.join(work, "peers")
+    os.makedirs(bindir, exist_ok=True)
+    res = {}
+    for name, args, after, _ in PEERS:
+        prog = os.path.join(bindir, name)
+        r = sh(tc.command([os.path.join(PEER_DIR, name + ".c")], prog, False, True))
+        if r.returncode != 0:
+            errors.append(f"peer {name}: build failed: {r.stderr[-300:]}")
+            continue
+        for mode in compress:
+            ckdir = os.path.join(work, "peer-ckpt")
+            shutil.rmtree(ckdir, ignore_errors=True)
+            env = dict(os.environ, AUTOCKPT_DIR=ckdir, AUTOCKPT_RESTART="never",
+                       AUTOCKPT_VERBOSE="1", AUTOCKPT_COMPRESS=mode)
+            errf = tempfile.TemporaryFile()
+            p = subprocess.Popen([prog] + args, stdout=subprocess.PIPE, stderr=errf, env=env)
+            while True:
+                line = read_line(p, 300)
+                if line is None or line.startswith(after):
+                    break
+            if line is None:
+                p.kill()
+                p.wait()
+                errors.append(f"peer {name}: no line {after!r}")
+                continue
+            p.send_signal(signal.SIGUSR1)
+            p.stdout.read()
+            rc = p.wait()
+            errf.seek(0)
+            err = errf.read().decode()
+            m = CKPT_LOG.search(err)
+            path = image_file(ckdir)
+            if rc != 75 or not m or not path:
+                errors.append(f"peer {name} ({mode}): checkpoint failed: exit {rc}, {err[-300:]!r}")
+                continue
+            res.setdefault(name, {})[mode] = {"bytes": os.path.getsize(path),
+                                              "ms": int(m.group(2))}
+            shutil.rmtree(ckdir, ignore_errors=True)
+    return res
+
+
+def render_peers(peers):
+    """The image-size rows, next to CRIU's."""
+    out = ["peers' programs (bench/peers/): image size, one checkpoint after a given line",
+           f"{'program':<9} {'arguments':<12} {'autockpt':>10} {'CRIU':>10} {'ratio':>6}"]
+    for name, args, _, criu in PEERS:
+        r = peers.get(name, {}).get("none")
+        if not r:
+            out.append(f"{name:<9} {' '.join(args):<12} {'failed':>10}")
+            continue
+        mib = r["bytes"] / 2**20
+        out.append(f"{name:<9} {' '.join(args):<12} {mib:9.2f}M {criu:9.2f}M {mib / criu:6.2f}")
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -750,6 +818,8 @@ def main():
     ap.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
     ap.add_argument("--only", help="comma-separated kernel names (skips image and latency)")
     ap.add_argument("--json", help="also write the raw figures to this file")
+    ap.add_argument("--images", action="store_true",
+                    help="only the image sizes of the peers' programs (bench/peers/), next to CRIU's")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel compiles (default 2)")
     a = ap.parse_args()
 
@@ -767,6 +837,19 @@ def main():
     work = a.workdir or tempfile.mkdtemp(prefix="autockpt-bench-")
     os.makedirs(work, exist_ok=True)
     errors = []
+    if a.images:
+        try:
+            peers = peer_images(tc, work, errors)
+            print(render_peers(peers))
+            for e in errors:
+                print("ERROR: " + e)
+            if a.json:
+                with open(a.json, "w") as f:
+                    json.dump({"peers": peers, "errors": errors}, f, indent=1)
+        finally:
+            if not a.keep and a.workdir is None:
+                shutil.rmtree(work, ignore_errors=True)
+        return 1 if errors else 0
     t_start = time.monotonic()
     meta = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -783,19 +866,24 @@ def main():
         times = run_kernels(built, work, rounds, reps_scale, errors)
         counts = {} if (a.quick or a.no_callgrind) else callgrind_counts(built, work, errors)
         img = lat = None
+        peers = {}
         if not a.only:
             img = image_bench(built, work, mib, 2 if a.quick else 4, not a.quick, errors)
             lat = latency_bench(built, work, 5 if a.quick else 10, errors)
+            peers = peer_images(tc, work, errors)
         meta["load_end"] = "%.1f" % os.getloadavg()[0]
         sizes = code_sizes(tc, built, work)
         table, summary = render(meta, built, times, counts, img, lat, errors, sizes)
         print(table)
+        if peers:
+            print(render_peers(peers))
         removed = not a.keep and a.workdir is None
         print(f"\n(total {time.monotonic() - t_start:.0f} s; work directory {work}"
               f"{', removed' if removed else ''})")
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"meta": meta, "times": times, "callgrind": counts, "image": img,
+                           "peers": peers,
                            "latency": lat, "errors": errors, "summary": summary,
                            "code_size": sizes}, f, indent=1)
     finally:

@@ -26,6 +26,7 @@ const char *kindName(Kind K) {
   case Kind::Mmap: return "mmap";
   case Kind::Asm: return "asm";
   case Kind::UnsupportedMpi: return "unsupported-mpi";
+  case Kind::NoSave: return "nosave";
   case Kind::Loop: return "loops";
   case Kind::NoPoll: return "nopoll";
   case Kind::SafePoint: return "safepoint";
@@ -117,10 +118,10 @@ class Finder : public RecursiveASTVisitor<Finder> {
       std::string Fn = Current ? "'" + Current->getNameAsString() + "'" : "this function";
       add(Kind::Setjmp, Loc, N.str(),
           "a restore of " + Fn + " calls '" + N.str() + "' again to set its buffer for this "
-              "process; if a loop or call in " + Fn + " can be reached without passing the '" +
-              N.str() + "', " + Fn + " is not instrumented and checkpoints wait until it returns",
-          "call " + N.str() + " on every path to the function's loops (before them), or in a "
-          "function of its own; the compiler says 'not instrumented' when it is not");
+              "process (if it had run); a longjmp after a restart lands in the resumed frame, "
+              "but a copy of a jmp_buf made before the checkpoint is not valid after it",
+          "longjmp only to buffers set by a " + N.str() + " still on the stack, and do not copy "
+          "jmp_bufs");
     } else if (isProcessCall(N)) {
       add(Kind::Fork, Loc, N.str(),
           "'" + N.str() + "' starts another process, which a checkpoint does not include: after "
@@ -197,10 +198,67 @@ class Finder : public RecursiveASTVisitor<Finder> {
   bool VisitVarDecl(VarDecl *V) {
     if (V->getTLSKind() != VarDecl::TLS_None)
       add(Kind::ThreadLocal, V->getLocation(), V->getNameAsString());
+    if (isNoSave(*V))
+      noSave(*V);
     return true;
   }
 
  private:
+  static bool isNoSave(const VarDecl &V) {
+    for (const auto *A : V.specific_attrs<AnnotateAttr>())
+      if (A->getAnnotation() == "autockpt.nosave")
+        return true;
+    return false;
+  }
+
+  // Zero, or braces of zeros: what a nosave variable holds after a restart anyway.
+  bool isZero(const Expr *E) const {
+    E = E->IgnoreParenImpCasts();
+    if (isa<ImplicitValueInitExpr>(E))
+      return true;
+    if (const auto *L = dyn_cast<InitListExpr>(E)) {
+      for (const Expr *I : L->inits())
+        if (!isZero(I))
+          return false;
+      return !L->hasArrayFiller() || isZero(L->getArrayFiller());
+    }
+    if (E->isValueDependent() || E->isTypeDependent())
+      return false;
+    Expr::EvalResult R;
+    if (!E->EvaluateAsRValue(R, Ctx))
+      return false;
+    const APValue &V = R.Val;
+    return (V.isInt() && V.getInt().isZero()) || (V.isFloat() && V.getFloat().isPosZero()) ||
+           (V.isLValue() && V.isNullPointer());
+  }
+
+  // A nosave variable holds zeros after a restart: one whose value comes from an initializer,
+  // a constructor or const is read before it is written again.  (A variable the program reads
+  // before writing it in the code after the restart is beyond what the front end sees cheaply:
+  // docs/design.md C7.)
+  void noSave(const VarDecl &V) {
+    std::string Name = "'" + V.getNameAsString() + "'";
+    QualType T = V.getType();
+    const CXXRecordDecl *R = Ctx.getBaseElementType(T)->getAsCXXRecordDecl();
+    const Expr *Init = V.getInit();
+    if (T.isConstQualified())
+      add(Kind::NoSave, V.getLocation(), V.getNameAsString(),
+          Name + " is nosave and const: after a restart it holds zeros, and the program never "
+          "writes it again",
+          "drop nosave: const data is not written by the program");
+    else if (R && !R->hasTrivialDefaultConstructor())
+      add(Kind::NoSave, V.getLocation(), V.getNameAsString(),
+          Name + " is nosave and has a constructor: after a restart its bytes are zeros, not "
+          "what the constructor made (a std::vector is then empty and its elements lost)",
+          "keep it saved, or make it again (assign, resize) in the code that uses it");
+    else if (Init && !isa<CXXConstructExpr>(Init->IgnoreImplicit()) && !isZero(Init))
+      add(Kind::NoSave, V.getLocation(), V.getNameAsString(),
+          Name + " is nosave but has an initial value: after a restart it holds zeros, not "
+          "that value",
+          "set its value in the code that uses it, before every use after a restart, or drop "
+          "nosave");
+  }
+
   ASTContext &Ctx;
   SourceManager &SM;
   const std::function<void(const Finding &)> &Report;

@@ -14,11 +14,11 @@ namespace autockpt {
 // What a finding is about.  The first ones are warnings (their -W name below); the rest are facts
 // the scan reports.
 enum class Kind {
-  Setjmp, Fork, Sockets, Mmap, Asm, UnsupportedMpi,  // -Wautockpt-*
+  Setjmp, Fork, Sockets, Mmap, Asm, UnsupportedMpi, NoSave,  // -Wautockpt-*
   Loop, NoPoll, SafePoint, Threads, OpenMPTask, Mpi, Cuda, SignalHandler, Varargs, ThreadLocal,
   Function,  // a function definition (for counting)
 };
-constexpr unsigned kNumWarningKinds = 6;
+constexpr unsigned kNumWarningKinds = 7;
 inline bool isWarning(Kind K) { return unsigned(K) < kNumWarningKinds; }
 // "setjmp" for -Wautockpt-setjmp; the scan's names for the others.
 const char *kindName(Kind K);

@@ -31,7 +31,7 @@ namespace {
 enum class Level { Off, Warning, Error };
 
 struct Options {
-  Level Levels[kNumWarningKinds] = {Level::Warning, Level::Warning, Level::Warning,
+  Level Levels[kNumWarningKinds] = {Level::Warning, Level::Warning, Level::Warning, Level::Warning,
                                     Level::Warning, Level::Warning, Level::Warning};
 
   // One -W option, with or without its -W: "no-autockpt-fork", "-Werror=autockpt", ...

@@ -96,7 +96,7 @@ struct Action : public ASTFrontendAction {
 // What stops or delays checkpoints ("needs attention") and what only deserves a look.
 bool needsAttention(Kind K) {
   return K == Kind::Asm || K == Kind::UnsupportedMpi || K == Kind::Mmap ||
-         K == Kind::Sockets || K == Kind::Cuda || K == Kind::OpenMPTask;
+         K == Kind::Sockets || K == Kind::Cuda || K == Kind::OpenMPTask || K == Kind::NoSave;
 }
 bool deservesALook(Kind K) {
   return K == Kind::Setjmp || K == Kind::Fork || K == Kind::SignalHandler || K == Kind::Varargs;

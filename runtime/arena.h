@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace autockpt::arena {
 
@@ -17,12 +18,24 @@ uintptr_t base();
 enum Root : unsigned { kExitHandlers = 0, kEnviron = 1, kSignals = 2, kThreadDtors = 3,
                       kArguments = 4, kKeys = 5, kKeyValues = 6 };
 void **root(unsigned i);
-uint64_t used_bytes();     // [base, base + used) is everything that must be saved
+uint64_t used_bytes();     // [base, base + used) holds the heap's blocks
 uint64_t reserved_bytes();
 
-// Restore: make the arena hold exactly `used` bytes copied in by the caller afterwards.
-// Returns the address to copy them to.
-void *prepare_restore(uint64_t used);
+// The parts of the arena that a checkpoint saves, in address order (offsets from the base):
+// its used blocks and state below used_bytes(), and the used part of the page map.  Each
+// starts at a page; each length is a multiple of `granule` (a power of two up to the page: a
+// page keeps a large heap readable with O_DIRECT, 16 bytes keeps a small one small).  The rest
+// is zero (free runs, pages no block ever reached) and is zero again after prepare_restore.
+// Only while no thread allocates.
+struct Extent {
+  uint64_t offset, length;
+};
+std::vector<Extent> saved_extents(uint64_t granule = 4096);
+
+// Restore: make the arena all zero, for the caller to copy the saved extents in afterwards;
+// `end` is where the last extent ends (dies with a message when the arena is smaller).
+// Returns the base.
+void *prepare_restore(uint64_t end);
 
 void *malloc(size_t n);
 void *calloc(size_t n, size_t size);

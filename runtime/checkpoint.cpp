@@ -5,6 +5,7 @@
 #include "autockpt/abi.h"
 #include "files.h"
 #include "frames.h"
+#include "heap_image.h"
 #include "identity.h"
 #include "image/reader.h"
 #include "image/writer.h"
@@ -140,8 +141,7 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
   if (s)
     s = w->add_section(SectionKind::Globals, globals);
   if (s)
-    s = w->add_section(SectionKind::Heap,
-                       {{reinterpret_cast<const void *>(meta.heap_base), meta.heap_size}});
+    s = write_heap(w.get());
   if (s)
     s = w->add_section(SectionKind::Files, files);
   if (s)
@@ -410,8 +410,7 @@ Status restore(const std::string &path, ProcessState *ps, bool *damaged) {
       return out_of_bounds(path, "the frame of " + f.function, "Frames");
   if (m.heap_base != arena::base())
     return Status::error("the checkpoint's heap is at a different address");
-  void *heap = arena::prepare_restore(m.heap_size);
-  if (Status s = r->read_section(SectionKind::Heap, heap, m.heap_size); !s)
+  if (Status s = read_heap(*r); !s)
     return read_failed(s);  // the heap is half overwritten: only a fresh process can try again
   for (size_t k = 0; k < now.size(); ++k)
     memcpy(now[k].addr, gbytes.data() + m.globals[k].offset, now[k].size);

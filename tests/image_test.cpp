@@ -320,11 +320,39 @@ TEST(ImageTest, OtherFormatVersionsAreRefusedByNumber) {
   const uint32_t newer = kFormatVersion + 1;
   patch(path, offsetof(FileHeader, format_version), &newer, sizeof newer);
   Status s = open_error(path);
-  EXPECT_THAT(s.message(), HasSubstr("format version 2, but this autockpt reads only version 1"));
+  EXPECT_THAT(s.message(), HasSubstr("format version " + std::to_string(newer) +
+                                     ", but this autockpt reads only version " +
+                                     std::to_string(kFormatVersion)));
   EXPECT_THAT(s.message(), HasSubstr("newer autockpt"));
   const uint32_t older = 0;
   patch(path, offsetof(FileHeader, format_version), &older, sizeof older);
   EXPECT_THAT(open_error(path).message(), HasSubstr("older autockpt"));
+}
+
+// The HeapExtents section (design R22): what encode writes decode reads, and an extent that is
+// unaligned, out of order, beyond the heap, or a total that is not the Heap section's length is
+// refused by name.
+TEST(ImageTest, HeapExtentsAreCheckedWhenDecoded) {
+  const HeapExtent good[] = {{0, 4096}, {8192, 12288}, {65536, 100}};
+  const std::string bytes = encode_heap_extents(good, 3);
+  std::vector<HeapExtent> out;
+  std::string error;
+  ASSERT_TRUE(decode_heap_extents(bytes, 65636, 4096 + 12288 + 100, &out, &error)) << error;
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].offset, 8192u);
+  EXPECT_EQ(out[2].length, 100u);
+  EXPECT_FALSE(decode_heap_extents(bytes, 65636, 4096, &out, &error));
+  EXPECT_THAT(error, HasSubstr("add up to"));
+  EXPECT_FALSE(decode_heap_extents(bytes, 65600, 4096 + 12288 + 100, &out, &error));
+  EXPECT_THAT(error, HasSubstr("heap extent 2 lies beyond 65600 bytes"));
+  EXPECT_FALSE(decode_heap_extents(bytes.substr(1), 65636, 0, &out, &error));
+  EXPECT_THAT(error, HasSubstr("not a multiple"));
+  const HeapExtent unordered[] = {{8192, 4096}, {4096, 4096}};
+  EXPECT_FALSE(decode_heap_extents(encode_heap_extents(unordered, 2), 65536, 8192, &out, &error));
+  EXPECT_THAT(error, HasSubstr("heap extent 1 overlaps"));
+  const HeapExtent unaligned[] = {{100, 4096}};
+  EXPECT_FALSE(decode_heap_extents(encode_heap_extents(unaligned, 1), 65536, 4096, &out, &error));
+  EXPECT_THAT(error, HasSubstr("page boundary"));
 }
 
 TEST(ImageTest, DamagedHeaderFailsItsChecksum) {

@@ -19,7 +19,7 @@
 jmp_buf env;
 
 int guarded(void) {
-  if (setjmp(env)) // expected-warning {{a restore of 'guarded' calls '_setjmp' again to set its buffer for this process; if a loop or call in 'guarded' can be reached without passing the '_setjmp', 'guarded' is not instrumented and checkpoints wait until it returns [-Wautockpt-setjmp]}} expected-note {{call _setjmp on every path to the function's loops (before them), or in a function of its own; the compiler says 'not instrumented' when it is not}}
+  if (setjmp(env)) // expected-warning {{a restore of 'guarded' calls '_setjmp' again to set its buffer for this process (if it had run); a longjmp after a restart lands in the resumed frame, but a copy of a jmp_buf made before the checkpoint is not valid after it [-Wautockpt-setjmp]}} expected-note {{longjmp only to buffers set by a _setjmp still on the stack, and do not copy jmp_bufs}}
     return 1;
   return 0;
 }
@@ -56,3 +56,12 @@ void pragmas(int n, double *a) {
   for (int i = 0; i < n; i++)
     a[i] = i;
 }
+
+// nosave on a variable whose value the program does not write again: after a restart it holds
+// zeros.  A zero-initialised buffer is what nosave is for: no warning.
+static const double weights[4] = {1, 2, 3, 4}; // expected-warning {{'weights' is nosave and const: after a restart it holds zeros, and the program never writes it again [-Wautockpt-nosave]}} expected-note {{drop nosave: const data is not written by the program}}
+static double scale = 2.5; // expected-warning {{'scale' is nosave but has an initial value: after a restart it holds zeros, not that value [-Wautockpt-nosave]}} expected-note {{set its value in the code that uses it}}
+static double scratch[1024];
+static double zeros[8] = {0};
+#pragma autockpt nosave(weights, scale, scratch, zeros)
+double use(int i) { return weights[i & 3] * scale + scratch[i & 1023] + zeros[i & 7]; }

@@ -38,6 +38,7 @@ const char *section_name(SectionKind kind) {
     case SectionKind::Threads: return "Threads";
     case SectionKind::OpenMP: return "OpenMP";
     case SectionKind::Fortran: return "Fortran";
+    case SectionKind::HeapExtents: return "HeapExtents";
   }
   return "Unknown";
 }
@@ -68,6 +69,46 @@ std::string encode_meta(const ImageMeta &meta) { return to_archive(meta); }
 
 Status decode_meta(const std::string &bytes, ImageMeta *out) {
   return from_archive(bytes, out, "the image's metadata");
+}
+
+std::string encode_heap_extents(const HeapExtent *extents, uint64_t count) {
+  return std::string(reinterpret_cast<const char *>(extents), count * sizeof(HeapExtent));
+}
+
+bool decode_heap_extents(const std::string &bytes, uint64_t limit, uint64_t stored,
+                         std::vector<HeapExtent> *out, std::string *error) {
+  constexpr uint64_t kPage = 4096;
+  out->clear();
+  if (bytes.size() % sizeof(HeapExtent) != 0) {
+    *error = "its heap extents take " + std::to_string(bytes.size()) +
+             " bytes, not a multiple of " + std::to_string(sizeof(HeapExtent));
+    return false;
+  }
+  out->resize(bytes.size() / sizeof(HeapExtent));
+  std::memcpy(out->data(), bytes.data(), bytes.size());
+  uint64_t end = 0, total = 0;
+  for (size_t i = 0; i < out->size(); ++i) {
+    const HeapExtent &e = (*out)[i];
+    const std::string which = "heap extent " + std::to_string(i);
+    if (e.offset % kPage != 0 || e.length == 0) {
+      *error = which + " is not a non-empty run at a page boundary";
+    } else if (e.offset < end) {
+      *error = which + " overlaps or precedes the one before it";
+    } else if (e.offset > limit || e.length > limit - e.offset) {
+      *error = which + " lies beyond " + std::to_string(limit) + " bytes from the heap's base";
+    } else {
+      end = e.offset + e.length;
+      total += e.length;
+      continue;
+    }
+    return false;
+  }
+  if (total != stored) {
+    *error = "its heap extents add up to " + std::to_string(total) + " bytes, but its Heap "
+             "section holds " + std::to_string(stored);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace autockpt::image

@@ -7,11 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace autockpt::image {
 
 inline constexpr char kMagic[8] = {'A', 'U', 'T', 'O', 'C', 'K', 'P', 'T'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;  // 2: the heap is saved as extents (R22)
 inline constexpr uint64_t kSectionAlignment = 4096;  // where each section's data starts; the
                                                      // reader's O_DIRECT path relies on it
 inline constexpr uint64_t kIoChunk = 8 << 20;        // the size of one write or read of bulk data
@@ -41,7 +42,7 @@ static_assert(offsetof(FileHeader, header_checksum) == 248,
 enum class SectionKind : uint32_t {
   Meta = 1,     // ImageMeta, a Boost.Serialization binary archive
   Globals = 2,  // the bytes of every global, in GlobalRecord order
-  Heap = 3,     // the arena
+  Heap = 3,     // the arena's saved extents, one after the other (HeapExtents says where)
   Frames = 4,   // frame records, innermost first
   Files = 5,
   Libc = 6,
@@ -50,6 +51,7 @@ enum class SectionKind : uint32_t {
   Threads = 9,  // the frame records and thread-local variables of every thread but main
   OpenMP = 10,  // the OpenMP settings and the thread-local variables of libomp's workers (omp/)
   Fortran = 11,  // the units Fortran OPEN statements opened (fortran/units.cpp)
+  HeapExtents = 12,  // HeapExtent records: where each part of the Heap section goes
 };
 
 // "Heap", "Frames", ...; "Unknown" for a kind this build does not know.
@@ -66,6 +68,22 @@ struct SectionEntry {
   uint64_t checksum;       // XXH3_64bits of the stored bytes
 };
 static_assert(sizeof(SectionEntry) == 40, "a section table entry is 40 bytes on disk");
+
+// One part of the Heap section: `length` bytes that belong at `offset` from the heap's base.
+// Extents start at page boundaries, are in address order, and do not overlap; the heap reads as
+// zero between them (design R22).
+struct HeapExtent {
+  uint64_t offset;
+  uint64_t length;
+};
+static_assert(sizeof(HeapExtent) == 16, "a heap extent is 16 bytes on disk");
+
+// The HeapExtents section's bytes for `extents`, and back: decode checks that they are
+// at page boundaries, ordered, end within `limit` bytes of the base, and add up to `stored` (the Heap
+// section's length); the error says which rule an extent breaks.
+std::string encode_heap_extents(const HeapExtent *extents, uint64_t count);
+bool decode_heap_extents(const std::string &bytes, uint64_t limit, uint64_t stored,
+                         std::vector<HeapExtent> *out, std::string *error);
 
 // Who wrote an image: copied into its header.
 struct Identity {

@@ -57,9 +57,62 @@ int open_direct(const std::string &path, int fd) {
 // that overtakes it faults in its own pages.  The calling thread checksums the pieces in file
 // order as they arrive: the checksum is known before read_section returns and the program runs.
 // The file is mapped only to ask mincore() what is cached; nothing is read through that mapping.
+// Where the bytes of a section go: consecutive parts of memory, one after the other.
+class Scatter {
+ public:
+  Scatter(const Target *parts, size_t count) : parts_(parts, parts + count) {
+    uint64_t at = 0;
+    for (const Target &t : parts_) {
+      starts_.push_back(at);
+      at += t.size;
+    }
+    total_ = at;
+  }
+  uint64_t total() const { return total_; }
+  // Whether every part starts at a multiple of `align` and all but the last are multiples of it.
+  bool aligned(uint64_t align) const {
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      if (reinterpret_cast<uintptr_t>(parts_[i].data) % align != 0 ||
+          (i + 1 < parts_.size() && parts_[i].size % align != 0)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  // Calls f(memory, section offset, bytes) for the pieces of [at, at + n) of the section, in
+  // order, while it returns 0; returns what it returned last.
+  template <typename F>
+  int each(uint64_t at, uint64_t n, F f) const {
+    size_t i = size_t(std::upper_bound(starts_.begin(), starts_.end(), at) - starts_.begin());
+    for (i = i ? i - 1 : 0; n > 0 && i < parts_.size(); ++i) {
+      const uint64_t in = at - starts_[i];
+      if (in >= parts_[i].size) continue;  // an empty part
+      const uint64_t m = std::min(n, parts_[i].size - in);
+      if (int err = f(static_cast<char *>(parts_[i].data) + in, at, m)) return err;
+      at += m;
+      n -= m;
+    }
+    return 0;
+  }
+
+ private:
+  std::vector<Target> parts_;
+  std::vector<uint64_t> starts_;
+  uint64_t total_ = 0;
+};
+
+// One large section read into place (design R15).  Reader threads each claim the next piece and
+// read it: with O_DIRECT, from the disk straight into place (no page cache filled, no copy),
+// unless the page cache already holds all of it, then through the cache.  A fault-in thread
+// makes the pages of the pieces not yet claimed present (MADV_POPULATE_WRITE), so that zeroing
+// fresh pages, the costly part on a VM, overlaps the reads instead of delaying them; a reader
+// that overtakes it faults in its own pages.  The calling thread checksums the pieces in file
+// order as they arrive: the checksum is known before read_section returns and the program runs.
+// The file is mapped only to ask mincore() what is cached; nothing is read through that mapping.
+// The section may go to several places (the heap's extents, R22): `dst` says where.
 class ParallelRead {
  public:
-  ParallelRead(int fd, int direct_fd, const SectionEntry &entry, char *dst)
+  ParallelRead(int fd, int direct_fd, const SectionEntry &entry, const Scatter &dst)
       : fd_(fd), direct_fd_(direct_fd), entry_(entry), dst_(dst),
         pieces_((entry.stored_length + kReadPiece - 1) / kReadPiece), done_(pieces_, 0) {
     page_ = uint64_t(::sysconf(_SC_PAGESIZE));
@@ -105,7 +158,11 @@ class ParallelRead {
       }
       if (!err) {
         const uint64_t at = k * kReadPiece;
-        XXH3_64bits_update(hash, dst_ + at, std::min(kReadPiece, entry_.stored_length - at));
+        dst_.each(at, std::min(kReadPiece, entry_.stored_length - at),
+                  [hash](char *p, uint64_t, uint64_t n) {
+                    XXH3_64bits_update(hash, p, n);
+                    return 0;
+                  });
       }
     }
     stop_.store(true);
@@ -139,20 +196,32 @@ class ParallelRead {
   void fault_in() {
     for (uint64_t k = 0; !stop_.load(); ++k) {
       k = std::max(k, next_.load());
-      const uint64_t from = (k * kReadPiece + page_ - 1) / page_ * page_;
-      const uint64_t to = std::min((k + 1) * kReadPiece, entry_.stored_length) / page_ * page_;
-      if (k >= pieces_ || (from < to && ::madvise(dst_ + from, to - from, MADV_POPULATE_WRITE))) {
-        return;
-      }
+      if (k >= pieces_) return;
+      const uint64_t at = k * kReadPiece;
+      const uint64_t page = page_;
+      int err = dst_.each(at, std::min(kReadPiece, entry_.stored_length - at),
+                          [page](char *p, uint64_t, uint64_t n) {
+                            const uintptr_t from = (reinterpret_cast<uintptr_t>(p) + page - 1) /
+                                                   page * page;
+                            const uintptr_t to = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+                            return from < to && ::madvise(reinterpret_cast<void *>(from),
+                                                          to - from, MADV_POPULATE_WRITE)
+                                       ? 1
+                                       : 0;
+                          });
+      if (err) return;
     }
   }
 
   // Whether every page of [at, at + n) of the section is in the page cache.
   bool cached(uint64_t at, uint64_t n) const {
     if (!map_) return false;
-    unsigned char resident[kReadPiece / 4096];
-    const uint64_t pages = (n + page_ - 1) / page_;
-    if (pages > sizeof resident || ::mincore(map_ + at, n, resident) != 0) return false;
+    unsigned char resident[kReadPiece / 4096 + 1];
+    const uint64_t first = at / page_ * page_;
+    const uint64_t pages = (at + n - first + page_ - 1) / page_;
+    if (pages > sizeof resident || ::mincore(map_ + first, at + n - first, resident) != 0) {
+      return false;
+    }
     for (uint64_t i = 0; i < pages; ++i) {
       if (!(resident[i] & 1)) return false;
     }
@@ -161,33 +230,35 @@ class ParallelRead {
 
   int read_piece(uint64_t k) {
     const uint64_t at = k * kReadPiece;
-    uint64_t left = std::min(kReadPiece, entry_.stored_length - at);
-    char *to = dst_ + at;
-    uint64_t from = entry_.offset + at;
-    if (direct_ok_.load() && !cached(at, left)) {
-      // Whole blocks from the disk; the section's unaligned end goes through the page cache.
-      for (uint64_t whole = left & ~(kDirectAlign - 1); whole > 0;) {
-        ssize_t n = ::pread(direct_fd_, to, whole, off_t(from));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EINVAL) {  // the file system wants another alignment
-          direct_ok_.store(false);
-          break;
+    const uint64_t len = std::min(kReadPiece, entry_.stored_length - at);
+    const bool direct = direct_ok_.load() && !cached(at, len);
+    return dst_.each(at, len, [&](char *to, uint64_t off, uint64_t left) {
+      uint64_t from = entry_.offset + off;
+      if (direct && (reinterpret_cast<uintptr_t>(to) | from) % kDirectAlign == 0) {
+        // Whole blocks from the disk; an unaligned end goes through the page cache.
+        for (uint64_t whole = left & ~(kDirectAlign - 1); whole > 0;) {
+          ssize_t n = ::pread(direct_fd_, to, whole, off_t(from));
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0 && errno == EINVAL) {  // the file system wants another alignment
+            direct_ok_.store(false);
+            break;
+          }
+          if (n < 0) return errno;
+          if (n == 0) return ENODATA;
+          to += n;
+          from += n;
+          left -= n;
+          whole -= n;
+          if (n % kDirectAlign != 0) break;  // a short read off the block grid: the rest cached
         }
-        if (n < 0) return errno;
-        if (n == 0) return ENODATA;
-        to += n;
-        from += n;
-        left -= n;
-        whole -= n;
-        if (n % kDirectAlign != 0) break;  // a short read off the block grid: the rest cached
       }
-    }
-    return pread_all(fd_, to, left, from);
+      return pread_all(fd_, to, left, from);
+    });
   }
 
   const int fd_, direct_fd_;
   const SectionEntry entry_;
-  char *const dst_;
+  const Scatter &dst_;
   const uint64_t pieces_;
   char *map_ = nullptr;
   uint64_t map_len_ = 0, page_ = 4096;
@@ -309,24 +380,38 @@ Status ImageReader::find_readable(SectionKind kind, const SectionEntry **out) co
   return Status::ok();
 }
 
-Status ImageReader::read_checked(const SectionEntry &entry, char *buffer, bool reuse) const {
+Status ImageReader::read_checked(const SectionEntry &entry, const Target *parts, size_t count,
+                                 bool reuse) const {
   XXH3_state_t hash;
   XXH3_64bits_reset(&hash);
-  const bool aligned = (reinterpret_cast<uintptr_t>(buffer) | entry.offset) % kDirectAlign == 0;
-  const int direct = !reuse && aligned && entry.stored_length >= kParallelFrom
-                         ? open_direct(path_, fd_)
-                         : -1;
-  if (direct >= 0) {
-    int err = ParallelRead(fd_, direct, entry, buffer).run(&hash);
-    ::close(direct);
-    if (err) return read_error(err);
-  } else {
+  if (reuse) {  // parts[0] is a scratch buffer of at least kIoChunk bytes
+    char *buffer = static_cast<char *>(parts[0].data);
     for (uint64_t done = 0; done < entry.stored_length;) {
       const uint64_t n = std::min(kIoChunk, entry.stored_length - done);
-      char *dst = reuse ? buffer : buffer + done;
-      if (int err = pread_all(fd_, dst, n, entry.offset + done)) return read_error(err);
-      XXH3_64bits_update(&hash, dst, n);
+      if (int err = pread_all(fd_, buffer, n, entry.offset + done)) return read_error(err);
+      XXH3_64bits_update(&hash, buffer, n);
       done += n;
+    }
+  } else {
+    const Scatter dst(parts, count);
+    const bool aligned = entry.offset % kDirectAlign == 0 && dst.aligned(kDirectAlign);
+    const int direct =
+        aligned && entry.stored_length >= kParallelFrom ? open_direct(path_, fd_) : -1;
+    if (direct >= 0) {
+      int err = ParallelRead(fd_, direct, entry, dst).run(&hash);
+      ::close(direct);
+      if (err) return read_error(err);
+    } else {
+      for (uint64_t done = 0; done < entry.stored_length;) {
+        const uint64_t n = std::min(kIoChunk, entry.stored_length - done);
+        int err = dst.each(done, n, [&](char *p, uint64_t at, uint64_t m) {
+          int e = pread_all(fd_, p, m, entry.offset + at);
+          if (!e) XXH3_64bits_update(&hash, p, m);
+          return e;
+        });
+        if (err) return read_error(err);
+        done += n;
+      }
     }
   }
   if (XXH3_64bits_digest(&hash) != entry.checksum) return corrupt(entry);
@@ -341,7 +426,21 @@ Status ImageReader::read_section(SectionKind kind, void *dst, uint64_t len) cons
                          std::to_string(e->raw_length) + " bytes, not the " + std::to_string(len) +
                          " expected");
   }
-  return read_checked(*e, static_cast<char *>(dst), /*reuse=*/false);
+  const Target whole{dst, len};
+  return read_checked(*e, &whole, 1, /*reuse=*/false);
+}
+
+Status ImageReader::read_section(SectionKind kind, const std::vector<Target> &parts) const {
+  const SectionEntry *e = nullptr;
+  if (Status s = find_readable(kind, &e); !s) return s;
+  uint64_t len = 0;
+  for (const Target &t : parts) len += t.size;
+  if (len != e->raw_length) {
+    return Status::error("section " + std::string(section_name(kind)) + " of " + path_ + " holds " +
+                         std::to_string(e->raw_length) + " bytes, not the " + std::to_string(len) +
+                         " expected");
+  }
+  return read_checked(*e, parts.data(), parts.size(), /*reuse=*/false);
 }
 
 Status ImageReader::read_section(SectionKind kind, std::string *out) const {
@@ -361,7 +460,8 @@ Status ImageReader::verify() const {
   for (const SectionEntry &e : sections_) largest = std::max(largest, e.stored_length);
   std::vector<char> scratch(std::min(kIoChunk, largest));
   for (const SectionEntry &e : sections_) {
-    if (Status s = read_checked(e, scratch.data(), /*reuse=*/true); !s) return s;
+    const Target buffer{scratch.data(), scratch.size()};
+    if (Status s = read_checked(e, &buffer, 1, /*reuse=*/true); !s) return s;
   }
   ImageMeta meta;
   return read_meta(&meta);

@@ -13,6 +13,12 @@
 
 namespace autockpt::image {
 
+// Memory a section is read into.
+struct Target {
+  void *data;
+  uint64_t size;
+};
+
 class ImageReader {
  public:
   static Status open(const std::string &path, std::unique_ptr<ImageReader> *out);
@@ -33,6 +39,8 @@ class ImageReader {
   // (the heap into the arena) is read by several threads, with O_DIRECT where the page cache
   // does not hold it (docs/design.md R15).
   Status read_section(SectionKind kind, void *dst, uint64_t len) const;
+  // The same into consecutive parts of memory, whose sizes add up to raw_size(kind).
+  Status read_section(SectionKind kind, const std::vector<Target> &parts) const;
   Status read_section(SectionKind kind, std::string *out) const;
   Status read_meta(ImageMeta *out) const;
 
@@ -45,10 +53,11 @@ class ImageReader {
   Status load_table();
   const SectionEntry *find(SectionKind kind) const;
   Status find_readable(SectionKind kind, const SectionEntry **out) const;
-  // Reads `entry` in kIoChunk reads into consecutive parts of `buffer` (in parallel when it is
-  // large and page-aligned), or with `reuse` over and over into its first kIoChunk bytes, and
-  // checks the checksum.
-  Status read_checked(const SectionEntry &entry, char *buffer, bool reuse) const;
+  // Reads `entry` in kIoChunk reads into the consecutive `parts` (in parallel when it is large
+  // and they are page-aligned), or with `reuse` over and over into the first kIoChunk bytes of
+  // parts[0], and checks the checksum.
+  Status read_checked(const SectionEntry &entry, const Target *parts, size_t count,
+                      bool reuse) const;
   Status read_error(int err) const;
   Status corrupt(const SectionEntry &entry) const;
   Status truncated(uint64_t expected) const;

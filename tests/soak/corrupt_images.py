@@ -158,7 +158,9 @@ def replace_dir(other):
 def other_version(path, _):
     with open(path, "r+b") as f:
         f.seek(8)
-        f.write(struct.pack("<I", 2))
+        version, = struct.unpack("<I", f.read(4))
+        f.seek(8)
+        f.write(struct.pack("<I", version + 1))
 
 
 def main():
@@ -206,7 +208,7 @@ def main():
         cases += [("foreign: another program", replace_dir(os.path.join(top, "heap", "ckpt"))),
                   ("foreign: same source at -O1",
                    replace_dir(os.path.join(top, "count-O1", "ckpt"))),
-                  ("foreign: format version 2", other_version)]
+                  ("foreign: the next format version", other_version)]
         print("image %d bytes (%d read, %d padding); %d cases, %d jobs" % (
             len(image), len(read), len(padding), len(cases), args.jobs), flush=True)
         tally = collections.Counter()

@@ -1,0 +1,63 @@
+// The heap's part of an image (see heap_image.h).
+#include "heap_image.h"
+
+#include <vector>
+
+#include "arena.h"
+
+namespace autockpt {
+
+using image::HeapExtent;
+using image::SectionKind;
+
+constexpr uint64_t kAddressSpace = 1ull << 47;  // no extent of a heap lies beyond
+
+// Below this many bytes the heap is saved to the byte (16), above it to the page, so that a
+// restart can read it with O_DIRECT (the reader's parallel path starts at 32 MiB).
+constexpr uint64_t kFineBelow = 16 << 20;
+
+Status write_heap(image::ImageWriter *w) {
+  std::vector<arena::Extent> extents = arena::saved_extents();
+  uint64_t total = 0;
+  for (const arena::Extent &e : extents)
+    total += e.length;
+  if (total < kFineBelow)
+    extents = arena::saved_extents(16);
+  std::vector<HeapExtent> records;
+  std::vector<image::Piece> pieces;
+  for (const arena::Extent &e : extents) {
+    records.push_back({e.offset, e.length});
+    pieces.push_back({reinterpret_cast<const void *>(arena::base() + e.offset), e.length});
+  }
+  if (Status s = w->add_section(SectionKind::HeapExtents,
+                                image::encode_heap_extents(records.data(), records.size()));
+      !s)
+    return s;
+  return w->add_section(SectionKind::Heap, pieces);
+}
+
+Status read_heap(const image::ImageReader &r) {
+  std::string bytes;
+  if (Status s = r.read_section(SectionKind::HeapExtents, &bytes); !s)
+    return s;
+  std::vector<HeapExtent> extents;
+  std::string error;
+  if (!image::decode_heap_extents(bytes, kAddressSpace, r.raw_size(SectionKind::Heap), &extents,
+                                  &error))
+    return Status::error(r.path() + " is corrupt: " + error);
+  const uint64_t end = extents.empty() ? 0 : extents.back().offset + extents.back().length;
+  if (end > arena::reserved_bytes())
+    return Status::error("the heap of " + r.path() + " reaches " +
+                         std::to_string((end + (1ull << 30) - 1) >> 30) +
+                         " GiB into the arena, which holds " +
+                         std::to_string(arena::reserved_bytes() >> 30) +
+                         " GiB here: it was written with a larger AUTOCKPT_HEAP_SIZE; set it as "
+                         "large again");
+  char *heap = static_cast<char *>(arena::prepare_restore(end));
+  std::vector<image::Target> parts;
+  for (const HeapExtent &e : extents)
+    parts.push_back({heap + e.offset, e.length});
+  return r.read_section(SectionKind::Heap, parts);
+}
+
+}  // namespace autockpt
