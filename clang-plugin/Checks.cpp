@@ -232,8 +232,10 @@ class Finder : public RecursiveASTVisitor<Finder> {
            (V.isLValue() && V.isNullPointer());
   }
 
-  // A nosave variable holds zeros after a restart: one whose value comes from an initializer,
-  // a constructor or const is read before it is written again.  (A variable the program reads
+  // After a restart a nosave local holds zeros, and a nosave global its bytes in the
+  // executable (its initializer; zeros for an object a constructor makes, which does not run
+  // again: R16).  So a local whose value comes from an initializer or is const, and any object
+  // made by a constructor, is read before it is written again.  (A variable the program reads
   // before writing it in the code after the restart is beyond what the front end sees cheaply:
   // docs/design.md C7.)
   void noSave(const VarDecl &V) {
@@ -241,19 +243,20 @@ class Finder : public RecursiveASTVisitor<Finder> {
     QualType T = V.getType();
     const CXXRecordDecl *R = Ctx.getBaseElementType(T)->getAsCXXRecordDecl();
     const Expr *Init = V.getInit();
-    if (T.isConstQualified())
+    bool Local = V.hasLocalStorage();
+    if (Local && T.isConstQualified())
       add(Kind::NoSave, V.getLocation(), V.getNameAsString(),
-          Name + " is nosave and const: after a restart it holds zeros, and the program never "
-          "writes it again",
+          Name + " is a nosave local and const: after a restart it holds zeros, and the program "
+          "never writes it again",
           "drop nosave: const data is not written by the program");
     else if (R && !R->hasTrivialDefaultConstructor())
       add(Kind::NoSave, V.getLocation(), V.getNameAsString(),
           Name + " is nosave and has a constructor: after a restart its bytes are zeros, not "
           "what the constructor made (a std::vector is then empty and its elements lost)",
           "keep it saved, or make it again (assign, resize) in the code that uses it");
-    else if (Init && !isa<CXXConstructExpr>(Init->IgnoreImplicit()) && !isZero(Init))
+    else if (Local && Init && !isa<CXXConstructExpr>(Init->IgnoreImplicit()) && !isZero(Init))
       add(Kind::NoSave, V.getLocation(), V.getNameAsString(),
-          Name + " is nosave but has an initial value: after a restart it holds zeros, not "
+          Name + " is a nosave local with an initial value: after a restart it holds zeros, not "
           "that value",
           "set its value in the code that uses it, before every use after a restart, or drop "
           "nosave");

@@ -107,6 +107,9 @@ omp_cflags = find_openmp()
 if omp_cflags:
     config.available_features.add("openmp")
     config.substitutions.append(("%omp-cflags", omp_cflags))
+    # flang: the same libomp, without omp.h (Fortran has its omp_lib module).
+    config.substitutions.append(("%omp-fflags", " ".join(
+        f for f in omp_cflags.split() if not f.startswith("-I"))))
 else:
     lit_config.note(f"no OpenMP runtime that {tools}/clang can use: the OpenMP tests are "
                     "unsupported (install libomp-dev)")

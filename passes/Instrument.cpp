@@ -305,7 +305,12 @@ class ModuleInstrumenter {
   // Its value returned while unwinding is meaningless (the caller tests the mode first), so
   // return attributes that make such a value undefined behaviour (noundef, nonnull, ...) go:
   // an optimiser that runs later (LTO) would otherwise delete the save blocks.
+  // It also gets an unwind table: the runtime walks the stack with the unwinder before it
+  // unwinds (R3), and a frame without one ends the walk short of main, so every checkpoint
+  // waited (flang emits none: its OpenMP regions never checkpointed, P17).
   static void dropMemoryFacts(Function &F) {
+    if (!F.hasUWTable())
+      F.setUWTableKind(UWTableKind::Async);
     AttributeMask UB = AttributeFuncs::getUBImplyingAttributes();
     F.removeFnAttr(Attribute::Memory);
     F.removeFnAttr(Attribute::Speculatable);

@@ -57,11 +57,17 @@ void pragmas(int n, double *a) {
     a[i] = i;
 }
 
-// nosave on a variable whose value the program does not write again: after a restart it holds
-// zeros.  A zero-initialised buffer is what nosave is for: no warning.
-static const double weights[4] = {1, 2, 3, 4}; // expected-warning {{'weights' is nosave and const: after a restart it holds zeros, and the program never writes it again [-Wautockpt-nosave]}} expected-note {{drop nosave: const data is not written by the program}}
-static double scale = 2.5; // expected-warning {{'scale' is nosave but has an initial value: after a restart it holds zeros, not that value [-Wautockpt-nosave]}} expected-note {{set its value in the code that uses it}}
-static double scratch[1024];
-static double zeros[8] = {0};
+// nosave on a local whose value the program does not write again: after a restart it holds
+// zeros.  A zeroed buffer is what nosave is for, and a global keeps its initial value (it is
+// the executable's): no warning for those.
+static double global_scale = 2.5;
+#pragma autockpt nosave(global_scale)
+double use(int i) {
+  const double weights[4] = {1, 2, 3, 4}; // expected-warning {{'weights' is a nosave local and const: after a restart it holds zeros, and the program never writes it again [-Wautockpt-nosave]}} expected-note {{drop nosave: const data is not written by the program}}
+  double scale = 2.5; // expected-warning {{'scale' is a nosave local with an initial value: after a restart it holds zeros, not that value [-Wautockpt-nosave]}} expected-note {{set its value in the code that uses it}}
+  double scratch[64] = {0};
+  double zeros[8];
 #pragma autockpt nosave(weights, scale, scratch, zeros)
-double use(int i) { return weights[i & 3] * scale + scratch[i & 1023] + zeros[i & 7]; }
+  zeros[i & 7] = i;
+  return weights[i & 3] * scale * global_scale + scratch[i & 63] + zeros[i & 7];
+}

@@ -1,12 +1,16 @@
 ; A loop gets one poll, at the top of its header after the phis (the latch keeps its compare and
 ; branch, and the exit condition is not live across the poll): a volatile load of the flag
 ; and an unlikely branch to a cold block that asks the runtime whether to unwind.  A restore
-; re-enters the header through one more incoming edge of its phis.
+; re-enters the loop through a join block in front of its header (P16), outside the loop: the
+; header's phis get one more incoming edge from there, and the loop keeps its one way in.
 ; RUN: %opt -passes=autockpt,verify -S %s | %FileCheck %s
 
 ; CHECK-LABEL: define void @fill(
+; CHECK: loop.autockpt.join:
+; CHECK-NEXT: %i.join = phi i64 [ 0, %entry ], [ %i.autockpt.reload, %autockpt.restore ]
+; CHECK-NEXT: br label %loop
 ; CHECK: loop:
-; CHECK-NEXT: %i = phi i64 [ 0, %entry ], [ %i.next, %autockpt.loop ], [ %i.autockpt.reload, %autockpt.restore ]
+; CHECK-NEXT: %i = phi i64 [ %i.next, %autockpt.loop ], [ %i.join, %loop.autockpt.join ]
 ; The flag is the low half of this thread's state word, reached through its TLS address.
 ; CHECK-NEXT: %[[TLS:autockpt.tls[0-9]*]] = call align 8 ptr @llvm.threadlocal.address.p0(ptr align 8 @__autockpt_state)
 ; CHECK-NEXT: %autockpt.flag = load volatile i32, ptr %[[TLS]], align 8
