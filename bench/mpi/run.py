@@ -6,6 +6,10 @@ MPICH; prints the medians and their ratio next to the targets (latency <= 1.01, 
 
     python3 bench/mpi/run.py --config build/bin/autockpt-config            # about 1 minute
     python3 bench/mpi/run.py --config build/bin/autockpt-config --rounds 9 --family mpich
+    python3 bench/mpi/run.py --config build/bin/autockpt-config --baseline OLD/bin/autockpt-config
+
+--baseline adds a third build, instrumented by another autockpt (an earlier commit's), to the
+same alternation: a change to the layer is measured against what it replaces, side by side.
 
 Latency is wall time by nature: on a machine whose cores other processes take, a rank that waits
 loses its core now and then, in either build; the medians of alternating rounds are the fair
@@ -32,6 +36,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True, help="autockpt-config of the build to measure")
     ap.add_argument("--family", choices=sorted(FAMILIES), action="append")
+    ap.add_argument("--baseline", help="autockpt-config of another build to compare with")
     ap.add_argument("--rounds", type=int, default=5, help="runs of each build, alternating")
     ap.add_argument("--trips", type=int, default=20000)
     ap.add_argument("--windows", type=int, default=1000)
@@ -53,16 +58,22 @@ def main():
             cc, launch = FAMILIES[fam]
             exe = {"plain": os.path.join(tmp, f"pp-{fam}.plain"),
                    "instr": os.path.join(tmp, f"pp-{fam}.instr")}
+            wrappers = {"instr": os.path.join(bindir, "autockpt-mpicc")}
+            if args.baseline:
+                exe["baseline"] = os.path.join(tmp, f"pp-{fam}.baseline")
+                wrappers["baseline"] = os.path.join(
+                    os.path.dirname(os.path.abspath(args.baseline)), "autockpt-mpicc")
             src = os.path.join(HERE, "pingpong.c")
             subprocess.run([cc, "-O2", src, "-o", exe["plain"]], check=True,
                            stderr=subprocess.DEVNULL)
-            subprocess.run([os.path.join(bindir, "autockpt-mpicc"), "-O2", src, "-o", exe["instr"]],
-                           check=True, env=dict(env, AUTOCKPT_MPI_FAMILY=fam),
-                           stderr=subprocess.DEVNULL)
-            got = {"plain": [], "instr": []}
+            for build, wrapper in wrappers.items():
+                subprocess.run([wrapper, "-O2", src, "-o", exe[build]], check=True,
+                               env=dict(env, AUTOCKPT_MPI_FAMILY=fam), stderr=subprocess.DEVNULL)
+            got = {b: [] for b in exe}
             checks = set()
             for r in range(args.rounds):
-                for build in (["plain", "instr"] if r % 2 == 0 else ["instr", "plain"]):
+                order = list(exe)
+                for build in (order if r % 2 == 0 else order[::-1]):
                     p = subprocess.run(launch + [exe[build], str(args.trips), str(args.windows)],
                                        capture_output=True, text=True, timeout=600, cwd=tmp,
                                        env=dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt")))
@@ -76,16 +87,19 @@ def main():
             if len(checks) > 1:
                 print(f"{fam}: the builds' checksums differ: {sorted(checks)}")
                 ok = False
-            if not got["plain"] or not got["instr"]:
+            if not all(got.values()):
                 continue
             for i, (name, unit, target) in enumerate([("ping-pong latency", "us/round trip", 1.01),
                                                       ("message rate", "us/message", 1.02)]):
                 pl = [x[i] for x in got["plain"]]
-                ins = [x[i] for x in got["instr"]]
-                ratio = statistics.median(ins) / statistics.median(pl)
-                print(f"| {fam} | {name} ({unit}) | {statistics.median(pl):.3f} ({min(pl):.2f}-{max(pl):.2f}) "
-                      f"| {statistics.median(ins):.3f} ({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "
-                      f"| <= {target} {'met' if ratio <= target else 'NOT met'} |")
+                for build in [b for b in exe if b != "plain"]:
+                    ins = [x[i] for x in got[build]]
+                    ratio = statistics.median(ins) / statistics.median(pl)
+                    label = name if build == "instr" else f"{name}, baseline"
+                    print(f"| {fam} | {label} ({unit}) | {statistics.median(pl):.3f} "
+                          f"({min(pl):.2f}-{max(pl):.2f}) | {statistics.median(ins):.3f} "
+                          f"({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "
+                          f"| <= {target} {'met' if ratio <= target else 'NOT met'} |")
             sys.stdout.flush()
     return 0 if ok else 1
 

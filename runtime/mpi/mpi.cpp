@@ -612,14 +612,15 @@ void empty_status(MPI_Status *st) {
 }
 
 // Waits for a message matching (source, tag, comm) and receives it; a safe point while none
-// has come.  Returns false when it stopped instead (the caller returns at once).  The library's
-// own receive is posted and tested (its fast path: the message lands in buf as it arrives),
-// looking at the protocol every 16th test; at the cut it is taken back (cancelled) before the
-// rank stops, as a pending Irecv is (M4), and one that completed meanwhile is simply received.
-// (The first version probed, MPI_Improbe + MPI_Mrecv: under MPICH a round trip of ping-pong
-// took 2-4 times as long as the plain one.)
-bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
-             MPI_Status *status, int *rc) {
+// has come.  Returns false when it stopped instead (the caller returns at once).  Two ways, one
+// for each family (M12): OpenMPI's receive is posted and tested, MPICH's is probed first.
+//
+// Posted: the library's own receive is posted and tested (its fast path: the message lands in buf
+// as it arrives), looking at the protocol every 16th test; at the cut it is taken back
+// (cancelled) before the rank stops, as a pending Irecv is (M4), and one that completed meanwhile
+// is simply received.
+bool receive_posted(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+                     MPI_Status *status, int *rc) {
   if (!g.drained.empty())
     if (long k = find_drained(c, source, tag); k >= 0) {
       *rc = deliver(k, buf, count, type, status);
@@ -659,6 +660,49 @@ bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c
     }
     backoff(&spins);
   }
+}
+
+// Probed: MPI_Improbe until a message matches, then MPI_Mrecv.  Under MPICH a posted receive's
+// MPI_Test made a loaded machine's ping-pong many times slower (bench/mpi/run.py, M12).
+bool receive_probed(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+                     MPI_Status *status, int *rc) {
+  MPI_Comm comm = g.comms[c].real;
+  unsigned spins = 0;
+  for (bool first = true;; first = false) {
+    if (!g.drained.empty())
+      if (long k = find_drained(c, source, tag); k >= 0) {
+        *rc = deliver(k, buf, count, type, status);
+        return true;
+      }
+    int flag = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    PMPI_Improbe(source, tag, comm, &flag, &msg, &st);
+    if (flag) {
+      *rc = PMPI_Mrecv(buf, count, rt(type), &msg, &st);
+      count_received(c, st);
+      if (status != MPI_STATUS_IGNORE)
+        *status = st;
+      return true;
+    }
+    if (first || (spins & 15) == 0)
+      service();
+    if (stop_here())
+      return false;
+    backoff(&spins);
+  }
+}
+
+#ifdef MPICH_VERSION
+constexpr bool kPostReceives = false;
+#else
+constexpr bool kPostReceives = true;
+#endif
+
+bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+             MPI_Status *status, int *rc) {
+  return kPostReceives ? receive_posted(buf, count, type, source, tag, c, status, rc)
+                       : receive_probed(buf, count, type, source, tag, c, status, rc);
 }
 
 // Waits for virtual request k without stopping (a send that must complete: M5).

@@ -58,20 +58,19 @@ def compare_lines(name, text):
                 continue
             out.append(line)
         return out
-    if name == "minimd":  # run.sh's filter: the settings echo, thermo lines without the time
-        out, dyn, perf = [], False, False
+    if name == "minimd":
+        # run.sh's filter, without its state: a resumed run does not print the headers again.
+        # The settings echo, the thermo lines (step T U P time) without the time, the first
+        # four fields of PERF_SUMMARY.
+        out = []
         for line in lines:
             f = line.split()
-            if line.startswith("# Starting dynamics"):
-                dyn = True
-            elif dyn and f and f[0].isdigit():
-                out.append(" ".join(f[:4]))
-            elif line.startswith("# Performance Summary"):
-                dyn, perf = False, True
-            elif perf and "PERF_SUMMARY" in line:
+            if "PERF_SUMMARY" in line:
                 out.append("perf: " + " ".join(f[:4]))
-            elif not dyn and not perf and line.startswith("\t# "):
+            elif line.startswith("\t# "):
                 out.append(line)
+            elif len(f) == 5 and f[0].isdigit() and all(re.fullmatch(r"-?[0-9.e+-]+", x) for x in f):
+                out.append(" ".join(f[:4]))
         return out
     return lines
 
