@@ -38,6 +38,8 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 KDIR = os.path.join(BENCH, "kernels")
+sys.path.insert(0, BENCH)
+import stop as stopbench  # noqa: E402  (bench/stop.py: the stop and periodic cost)
 PDIR = os.path.join(BENCH, "programs")
 FLAGS = ["-O2", "-march=x86-64"]
 CXXFLAGS = ["-std=c++17"]
@@ -867,23 +869,30 @@ def main():
         counts = {} if (a.quick or a.no_callgrind) else callgrind_counts(built, work, errors)
         img = lat = None
         peers = {}
+        stop = None
         if not a.only:
             img = image_bench(built, work, mib, 2 if a.quick else 4, not a.quick, errors)
             lat = latency_bench(built, work, 5 if a.quick else 10, errors)
             peers = peer_images(tc, work, errors)
+            # The stop per checkpoint and the periodic cost, sync against async (bench/stop.py).
+            stop_iters = 60 if a.quick else 120
+            stop = stopbench.measure(stopbench.build(tc, work), work, 2 if a.quick else 3,
+                                     stop_iters, 2.0, errors, say=log)
         meta["load_end"] = "%.1f" % os.getloadavg()[0]
         sizes = code_sizes(tc, built, work)
         table, summary = render(meta, built, times, counts, img, lat, errors, sizes)
         print(table)
         if peers:
             print(render_peers(peers))
+        if stop:
+            print("\n" + stopbench.render(stop, stop_iters, 2.0))
         removed = not a.keep and a.workdir is None
         print(f"\n(total {time.monotonic() - t_start:.0f} s; work directory {work}"
               f"{', removed' if removed else ''})")
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"meta": meta, "times": times, "callgrind": counts, "image": img,
-                           "peers": peers,
+                           "peers": peers, "stop": stop,
                            "latency": lat, "errors": errors, "summary": summary,
                            "code_size": sizes}, f, indent=1)
     finally:

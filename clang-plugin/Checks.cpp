@@ -71,6 +71,33 @@ bool isUnsupportedMpi(StringRef N) {
          N.starts_with("MPI_Comm_spawn") || N == "MPI_Comm_connect" || N == "MPI_Comm_accept";
 }
 
+// The family of an MPI call, for the scan's report: how autockpt treats it (docs/design.md M*).
+const char *mpiFamily(StringRef N) {
+  StringRef F = N.starts_with("PMPI_") ? N.drop_front(5) : N.drop_front(4);
+  auto Any = [&](std::initializer_list<StringRef> Prefixes) {
+    for (StringRef P : Prefixes)
+      if (F.starts_with(P))
+        return true;
+    return false;
+  };
+  if (Any({"Wait", "Test", "Request_", "Cancel", "Start"}))
+    return "completion";
+  if (Any({"Ibarrier", "Ibcast", "Ireduce", "Iallreduce", "Igather", "Iallgather", "Iscatter",
+           "Ialltoall", "Iscan", "Iexscan", "Ineighbor"}))
+    return "nonblocking collective";
+  if (Any({"Send", "Recv", "Isend", "Irecv", "Ssend", "Issend", "Bsend", "Ibsend", "Rsend",
+           "Irsend", "Probe", "Iprobe", "Mprobe", "Improbe", "Mrecv", "Imrecv", "Buffer_"}))
+    return "point-to-point";
+  if (Any({"Barrier", "Bcast", "Reduce", "Allreduce", "Gather", "Allgather", "Scatter",
+           "Alltoall", "Scan", "Exscan", "Neighbor_"}))
+    return "collective";
+  if (Any({"Comm_", "Group_", "Cart", "Graph", "Dist_graph", "Intercomm_", "Topo_"}))
+    return "communicators";
+  if (Any({"Type_", "Op_", "Pack", "Unpack", "Get_count", "Get_elements"}))
+    return "datatypes";
+  return "setup";
+}
+
 class Finder : public RecursiveASTVisitor<Finder> {
  public:
   Finder(ASTContext &Ctx, const std::function<void(const Finding &)> &Report)
@@ -143,7 +170,7 @@ class Finder : public RecursiveASTVisitor<Finder> {
           "spawning: a restart after '" + N.str() + "' does not re-create its state",
           "keep these calls out of the checkpointed run, or close the window/file before it");
     } else if (N.starts_with("MPI_") || N.starts_with("PMPI_")) {
-      add(Kind::Mpi, Loc, N.str());
+      add(Kind::Mpi, Loc, N.str() + " (" + mpiFamily(N) + ")");
     } else if (N == "pthread_create" || N == "thrd_create") {
       add(Kind::Threads, Loc, N.str());
     } else if (N.starts_with("cuda") || (N.starts_with("cu") && N.size() > 2 &&

@@ -34,7 +34,7 @@ class TableBuilder {
     return Strings[S] = G;
   }
 
-  Constant *array(StructType *Ty, ArrayRef<Constant *> Elems, StringRef Name) {
+  Constant *array(Type *Ty, ArrayRef<Constant *> Elems, StringRef Name) {
     if (Elems.empty())
       return null();
     ArrayType *ATy = ArrayType::get(Ty, Elems.size());
@@ -81,7 +81,9 @@ bool isSavedGlobal(const GlobalVariable &GV) {
     return false;
   if (GV.hasSection() && GV.getSection() == "llvm.metadata")
     return false;
-  if (GV.hasMetadata(kNoSaveMD))  // nosave: after a restart it holds its initial value
+  // nosave: after a restart it holds its initial value; a nosave pointer is saved, and the
+  // block it points to is left out instead (C3).
+  if (GV.hasMetadata(kNoSaveMD) && !GV.getValueType()->isPointerTy())
     return false;
   return GV.getParent()->getDataLayout().getTypeAllocSize(GV.getValueType()) != 0;
 }
@@ -103,11 +105,13 @@ void emitModuleTables(Module &M, const RuntimeABI &R, const std::vector<Function
   StructType *GlobalTy = StructType::get(C, {R.Ptr, R.I64, R.Ptr});
   // A thread-local variable has no constant address: the constructor, which runs on the main
   // thread (the one that runs the user's main), fills in that thread's instance.
-  std::vector<Constant *> Globals;
+  std::vector<Constant *> Globals, NoSavePointers;
   std::vector<std::pair<unsigned, GlobalVariable *>> ThreadLocals;
   for (GlobalVariable &GV : M.globals()) {
     if (!isSavedGlobal(GV))
       continue;
+    if (GV.hasMetadata(kNoSaveMD) && !GV.isThreadLocal())
+      NoSavePointers.push_back(&GV);
     Constant *Addr = &GV;
     if (GV.isThreadLocal()) {
       ThreadLocals.push_back({unsigned(Globals.size()), &GV});
@@ -148,13 +152,16 @@ void emitModuleTables(Module &M, const RuntimeABI &R, const std::vector<Function
                      Slots(S.Locals, "autockpt.locals")}));
   }
 
-  // struct autockpt_module { u32 abi, reserved; const char *name; globals, n; functions, n; }
+  // struct autockpt_module { u32 abi, reserved; const char *name; globals, n; functions, n;
+  //                          nosave_pointers, n; }
   StructType *ModuleTy =
-      StructType::get(C, {R.I32, R.I32, R.Ptr, R.Ptr, R.I64, R.Ptr, R.I64});
+      StructType::get(C, {R.I32, R.I32, R.Ptr, R.Ptr, R.I64, R.Ptr, R.I64, R.Ptr, R.I64});
   Constant *Desc = ConstantStruct::get(
       ModuleTy, {T.i32(AUTOCKPT_ABI_VERSION), T.i32(0), T.string(M.getModuleIdentifier()),
                  T.array(GlobalTy, Globals, "autockpt.globals"), T.i64(Globals.size()),
-                 T.array(FunctionTy, Functions, "autockpt.functions"), T.i64(Functions.size())});
+                 T.array(FunctionTy, Functions, "autockpt.functions"), T.i64(Functions.size()),
+                 T.array(R.Ptr, NoSavePointers, "autockpt.nosave_pointers"),
+                 T.i64(NoSavePointers.size())});
   auto *DescGV = new GlobalVariable(M, ModuleTy, true, GlobalValue::PrivateLinkage, Desc,
                                     "autockpt.module");
 

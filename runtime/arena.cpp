@@ -504,4 +504,16 @@ void *aligned(size_t align, size_t n) {
   return user;
 }
 
+uint64_t block_bytes_from(const void *p) {
+  if (!contains(p))
+    return 0;
+  if (spanOf(p))
+    return usable_size(p);
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  if (a < kArenaBase + kHeaderBytes || a >= kArenaBase + state()->used)
+    return 0;
+  const BlockHeader *h = headerOf(p);
+  return h->tag == kTag && h->cls == kLarge ? h->size - kHeaderBytes : 0;
+}
+
 }  // namespace autockpt::arena

@@ -43,5 +43,8 @@ void *realloc(void *p, size_t n);
 void free(void *p);
 void *aligned(size_t align, size_t n);  // align: any power of two
 size_t usable_size(const void *p);
+// The bytes from p to the end of the live block it points into; 0 when p is not in one (a
+// large block only from its start).  For data a checkpoint leaves out (nosave pointers).
+uint64_t block_bytes_from(const void *p);
 
 }  // namespace autockpt::arena

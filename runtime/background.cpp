@@ -3,11 +3,16 @@
 // The copy is made in two steps so that it is nobody's child the program could see.  A first
 // child shares the program's memory and holds its parent suspended (clone with CLONE_VM |
 // CLONE_VFORK and no exit signal, as posix_spawn does): the program gets no SIGCHLD, and its
-// wait(-1) never sees that child.  That child calls fork(): glibc's fork, which makes the
-// malloc and stdio locks usable in the copy and records the copy's thread id.  The copy is the
-// writer: an orphan, whose parent is init or the nearest subreaper, never the program.  It
-// writes, commits and _exit()s; the program hears how it ended through a pipe (a result byte,
-// or end-of-file when the writer died before writing one).
+// wait(-1) never sees that child.  That child calls glibc's _Fork(), which records the copy's
+// thread id but runs no pthread_atfork handler: the program's and the libraries' fork hooks
+// are not for a copy that only writes a file (libomp's child hook re-reads its settings and
+// aborted every writer under OMP_SCHEDULE=guided).  The copy is the writer: an orphan, whose
+// parent is init or the nearest subreaper, never the program.  It writes, commits and
+// _exit()s; the program hears how it ended through a pipe (a result byte, or end-of-file when
+// the writer died before writing one).
+// Without fork()'s handlers, malloc's locks are copied as they are: every thread of the
+// program is stopped at a safe point, outside malloc, but a library's own thread that is inside
+// malloc at that instant would leave the writer waiting for a lock forever (docs/design.md R21).
 #include "background.h"
 
 #include "log.h"
@@ -76,7 +81,7 @@ uint64_t monotonic_ns() {
 // The first child: runs on g_stack, in the program's memory, while the program waits.
 int make_writer(void *arg) {
   auto *w = static_cast<Writer *>(arg);
-  pid_t pid = fork();
+  pid_t pid = _Fork();
   if (pid == 0)
     writer_main(w);
   w->pid = pid < 0 ? -errno : pid;

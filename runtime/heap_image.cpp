@@ -1,9 +1,11 @@
 // The heap's part of an image (see heap_image.h).
 #include "heap_image.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "arena.h"
+#include "registry.h"
 
 namespace autockpt {
 
@@ -16,13 +18,55 @@ constexpr uint64_t kAddressSpace = 1ull << 47;  // no extent of a heap lies beyo
 // restart can read it with O_DIRECT (the reader's parallel path starts at 32 MiB).
 constexpr uint64_t kFineBelow = 16 << 20;
 
+// The whole pages of the blocks that nosave pointers point to (docs/design.md C3), as offsets
+// from the arena's base, sorted: they are zero after a restart.
+std::vector<arena::Extent> nosave_holes() {
+  std::vector<arena::Extent> holes;
+  for (void *const *p : registry::nosave_pointers()) {
+    const char *v = static_cast<const char *>(*p);
+    uint64_t n = arena::block_bytes_from(v);
+    if (!n)
+      continue;
+    uint64_t from = (uint64_t(v - reinterpret_cast<const char *>(arena::base())) + 4095) & ~4095ull;
+    uint64_t to = (uint64_t(v - reinterpret_cast<const char *>(arena::base())) + n) & ~4095ull;
+    if (to > from)
+      holes.push_back({from, to - from});
+  }
+  std::sort(holes.begin(), holes.end(),
+            [](const arena::Extent &a, const arena::Extent &b) { return a.offset < b.offset; });
+  return holes;
+}
+
+// The extents less the holes (both sorted; holes may overlap one another).
+std::vector<arena::Extent> subtract(const std::vector<arena::Extent> &extents,
+                                    const std::vector<arena::Extent> &holes) {
+  if (holes.empty())
+    return extents;
+  std::vector<arena::Extent> out;
+  for (arena::Extent e : extents) {
+    uint64_t at = e.offset, end = e.offset + e.length;
+    for (const arena::Extent &h : holes) {
+      uint64_t hb = h.offset, he = h.offset + h.length;
+      if (he <= at || hb >= end)
+        continue;
+      if (hb > at)
+        out.push_back({at, hb - at});
+      at = std::max(at, he);
+    }
+    if (end > at)
+      out.push_back({at, end - at});
+  }
+  return out;
+}
+
 Status write_heap(image::ImageWriter *w) {
-  std::vector<arena::Extent> extents = arena::saved_extents();
+  std::vector<arena::Extent> holes = nosave_holes();
+  std::vector<arena::Extent> extents = subtract(arena::saved_extents(), holes);
   uint64_t total = 0;
   for (const arena::Extent &e : extents)
     total += e.length;
   if (total < kFineBelow)
-    extents = arena::saved_extents(16);
+    extents = subtract(arena::saved_extents(16), holes);
   std::vector<HeapExtent> records;
   std::vector<image::Piece> pieces;
   for (const arena::Extent &e : extents) {

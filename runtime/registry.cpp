@@ -22,6 +22,7 @@ struct Tables {
   std::vector<Global> globals;
   std::unordered_map<uint64_t, const autockpt_function *> by_fid;
   std::unordered_set<uintptr_t> entries;
+  std::vector<void *const *> nosave_pointers;
 };
 Tables *g_tables;
 
@@ -42,6 +43,7 @@ void add(const autockpt_module *m) {
 void finalize() {
   Tables &t = tables();
   t.globals.clear();
+  t.nosave_pointers.clear();
   for (size_t i = 0; i < g_nmodules; ++i) {
     const autockpt_module *m = g_modules[i];
     if (m->abi_version != AUTOCKPT_ABI_VERSION)
@@ -50,6 +52,8 @@ void finalize() {
             m->abi_version, AUTOCKPT_ABI_VERSION);
     for (uint64_t k = 0; k < m->nglobals; ++k)
       t.globals.push_back({m->globals[k].addr, m->globals[k].size, m->globals[k].name, m->name});
+    for (uint64_t k = 0; k < m->nnosave_pointers; ++k)
+      t.nosave_pointers.push_back(static_cast<void *const *>(m->nosave_pointers[k]));
     for (uint64_t k = 0; k < m->nfunctions; ++k) {
       const autockpt_function *f = &m->functions[k];
       t.by_fid.emplace(f->fid, f);
@@ -65,6 +69,7 @@ void finalize() {
 }
 
 const std::vector<Global> &globals() { return tables().globals; }
+const std::vector<void *const *> &nosave_pointers() { return tables().nosave_pointers; }
 
 const autockpt_function *function(uint64_t fid) {
   auto it = tables().by_fid.find(fid);

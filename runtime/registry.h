@@ -24,6 +24,8 @@ struct Global {
   const char *module;
 };
 const std::vector<Global> &globals();  // sorted by address, each address once
+// The nosave pointer globals: the heap blocks they point to are left out of checkpoints (C3).
+const std::vector<void *const *> &nosave_pointers();
 
 const autockpt_function *function(uint64_t fid);  // null if unknown
 const char *function_name(uint64_t fid);          // "function 0x..." if unknown

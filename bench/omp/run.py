@@ -5,7 +5,8 @@ its target from issue 10 (docs/design.md O1-O10).
     python3 bench/omp/run.py               # about 2 minutes on 2 cores
     python3 bench/omp/run.py --rounds 7 --samples 40
 
-1. Overhead without checkpoints: the STREAM triad and the Jacobi stencil of bench/kernels, serial
+1. Overhead without checkpoints (CPU time, and instructions under callgrind, which the load
+   does not change): the STREAM triad and the Jacobi stencil of bench/kernels, serial
    and as OpenMP `parallel for` loops with 2 threads (triad_omp.c, stencil_omp.c), plain and
    instrumented, alternating in each round.  Target: the instrumented/plain CPU-time ratio of an
    OpenMP kernel is within 0.01 of its serial kernel's.
@@ -109,6 +110,31 @@ def overhead(exes, work, rounds, errors):
     return cpu
 
 
+COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+def instructions(exes, work, errors):
+    """Instructions executed in bench_kernel* (the outlined loops included) under callgrind:
+    exact whatever the machine's load.  {} without valgrind."""
+    if not shutil.which("valgrind") or not shutil.which("setarch"):
+        return {}
+    counts = {}
+    for k in [k for pair in PAIRS for k in pair]:
+        for m in ("plain", "instr"):
+            # setarch -R: the runtime would otherwise re-execute itself to turn address
+            # randomisation off, and valgrind does not follow that.
+            r = sh(["setarch", "-R", "valgrind", "--tool=callgrind", "--toggle-collect=bench_kernel*",
+                    "--callgrind-out-file=" + os.path.join(work, "callgrind.out"), exes[k, m],
+                    "0.5", "0.05" if k.startswith("triad") else "0.2"],
+                   env=env_for(work), timeout=900)
+            hit = COLLECTED.search(r.stderr)
+            if r.returncode != 0 or not hit:
+                errors.append(f"callgrind {k} ({m}): exit {r.returncode}: {r.stderr[-300:]}")
+                continue
+            counts[k, m] = int(hit.group(1))
+    return counts
+
+
 def latency(exe, work, samples, errors):
     """Median and max stop latency (us) over the timer's checkpoints, and their count."""
     items, lat = 50000, []
@@ -133,6 +159,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="interleaved kernel rounds (default 5)")
     ap.add_argument("--samples", type=int, default=30, help="checkpoints measured (default 30)")
     ap.add_argument("--workdir", help="default: a new directory in /dev/shm (tmpfs)")
+    ap.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
     args = ap.parse_args()
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     work = args.workdir or tempfile.mkdtemp(prefix="autockpt-omp-bench-", dir=base)
@@ -141,6 +168,7 @@ def main():
         print("building", file=sys.stderr)
         exes, vec = build(args.config, work)
         cpu = overhead(exes, work, args.rounds, errors)
+        ir = {} if args.no_callgrind else instructions(exes, work, errors)
         lat = latency(exes["loop_omp", "instr"], work, args.samples, errors)
     finally:
         if not args.workdir:
@@ -148,7 +176,7 @@ def main():
 
     print(f"\nautockpt OpenMP benchmark  {time.strftime('%Y-%m-%d %H:%M')}  "
           f"load {os.getloadavg()[0]:.1f}  {os.cpu_count()} cores  OMP_NUM_THREADS=2\n")
-    print(f"{'overhead (CPU time)':<28}{'plain s':>9}{'instr s':>9}{'ratio':>8}"
+    print(f"{'overhead (CPU time)':<28}{'plain s':>9}{'instr s':>9}{'ratio':>8}{'Ir ratio':>10}"
           f"{'vectorized loops plain/instr':>31}")
     ratio = {}
     for k in [k for pair in PAIRS for k in pair]:
@@ -159,12 +187,17 @@ def main():
         vp, vi = vec[k, "plain"], vec[k, "instr"]
         v = f"{len(vp)}/{len(vp & vi)}" + ("" if vp <= vi else "  LOST")
         label = k.replace("_omp", ", OpenMP 2 threads") if k.endswith("_omp") else k + ", serial"
-        print(f"{label:<28}{statistics.median(p):9.3f}{statistics.median(i):9.3f}{ratio[k]:8.3f}{v:>31}")
+        irr = (f"{ir[k, 'instr'] / ir[k, 'plain']:10.3f}" if (k, "plain") in ir and (k, "instr") in ir
+               else f"{'':10}")
+        print(f"{label:<28}{statistics.median(p):9.3f}{statistics.median(i):9.3f}{ratio[k]:8.3f}{irr}{v:>31}")
     for serial, omp in PAIRS:
         if serial in ratio and omp in ratio:
             d = ratio[omp] - ratio[serial]
+            irs = ""
+            if all((k, m) in ir for k in (serial, omp) for m in ("plain", "instr")):
+                irs = (f"  (instructions: {ir[omp, 'instr'] / ir[omp, 'plain'] - ir[serial, 'instr'] / ir[serial, 'plain']:+.3f})")
             print(f"{omp + ' vs ' + serial:<28}{'':18}{d:+8.3f}   target <= +0.01 "
-                  f"{'met' if d <= 0.01 else 'NOT MET'}")
+                  f"{'met' if d <= 0.01 else 'NOT MET'}{irs}")
     lost = [k for k in SOURCES if not vec[k, "plain"] <= vec[k, "instr"]]
     print(f"vectorization: {'every loop vectorized plain is vectorized instrumented  met' if not lost else 'loops not vectorized when instrumented in ' + ', '.join(lost) + '  NOT MET'}")
     if lat:

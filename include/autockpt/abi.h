@@ -9,7 +9,7 @@
 #ifndef AUTOCKPT_ABI_H
 #define AUTOCKPT_ABI_H
 
-#define AUTOCKPT_ABI_VERSION 3
+#define AUTOCKPT_ABI_VERSION 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -131,6 +131,10 @@ struct autockpt_module {
   autockpt_u64 nglobals;
   const struct autockpt_function *functions;
   autockpt_u64 nfunctions;
+  /* nosave pointer globals (docs/design.md C3): the pointer is saved, the heap block it points
+   * to at a checkpoint is not. */
+  void *const *nosave_pointers;
+  autockpt_u64 nnosave_pointers;
 };
 void __autockpt_register_module(const struct autockpt_module *m);
 

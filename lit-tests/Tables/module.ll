@@ -10,7 +10,7 @@
 @per_thread = thread_local global i32 0
 
 ; CHECK: @autockpt.globals = private global [3 x { ptr, i64, ptr }] [{ ptr, i64, ptr } { ptr @counter, i64 8, ptr @autockpt.str{{[.0-9]*}} }, { ptr, i64, ptr } { ptr @table, i64 32, ptr @autockpt.str{{[.0-9]*}} }, { ptr, i64, ptr } { ptr null, i64 4, ptr @autockpt.str{{[.0-9]*}} }]
-; CHECK: @autockpt.module = private constant {{.*}} { i32 3, i32 0, ptr @{{.*}}, ptr @autockpt.globals, i64 3, ptr @autockpt.functions, i64 1 }
+; CHECK: @autockpt.module = private constant {{.*}} { i32 4, i32 0, ptr @{{.*}}, ptr @autockpt.globals, i64 3, ptr @autockpt.functions, i64 1, ptr null, i64 0 }
 ; CHECK: @llvm.global_ctors = appending global {{.*}} @autockpt.module_ctor
 ; CHECK: define i32 @__autockpt_user_main(
 ; CHECK: define internal void @autockpt.module_ctor()
