@@ -745,10 +745,10 @@ PEERS = [("stencil", ["4096", "550"], "iter ", 256.1),
          ("count", ["50"], "1 ", 0.12)]
 
 
-def peer_images(tc, work, errors, compress=("none",)):
+def peer_images(tc, work, errors, compress=("none", "zstd")):
     """Builds the peers' programs instrumented, checkpoints each once (SIGUSR1 after a given
-    line; it then exits 75) and returns {name: {mode: {"bytes", "ms"}}} per AUTOCKPT_COMPRESS
-    mode."""
+    line; it then exits 75) and returns {name: {mode: {"bytes", "ms"}}} per mode: "none",
+    "zstd" (AUTOCKPT_COMPRESS=zstd at its level) or "zstd-N" (level N)."""
     bindir = os.path.join(work, "peers")
     os.makedirs(bindir, exist_ok=True)
     res = {}
@@ -761,8 +761,13 @@ def peer_images(tc, work, errors, compress=("none",)):
         for mode in compress:
             ckdir = os.path.join(work, "peer-ckpt")
             shutil.rmtree(ckdir, ignore_errors=True)
+            settle()
+            # In place (not in the background): the time is the whole durable write.
             env = dict(os.environ, AUTOCKPT_DIR=ckdir, AUTOCKPT_RESTART="never",
-                       AUTOCKPT_VERBOSE="1", AUTOCKPT_COMPRESS=mode)
+                       AUTOCKPT_VERBOSE="1", AUTOCKPT_COMPRESS=mode.partition("-")[0],
+                       AUTOCKPT_ASYNC="no")
+            if "-" in mode:  # zstd-N, N may be negative
+                env["AUTOCKPT__ZSTD_LEVEL"] = mode.partition("-")[2]
             errf = tempfile.TemporaryFile()
             p = subprocess.Popen([prog] + args, stdout=subprocess.PIPE, stderr=errf, env=env)
             while True:
@@ -791,7 +796,7 @@ def peer_images(tc, work, errors, compress=("none",)):
 
 
 def render_peers(peers):
-    """The image-size rows, next to CRIU's."""
+    """The image-size rows, next to CRIU's, and what compression does to size and time."""
     out = ["peers' programs (bench/peers/): image size, one checkpoint after a given line",
            f"{'program':<9} {'arguments':<12} {'autockpt':>10} {'CRIU':>10} {'ratio':>6}"]
     for name, args, _, criu in PEERS:
@@ -801,6 +806,27 @@ def render_peers(peers):
             continue
         mib = r["bytes"] / 2**20
         out.append(f"{name:<9} {' '.join(args):<12} {mib:9.2f}M {criu:9.2f}M {mib / criu:6.2f}")
+    modes = sorted({m for r in peers.values() for m in r if m != "none"})
+    if modes:
+        out.append("compression: image size / uncompressed, and the whole durable checkpoint's "
+                   "time (ms, write + fsync; uncompressed bytes per second)")
+        out.append(f"{'program':<9} {'none ms':>8} " +
+                   " ".join(f"{m + ' size':>11} {m + ' ms':>10}" for m in modes))
+        for name, _, _, _ in PEERS:
+            r = peers.get(name, {})
+            if "none" not in r:
+                continue
+            base = r["none"]
+            mbs = base["bytes"] / 1e6 / max(base["ms"] / 1e3, 1e-3)
+            row = f"{name:<9} {base['ms']:8d} "
+            for m in modes:
+                if m in r:
+                    z = r[m]
+                    row += (f"{z['bytes'] / base['bytes']:11.3f} {z['ms']:6d} "
+                            f"{base['bytes'] / 1e6 / max(z['ms'] / 1e3, 1e-3):4.0f}M/s ")
+                else:
+                    row += f"{'failed':>11} {'':>10} "
+            out.append(row + f"  (none: {mbs:.0f} MB/s)")
     return "\n".join(out)
 
 
@@ -822,6 +848,7 @@ def main():
     ap.add_argument("--json", help="also write the raw figures to this file")
     ap.add_argument("--images", action="store_true",
                     help="only the image sizes of the peers' programs (bench/peers/), next to CRIU's")
+    ap.add_argument("--zstd-levels", help="with --images: also these zstd levels (e.g. 1,3,6)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel compiles (default 2)")
     a = ap.parse_args()
 
@@ -841,7 +868,9 @@ def main():
     errors = []
     if a.images:
         try:
-            peers = peer_images(tc, work, errors)
+            modes = ["none", "zstd"] + [f"zstd-{l}" for l in
+                                        (a.zstd_levels.split(",") if a.zstd_levels else [])]
+            peers = peer_images(tc, work, errors, modes)
             print(render_peers(peers))
             for e in errors:
                 print("ERROR: " + e)

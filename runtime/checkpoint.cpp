@@ -125,7 +125,7 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
                    const std::vector<Piece> &globals, const std::string &files,
                    const std::string &libc,
                    const std::vector<std::pair<unsigned, std::string>> &layer_sections,
-                   uint64_t *bytes) {
+                   Compress compress, uint64_t *bytes) {
   Identity id;
   id.build_id_bytes = identity::executable_build_id().substr(0, 64);
   id.generation = gen;
@@ -134,6 +134,7 @@ Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
   std::unique_ptr<ImageWriter> w;
   if (Status s = ImageWriter::create(path, id, &w); !s)
     return s;
+  set_compression(w.get(), compress);
   const std::vector<char> &fb = frames::main_stack().buffer;
   Status s = w->add_section(SectionKind::Meta, encode_meta(meta));
   if (s)
@@ -238,7 +239,8 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
     if (Status s = store.begin(gen, &gen_dir); !s)
       return s;
   Status s = write_image(store.image_path(gen, snap.rank), gen, snap.meta, snap.globals,
-                         snap.files_state, snap.libc_state, snap.layer_sections, &bytes);
+                         snap.files_state, snap.libc_state, snap.layer_sections, opts.compress,
+                         &bytes);
   if (job && !job->all(bool(s)) && s)
     s = Status::error("another rank could not write its image of generation " +
                       std::to_string(gen));

@@ -2,6 +2,8 @@
 #include "heap_image.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <unistd.h>
 #include <vector>
 
 #include "arena.h"
@@ -57,6 +59,23 @@ std::vector<arena::Extent> subtract(const std::vector<arena::Extent> &extents,
       out.push_back({at, end - at});
   }
   return out;
+}
+
+// zstd's level under AUTOCKPT_COMPRESS=zstd (R23).
+constexpr int kZstdLevel = 1;
+// AUTOCKPT__ZSTD_LEVEL, for measuring other levels (bench/run.py --zstd-levels); read before
+// main, which drops internal variables from the environment.
+const int g_level = [] {
+  const char *l = getenv("AUTOCKPT__ZSTD_LEVEL");
+  return l ? atoi(l) : 0;
+}();
+
+void set_compression(image::ImageWriter *w, Compress compress) {
+  if (compress != Compress::Zstd)
+    return;
+  int level = g_level ? g_level : kZstdLevel;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  w->set_compression(level, int(cpus < 1 ? 1 : cpus > 8 ? 8 : cpus));
 }
 
 Status write_heap(image::ImageWriter *w) {

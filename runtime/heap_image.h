@@ -4,9 +4,13 @@
 
 #include "image/reader.h"
 #include "image/writer.h"
+#include "options.h"
 #include "status.h"
 
 namespace autockpt {
+
+// AUTOCKPT_COMPRESS: which sections `w` compresses, at what level, with how many threads (R23).
+void set_compression(image::ImageWriter *w, Compress compress);
 
 Status write_heap(image::ImageWriter *w);
 

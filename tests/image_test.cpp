@@ -434,8 +434,9 @@ void patch_last_section(const std::string &path, F change) {
 }
 
 // A reader sizes its buffer by a section's raw length and fills it with the stored bytes: the
-// two must agree, and a section stored in a way it cannot read (compressed) is refused at open,
-// before any buffer is sized (the fuzzer found read_section resizing a string to 2^53 first).
+// two must agree, a compressed section may not claim more than zstd can expand its bytes to,
+// and a section stored in a way it cannot read is refused at open, before any buffer is sized
+// (the fuzzer found read_section resizing a string to 2^53 first).
 TEST(ImageTest, RawLengthMustMatchStoredLength) {
   TempDir tmp;
   const std::string path = tmp / "img.ackpt";
@@ -448,7 +449,66 @@ TEST(ImageTest, RawLengthMustMatchStoredLength) {
     e->raw_length = uint64_t(1) << 53;
   });
   EXPECT_EQ(open_error(path).message(),
-            "section Heap of " + path + " is stored in a way this autockpt cannot read (flags 1)");
+            path + " is corrupt (section Heap stores 1048576 compressed bytes but claims " +
+                std::to_string(uint64_t(1) << 53) + ")");
+  patch_last_section(path, [](SectionEntry *e) { e->flags = 2; });
+  EXPECT_EQ(open_error(path).message(),
+            "section Heap of " + path + " is stored in a way this autockpt cannot read (flags 2)");
+}
+
+// AUTOCKPT_COMPRESS=zstd (R23): a large section is stored as one zstd frame, flagged, and reads
+// back whole, into one buffer or scattered over several; a small one stays as it is; a damaged
+// frame whose checksum was made to hold again is still refused.
+TEST(ImageTest, CompressedSectionsReadBack) {
+  TempDir tmp;
+  const std::string path = tmp / "img.ackpt";
+  std::string heap(3 << 20, '\0');
+  for (size_t i = 0; i < heap.size(); ++i) heap[i] = char((i / 4096) * 13 + (i % 7 == 0));
+  std::string meta = encode_meta(sample_meta());
+  {
+    std::unique_ptr<ImageWriter> w;
+    ASSERT_TRUE(ImageWriter::create(path, sample_identity(), &w).is_ok());
+    w->set_compression(1, 2);
+    ASSERT_TRUE(w->add_section(SectionKind::Meta, meta).is_ok());
+    ASSERT_TRUE(w->add_section(SectionKind::Heap, {{heap.data(), 1 << 20}, {heap.data() + (1 << 20), 2 << 20}}).is_ok());
+    ASSERT_TRUE(w->commit().is_ok());
+  }
+  EXPECT_LT(file_size(path), heap.size() / 4);
+  std::unique_ptr<ImageReader> r;
+  ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
+  for (const SectionEntry &e : r->sections()) {
+    const bool big = e.kind == uint32_t(SectionKind::Heap);
+    EXPECT_EQ(e.flags, big ? kSectionZstd : 0u);
+    EXPECT_EQ(e.raw_length, big ? heap.size() : meta.size());
+  }
+  EXPECT_TRUE(r->verify().is_ok());
+  std::string whole;
+  ASSERT_TRUE(r->read_section(SectionKind::Heap, &whole).is_ok());
+  EXPECT_TRUE(whole == heap);
+  std::string a(5000, 'x'), b(heap.size() - 5000, 'x');
+  ASSERT_TRUE(r->read_section(SectionKind::Heap, {{a.data(), a.size()}, {nullptr, 0},
+                                                  {b.data(), b.size()}}).is_ok());
+  EXPECT_TRUE(a + b == heap);
+  // Flip a byte in the middle of the frame and make its checksum hold: zstd's output is wrong
+  // or it fails, and either way the section is refused.
+  const SectionEntry heap_entry = r->sections().back();
+  r.reset();
+  char byte = 0x5a;
+  patch(path, heap_entry.offset + heap_entry.stored_length / 2, &byte, 1);
+  patch_last_section(path, [&](SectionEntry *e) {
+    std::string stored(e->stored_length, '\0');
+    int fd = ::open(path.c_str(), O_RDONLY);
+    ASSERT_EQ(::pread(fd, stored.data(), stored.size(), e->offset), ssize_t(stored.size()));
+    ::close(fd);
+    e->checksum = XXH3_64bits(stored.data(), stored.size());
+  });
+  ASSERT_TRUE(ImageReader::open(path, &r).is_ok());
+  Status s = r->read_section(SectionKind::Heap, &whole);
+  if (s.is_ok()) {
+    EXPECT_FALSE(whole == heap) << "a damaged frame decompressed to the original";
+  } else {
+    EXPECT_THAT(s.message(), HasSubstr("is corrupt"));
+  }
 }
 
 TEST(ImageTest, ReadSectionWantsTheExactSize) {

@@ -57,7 +57,7 @@ enum class SectionKind : uint32_t {
 // "Heap", "Frames", ...; "Unknown" for a kind this build does not know.
 const char *section_name(SectionKind kind);
 
-inline constexpr uint32_t kSectionZstd = 1u << 0;  // reserved: stored bytes are zstd-compressed
+inline constexpr uint32_t kSectionZstd = 1u << 0;  // the stored bytes are one zstd frame (R23)
 
 struct SectionEntry {
   uint32_t kind;  // a SectionKind

@@ -18,6 +18,7 @@
 
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
+#include <zstd.h>
 
 #include "image/io.h"
 
@@ -34,6 +35,8 @@ constexpr unsigned kReadThreads = 2;
 constexpr uint64_t kReadPiece = 4 << 20;
 constexpr uint64_t kDirectAlign = 4096;           // what O_DIRECT asks of offsets, lengths, memory
 constexpr uint64_t kParallelFrom = 4 * kIoChunk;  // smaller sections are read by the caller alone
+// The most zstd expands its input: a 128 KiB block of one byte repeated takes 4 bytes.
+constexpr uint64_t kZstdMaxRatio = ZSTD_BLOCKSIZE_MAX / 4;
 
 // Opens `path` again with O_DIRECT, if the file system allows it and it is still the file open as
 // `fd`; -1 otherwise.
@@ -340,14 +343,21 @@ Status ImageReader::load_table() {
     if (e.offset > file_size_ || e.stored_length > file_size_ - e.offset) {
       return truncated(e.offset + e.stored_length);
     }
-    // Buffers are sized by raw_length before a section is read: it must be the stored length.
+    // Buffers are sized by raw_length before a section is read: it must be the stored length,
+    // or for a compressed section no more than zstd can expand it to (R23).
     const std::string name = section_name(static_cast<SectionKind>(e.kind));
-    if (e.flags != 0) {
+    if (e.flags != 0 && e.flags != kSectionZstd) {
       return Status::error("section " + name + " of " + path_ +
                            " is stored in a way this autockpt cannot read (flags " +
                            std::to_string(e.flags) + ")");
     }
-    if (e.raw_length != e.stored_length) {
+    if (e.flags == kSectionZstd) {
+      if (e.raw_length / kZstdMaxRatio > e.stored_length) {
+        return Status::error(path_ + " is corrupt (section " + name + " stores " +
+                             std::to_string(e.stored_length) + " compressed bytes but claims " +
+                             std::to_string(e.raw_length) + ")");
+      }
+    } else if (e.raw_length != e.stored_length) {
       return Status::error(path_ + " is corrupt (section " + name + " stores " +
                            std::to_string(e.stored_length) + " bytes but claims " +
                            std::to_string(e.raw_length) + ")");
@@ -392,6 +402,8 @@ Status ImageReader::read_checked(const SectionEntry &entry, const Target *parts,
       XXH3_64bits_update(&hash, buffer, n);
       done += n;
     }
+  } else if (entry.flags & kSectionZstd) {
+    if (Status s = read_zstd(entry, parts, count, &hash); !s) return s;
   } else {
     const Scatter dst(parts, count);
     const bool aligned = entry.offset % kDirectAlign == 0 && dst.aligned(kDirectAlign);
@@ -415,6 +427,43 @@ Status ImageReader::read_checked(const SectionEntry &entry, const Target *parts,
     }
   }
   if (XXH3_64bits_digest(&hash) != entry.checksum) return corrupt(entry);
+  return Status::ok();
+}
+
+// A compressed section (R23): read in kIoChunk pieces, checksummed, and decompressed into the
+// parts one after the other.  Any zstd error, and output that does not fill the parts exactly,
+// is corruption.
+Status ImageReader::read_zstd(const SectionEntry &entry, const Target *parts, size_t count,
+                              XXH3_state_t *hash) const {
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx *)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!dctx) return Status::error("cannot start zstd to read " + path_ + " (out of memory)");
+  std::vector<char> in(std::min(kIoChunk, entry.stored_length));
+  char spill[64];  // output beyond the parts lands here, and is an error
+  size_t part = 0;
+  uint64_t at = 0;  // in parts[part]
+  size_t left = 1;  // what zstd says is left of the frame; 0 once it is complete
+  bool extra = false;
+  for (uint64_t done = 0; done < entry.stored_length;) {
+    const uint64_t n = std::min(kIoChunk, entry.stored_length - done);
+    if (int err = pread_all(fd_, in.data(), n, entry.offset + done)) return read_error(err);
+    XXH3_64bits_update(hash, in.data(), n);
+    done += n;
+    ZSTD_inBuffer ib{in.data(), n, 0};
+    while (ib.pos < ib.size && !extra) {
+      while (part < count && at == parts[part].size) ++part, at = 0;
+      ZSTD_outBuffer ob = part < count
+                              ? ZSTD_outBuffer{static_cast<char *>(parts[part].data) + at,
+                                               parts[part].size - at, 0}
+                              : ZSTD_outBuffer{spill, sizeof spill, 0};
+      left = ZSTD_decompressStream(dctx.get(), &ob, &ib);
+      if (ZSTD_isError(left)) return corrupt(entry);
+      if (part == count && ob.pos > 0) extra = true;
+      at += ob.pos;
+      if (left == 0 && ib.pos < ib.size) extra = true;  // bytes after the frame
+    }
+  }
+  while (part < count && at == parts[part].size) ++part, at = 0;
+  if (extra || left != 0 || part != count) return corrupt(entry);
   return Status::ok();
 }
 

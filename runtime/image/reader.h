@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t
+#include <xxhash.h>
+
 #include "image/format.h"
 #include "image/meta.h"
 #include "status.h"
@@ -58,6 +61,8 @@ class ImageReader {
   // parts[0], and checks the checksum.
   Status read_checked(const SectionEntry &entry, const Target *parts, size_t count,
                       bool reuse) const;
+  Status read_zstd(const SectionEntry &entry, const Target *parts, size_t count,
+                   XXH3_state_t *hash) const;
   Status read_error(int err) const;
   Status corrupt(const SectionEntry &entry) const;
   Status truncated(uint64_t expected) const;

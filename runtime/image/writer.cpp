@@ -12,6 +12,7 @@
 
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
+#include <zstd.h>
 
 #include "image/io.h"
 
@@ -21,6 +22,7 @@ namespace {
 
 constexpr uint64_t kStageSize = 1 << 20;     // the staging buffer for small pieces
 constexpr uint64_t kGatherBelow = 64 << 10;  // pieces smaller than this are staged
+constexpr uint64_t kZstdOut = 4 << 20;       // compressed bytes are written in pieces this large
 
 uint64_t align_up(uint64_t n) { return (n + kSectionAlignment - 1) & ~(kSectionAlignment - 1); }
 
@@ -102,7 +104,52 @@ ImageWriter::ImageWriter(std::string final_path, int fd, const Identity &id)
   stage_.reserve(kStageSize);
 }
 
-ImageWriter::~ImageWriter() { discard(); }
+ImageWriter::~ImageWriter() {
+  discard();
+  ZSTD_freeCCtx(static_cast<ZSTD_CCtx *>(zstd_));
+}
+
+void ImageWriter::set_compression(int level, int workers) {
+  level_ = level;
+  workers_ = workers;
+}
+
+template <typename Stream>
+Status ImageWriter::compress(Stream *out, const std::vector<Piece> &pieces, uint64_t total) {
+  auto *cctx = static_cast<ZSTD_CCtx *>(zstd_);
+  if (!cctx) {
+    zstd_ = cctx = ZSTD_createCCtx();
+    if (!cctx) return fail(Status::error("cannot start zstd (out of memory)"));
+    zout_.resize(kZstdOut);
+  }
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);  // the section's XXH3 covers it
+  if (workers_ > 0) ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers_);
+  ZSTD_CCtx_setPledgedSrcSize(cctx, total);
+  ZSTD_outBuffer o{zout_.data(), zout_.size(), 0};
+  // Hands the output on once it is nearly full, so that writes stay large.
+  auto drain = [&](bool all) -> int {
+    if (o.pos == 0 || (!all && o.size - o.pos >= ZSTD_CStreamOutSize())) return 0;
+    int err = out->put(Piece{zout_.data(), o.pos});
+    o.pos = 0;
+    return err;
+  };
+  for (size_t i = 0; i <= pieces.size(); ++i) {
+    const bool last = i == pieces.size();
+    ZSTD_inBuffer in{last ? nullptr : pieces[i].data, last ? 0 : pieces[i].size, 0};
+    for (;;) {
+      size_t left = ZSTD_compressStream2(cctx, &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+      if (ZSTD_isError(left)) {
+        return fail(Status::error(std::string("zstd failed: ") + ZSTD_getErrorName(left)));
+      }
+      if (int err = drain(false)) return fail_io("write", tmp_path_, err);
+      if (last ? left == 0 : in.pos == in.size) break;
+    }
+  }
+  if (int err = drain(true)) return fail_io("write", tmp_path_, err);
+  return Status::ok();
+}
 
 void ImageWriter::discard() {
   if (fd_ >= 0) ::close(fd_);
@@ -139,15 +186,24 @@ Status ImageWriter::add_section(SectionKind kind, const std::vector<Piece> &piec
     return Status::error(final_path_ + " already has a " + section_name(kind) + " section");
   }
   SectionStream stream(fd_, next_offset_, &stage_);
-  for (const Piece &piece : pieces) {
-    if (int err = stream.put(piece)) return fail_io("write", tmp_path_, err);
+  uint64_t total = 0;
+  for (const Piece &piece : pieces) total += piece.size;
+  const bool zstd = level_ > 0 && total >= kCompressFrom;
+  if (zstd) {
+    if (Status s = compress(&stream, pieces, total); !s) return s;
+  } else {
+    for (const Piece &piece : pieces) {
+      if (int err = stream.put(piece)) return fail_io("write", tmp_path_, err);
+    }
   }
   if (int err = stream.flush()) return fail_io("write", tmp_path_, err);
 
   SectionEntry entry{};
   entry.kind = static_cast<uint32_t>(kind);
+  entry.flags = zstd ? kSectionZstd : 0;
   entry.offset = next_offset_;
-  entry.stored_length = entry.raw_length = stream.length();
+  entry.stored_length = stream.length();
+  entry.raw_length = total;
   entry.checksum = stream.checksum();
   sections_.push_back(entry);
   if (entry.stored_length > 0) size_ = entry.offset + entry.stored_length;

@@ -28,6 +28,11 @@ class ImageWriter {
   ImageWriter(const ImageWriter &) = delete;
   ImageWriter &operator=(const ImageWriter &) = delete;
 
+  // Sections of kCompressFrom bytes or more added from now on are stored zstd-compressed at
+  // `level` with `workers` threads besides the caller's (design R23); level 0: none.
+  void set_compression(int level, int workers);
+  static constexpr uint64_t kCompressFrom = 64 << 10;
+
   // Appends a section of `kind` (each kind at most once).  After a failure every call returns
   // the first error again.
   Status add_section(SectionKind kind, const std::vector<Piece> &pieces);
@@ -48,6 +53,9 @@ class ImageWriter {
   void discard();             // closes the file and removes the .tmp
   Status fail(Status error);  // discards; remembers and returns `error`
   Status fail_io(const char *what, const std::string &path, int err);
+  // Streams `pieces` through zstd into `out`'s SectionStream (writer.cpp).
+  template <typename Stream>
+  Status compress(Stream *out, const std::vector<Piece> &pieces, uint64_t total);
 
   std::string final_path_, tmp_path_;
   int fd_;
@@ -59,6 +67,9 @@ class ImageWriter {
   uint64_t size_ = 0;
   Status failed_;
   bool committed_ = false;
+  int level_ = 0, workers_ = 0;
+  void *zstd_ = nullptr;     // a ZSTD_CCtx, made at the first compressed section
+  std::vector<char> zout_;   // its output buffer
 };
 
 }  // namespace autockpt::image
