@@ -904,7 +904,7 @@ def main():
             lat = latency_bench(built, work, 5 if a.quick else 10, errors)
             peers = peer_images(tc, work, errors)
             # The stop per checkpoint and the periodic cost, sync against async (bench/stop.py).
-            stop_iters = 60 if a.quick else 120
+            stop_iters = 150 if a.quick else 300
             stop = stopbench.measure(stopbench.build(tc, work), work, 2 if a.quick else 3,
                                      stop_iters, 2.0, errors, say=log)
         meta["load_end"] = "%.1f" % os.getloadavg()[0]

@@ -140,7 +140,7 @@ def main():
     sys.path.insert(0, BENCH)
     import run as benchrun
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="2 rounds of 60 sweeps")
+    ap.add_argument("--quick", action="store_true", help="2 rounds of 150 sweeps")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--iters", type=int)
     ap.add_argument("--interval", type=float, help="seconds between checkpoints (default 2)")
@@ -148,7 +148,7 @@ def main():
     ap.add_argument("--workdir")
     a = ap.parse_args()
     rounds = a.rounds or (2 if a.quick else 3)
-    iters = a.iters or (60 if a.quick else 120)
+    iters = a.iters or (150 if a.quick else 300)
     interval = a.interval or 2.0
     work = a.workdir or tempfile.mkdtemp(prefix="autockpt-stop-")
     errors = []
