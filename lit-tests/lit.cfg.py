@@ -53,6 +53,19 @@ for family, launcher in [("openmpi", "mpirun.openmpi"), ("mpich", "mpiexec.mpich
         config.available_features.add(f"mpi-{family}")
 if os.geteuid() == 0:
     config.available_features.add("root")  # may give files to another user (chown)
+# Slurm (tests/slurm/cluster.sh starts a one-node cluster on loopback): installed, and root.
+_sbin = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+_slurm_missing = [c for c in ["slurmctld", "slurmd", "sbatch", "srun", "scontrol", "munged"]
+                  if not shutil.which(c, path=_sbin)]
+if _slurm_missing or os.geteuid() != 0:
+    lit_config.note("the Slurm tests are unsupported: " +
+                    (f"{', '.join(_slurm_missing)} not installed (setup.sh installs Slurm)"
+                     if _slurm_missing else "they start slurmctld and slurmd, which needs root"))
+else:
+    config.available_features.add("slurm")
+config.substitutions.append(
+    ("%slurm-mpi", f"bash {config.autockpt_src_dir}/tests/slurm/mpi-slurm-test.sh "
+                   f"{os.path.dirname(config.autockpt_bin_dir)}"))
 # The end-to-end tests run programs that checkpoint into directories: keep them per test.
 config.environment["AUTOCKPT_VERBOSE"] = "1"
 for var in ["HOME", "TMPDIR", "PATH"]:

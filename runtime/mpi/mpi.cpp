@@ -23,6 +23,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
 #include <sched.h>
 #include <string>
 #include <type_traits>
@@ -69,7 +72,7 @@ enum class Phase : int {
 enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop, kRaise };
 
 // How a communicator of the program's own was made, to make it again at a restart (M10).
-enum class Made : int32_t { Predefined, Dup, Split };
+enum class Made : int32_t { Predefined, Dup, Split, Cart };
 
 struct Comm {
   MPI_Comm handle;  // what the program holds (predefined: the library's own)
@@ -81,6 +84,8 @@ struct Comm {
   std::vector<int> world;  // world rank of each member
   int64_t seq = 0;         // collectives started on it (M3)
   std::vector<int64_t> sent, received;  // messages, per member (M5)
+  std::vector<int32_t> dims, periods;   // MPI_Cart_create's grid
+  int32_t reorder = 0;
 };
 
 enum class ReqState : uint8_t { Free, Pending, Done };
@@ -211,6 +216,56 @@ bool job_all(bool ok) {
   int in = ok, out = 0;
   PMPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, g.cut);
   return out != 0;
+}
+
+// The poke (M11): while a checkpoint is under way, the rank's main thread gets its request bit
+// raised every millisecond, so that a rank computing between MPI calls (or waiting in a loop of
+// its own) reaches arrive() at its next poll and answers the protocol there, instead of at its
+// next MPI call, which may be seconds away or never come before others need its answer.  A timer
+// of libc's thread, armed from the rank's own request (async-signal-safe) or once the protocol
+// reaches the rank, disarmed when the checkpoint is done; nothing runs between checkpoints.
+timer_t g_poke;
+bool g_poke_made;
+int g_poke_on;
+unsigned long long *g_main_word;  // the state word of the thread that called MPI_Init
+
+void on_poke(union sigval) {
+  if (__atomic_load_n(&g_poke_on, __ATOMIC_ACQUIRE) && g_main_word)
+    state::raise(g_main_word);
+}
+
+void make_poke() {
+  g_main_word = &__autockpt_state;
+  if (g_poke_made)
+    return;
+  struct sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD;
+  ev.sigev_notify_function = on_poke;
+  if (timer_create(CLOCK_MONOTONIC, &ev, &g_poke) != 0)
+    return warn("cannot create the timer that keeps a computing rank answering checkpoints: %s "
+                "(a rank answers at its next MPI call instead)", strerror(errno));
+  g_poke_made = true;
+}
+
+void poke_start() {  // async-signal-safe
+  if (!g_poke_made || __atomic_exchange_n(&g_poke_on, 1, __ATOMIC_ACQ_REL))
+    return;
+  struct itimerspec its = {};
+  its.it_value.tv_nsec = its.it_interval.tv_nsec = 1000000;
+  timer_settime(g_poke, 0, &its, nullptr);
+}
+
+void poke_stop() {
+  if (!g_poke_made || !__atomic_exchange_n(&g_poke_on, 0, __ATOMIC_ACQ_REL))
+    return;
+  struct itimerspec its = {};
+  timer_settime(g_poke, 0, &its, nullptr);
+}
+
+void request() {  // the core's request hook: from a signal handler or a timer's thread
+  if (g_ready)
+    poke_start();
 }
 
 // Spinning in a wait: yield the core now and then (ranks are often oversubscribed).
@@ -431,6 +486,8 @@ void service() {
     }
     handle(m);
   }
+  if (g.phase != Phase::Idle || g.req_sent)
+    poke_start();
 }
 
 // A wrapper that may stop here (a safe point, outside any collective): whether it must return
@@ -555,9 +612,60 @@ void empty_status(MPI_Status *st) {
 }
 
 // Waits for a message matching (source, tag, comm) and receives it; a safe point while none
-// has come.  Returns false when it stopped instead (the caller returns at once).
-bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
-             MPI_Status *status, int *rc) {
+// has come.  Returns false when it stopped instead (the caller returns at once).  Two ways, one
+// for each family (M12): OpenMPI's receive is posted and tested, MPICH's is probed first.
+//
+// Posted: the library's own receive is posted and tested (its fast path: the message lands in buf
+// as it arrives), looking at the protocol every 16th test; at the cut it is taken back
+// (cancelled) before the rank stops, as a pending Irecv is (M4), and one that completed meanwhile
+// is simply received.
+bool receive_posted(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+                     MPI_Status *status, int *rc) {
+  if (!g.drained.empty())
+    if (long k = find_drained(c, source, tag); k >= 0) {
+      *rc = deliver(k, buf, count, type, status);
+      return true;
+    }
+  MPI_Comm comm = g.comms[c].real;
+  MPI_Request r;
+  MPI_Status st;
+  if ((*rc = PMPI_Irecv(buf, count, rt(type), source, tag, comm, &r)) != MPI_SUCCESS)
+    return true;
+  auto received = [&] {
+    count_received(c, st);
+    if (status != MPI_STATUS_IGNORE)
+      *status = st;
+    return true;
+  };
+  unsigned spins = 0;
+  for (unsigned tests = 0;; ++tests) {
+    int done = 0;
+    *rc = PMPI_Test(&r, &done, &st);
+    if (done || *rc != MPI_SUCCESS)
+      return received();
+    if ((tests & 15) == 0)
+      service();
+    if (g.phase == Phase::Stopping) {
+      PMPI_Cancel(&r);
+      PMPI_Wait(&r, &st);
+      int cancelled = 0;
+      PMPI_Test_cancelled(&st, &cancelled);
+      if (!cancelled)
+        return received();  // it came first: this rank stops at its next safe point
+      if (stop_here())
+        return false;
+      *rc = PMPI_Irecv(buf, count, rt(type), source, tag, comm, &r);  // not stopping after all
+      if (*rc != MPI_SUCCESS)
+        return true;
+    }
+    backoff(&spins);
+  }
+}
+
+// Probed: MPI_Improbe until a message matches, then MPI_Mrecv.  Under MPICH a posted receive's
+// MPI_Test made a loaded machine's ping-pong many times slower (bench/mpi/run.py, M12).
+bool receive_probed(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+                     MPI_Status *status, int *rc) {
   MPI_Comm comm = g.comms[c].real;
   unsigned spins = 0;
   for (bool first = true;; first = false) {
@@ -583,6 +691,18 @@ bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c
       return false;
     backoff(&spins);
   }
+}
+
+#ifdef MPICH_VERSION
+constexpr bool kPostReceives = false;
+#else
+constexpr bool kPostReceives = true;
+#endif
+
+bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+             MPI_Status *status, int *rc) {
+  return kPostReceives ? receive_posted(buf, count, type, source, tag, c, status, rc)
+                       : receive_probed(buf, count, type, source, tag, c, status, rc);
 }
 
 // Waits for virtual request k without stopping (a send that must complete: M5).
@@ -828,6 +948,7 @@ bool stop() {
 }
 
 void resume() {
+  poke_stop();
   g.repost_due = true;
   g.raised_c = -1;
   g.phase = Phase::Idle;
@@ -900,6 +1021,14 @@ void save(image::ImageMeta *, std::string *out) {
     for (int m = 0; m < c.size; ++m) {
       put(out, c.sent[m]);
       put(out, c.received[m]);
+    }
+    if (c.made == Made::Cart) {
+      put(out, uint32_t(c.dims.size()));
+      for (size_t d = 0; d < c.dims.size(); ++d) {
+        put(out, c.dims[d]);
+        put(out, c.periods[d]);
+      }
+      put(out, c.reorder);
     }
   }
   put(out, uint32_t(g.types.size()));
@@ -985,6 +1114,14 @@ void load(const image::ImageMeta &meta, std::string section) {
       c.sent.push_back(r.get<int64_t>());
       c.received.push_back(r.get<int64_t>());
     }
+    if (c.made == Made::Cart) {
+      uint32_t nd = r.get<uint32_t>();
+      for (uint32_t d = 0; r.ok && d < nd && d < 64; ++d) {
+        c.dims.push_back(r.get<int32_t>());
+        c.periods.push_back(r.get<int32_t>());
+      }
+      c.reorder = r.get<int32_t>();
+    }
     g_loaded.comms.push_back(std::move(c));
   }
   uint32_t nt = r.get<uint32_t>();
@@ -1056,6 +1193,7 @@ void setup() {
     add_comm(MPI_COMM_SELF, MPI_COMM_SELF);
   }
   set_log_rank(g.size > 1 ? g.rank : -1);
+  make_poke();
   files::library_fds_open_now();
 }
 
@@ -1082,6 +1220,9 @@ void restart() {
         PMPI_Comm_dup(parent, &made);
       else if (parent != MPI_COMM_NULL && l.made == Made::Split)
         PMPI_Comm_split(parent, l.color, l.key, &made);
+      else if (parent != MPI_COMM_NULL && l.made == Made::Cart)
+        PMPI_Cart_create(parent, int(l.dims.size()), l.dims.data(), l.periods.data(), l.reorder,
+                         &made);
       add_comm(l.handle, made, l);
     }
     Comm &c = g.comms[k];
@@ -1142,7 +1283,7 @@ void restart() {
 const layers::Job kJob = {job_rank, job_size, job_max, job_all};
 
 constexpr layers::Layer kLayer = {
-    "mpi",   nullptr, arrive, stop, resume, unsigned(image::SectionKind::Mpi),
+    "mpi",   request, arrive, stop, resume, unsigned(image::SectionKind::Mpi),
     save,    load,    restart, nullptr, idle, &kJob,
 };
 AUTOCKPT_LAYER(kLayer);
@@ -1237,6 +1378,7 @@ int __autockpt_MPI_Finalize(void) {
     backoff(&spins);
   }
   g.finalized = true;
+  poke_stop();
   return PMPI_Finalize();
 }
 
@@ -1779,6 +1921,31 @@ int __autockpt_MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *out) 
   return rc;
 }
 
+int __autockpt_MPI_Cart_create(MPI_Comm comm, int ndims, const int *dims, const int *periods,
+                               int reorder, MPI_Comm *out) {
+  RuntimeHeap heap;
+  enter();
+  int p = comm_index(comm);
+  if (p < 0)
+    unknown_comm("MPI_Cart_create");
+  if (!creation_barrier(comm, "MPI_Cart_create"))
+    return MPI_SUCCESS;
+  MPI_Comm real;
+  int rc = PMPI_Cart_create(g.comms[p].real, ndims, dims, periods, reorder, &real);
+  if (rc != MPI_SUCCESS)
+    return rc;
+  Comm c;
+  c.made = Made::Cart;
+  c.parent = p;
+  c.dims.assign(dims, dims + ndims);
+  c.periods.assign(periods, periods + ndims);
+  c.reorder = reorder;
+  MPI_Comm handle = autockpt::mpi::handle<MPI_Comm>(kCommBase + g.comms.size());
+  add_comm(handle, real, std::move(c));
+  *out = real == MPI_COMM_NULL ? MPI_COMM_NULL : handle;
+  return rc;
+}
+
 int __autockpt_MPI_Comm_free(MPI_Comm *comm) {
   RuntimeHeap heap;
   enter();
@@ -1803,6 +1970,21 @@ int __autockpt_MPI_Comm_size(MPI_Comm comm, int *size) {
   return PMPI_Comm_size(real_comm(comm), size);
 }
 int __autockpt_MPI_Abort(MPI_Comm comm, int code) { return PMPI_Abort(real_comm(comm), code); }
+int __autockpt_MPI_Cart_get(MPI_Comm comm, int maxdims, int *dims, int *periods, int *coords) {
+  return PMPI_Cart_get(real_comm(comm), maxdims, dims, periods, coords);
+}
+int __autockpt_MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *source, int *dest) {
+  return PMPI_Cart_shift(real_comm(comm), direction, disp, source, dest);
+}
+int __autockpt_MPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int *coords) {
+  return PMPI_Cart_coords(real_comm(comm), rank, maxdims, coords);
+}
+int __autockpt_MPI_Cart_rank(MPI_Comm comm, const int *coords, int *rank) {
+  return PMPI_Cart_rank(real_comm(comm), coords, rank);
+}
+int __autockpt_MPI_Cartdim_get(MPI_Comm comm, int *ndims) {
+  return PMPI_Cartdim_get(real_comm(comm), ndims);
+}
 
 static MPI_Datatype new_type(Type t, int rc, MPI_Datatype *out) {
   if (rc != MPI_SUCCESS)
@@ -1934,8 +2116,6 @@ AUTOCKPT_MPI_UNSUPPORTED(MPI_Recv_init, "a persistent request", void *, int, MPI
                          int, MPI_Comm, MPI_Request *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_create, "a communicator of the program's own", MPI_Comm,
                          MPI_Group, MPI_Comm *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Cart_create, "a communicator of the program's own", MPI_Comm, int,
-                         const int *, const int *, int, MPI_Comm *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibarrier, "a nonblocking collective", MPI_Comm, MPI_Request *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibcast, "a nonblocking collective", void *, int, MPI_Datatype, int,
                          MPI_Comm, MPI_Request *)

@@ -17,6 +17,9 @@ NAS kernels use class A here (NPB_SER_LIST) so that a run takes seconds, not a m
 OpenMP ones (npb-omp-*, OMP_NUM_THREADS=2 as run.sh runs them) the classes of NPB_OMP_CLASSES.
 pigz (threaded: issue 9) compresses 10 million lines of `seq` with -p 2; it prints nothing, so
 its runs are judged by the md5 of the compressed file the last run leaves.
+miniMD (MPI, issue 11) runs as run.sh runs it (Open MPI, 2 ranks, 1 OpenMP thread, the upstream
+LJ input) but for MINIMD_STEPS steps; it is built with autockpt-mpicxx, and a kill is SIGKILL to
+mpirun and every rank at once.
 """
 
 import argparse
@@ -34,6 +37,8 @@ REAL = os.path.normpath(os.path.join(os.path.dirname(__file__), "../../../shared
 NPB_CLASSES = "cg:A ep:A ft:A is:A lu:A bt:A"
 # LU and BT with 2 threads on a shared 2-core machine take minutes at class A: W and S.
 NPB_OMP_CLASSES = "cg:A ep:W ft:A is:A lu:S bt:W"
+MINIMD_STEPS = 200
+NP = 2
 NPB_DROP = re.compile(r"Initialization time|CPU Time|Time in seconds|Mop/s|Compiler ver")
 
 
@@ -53,10 +58,24 @@ def compare_lines(name, text):
                 continue
             out.append(line)
         return out
+    if name == "minimd":
+        # run.sh's filter, without its state: a resumed run does not print the headers again.
+        # The settings echo, the thermo lines (step T U P time) without the time, the first
+        # four fields of PERF_SUMMARY.
+        out = []
+        for line in lines:
+            f = line.split()
+            if "PERF_SUMMARY" in line:
+                out.append("perf: " + " ".join(f[:4]))
+            elif line.startswith("\t# "):
+                out.append(line)
+            elif len(f) == 5 and f[0].isdigit() and all(re.fullmatch(r"-?[0-9.e+-]+", x) for x in f):
+                out.append(" ".join(f[:4]))
+        return out
     return lines
 
 
-def command(name, build):
+def command(name, build, env=None):
     if name == "lua":
         return [f"{build}/lua/lua", f"{build}/inputs/lua/bench.lua", "2"]
     if name.startswith("npb-ser-") or name.startswith("npb-omp-"):
@@ -64,6 +83,11 @@ def command(name, build):
         v = "SER" if name.startswith("npb-ser-") else "OMP"
         bins = [f for f in os.listdir(f"{build}/npb-cpp/NPB-{v}/bin") if f.startswith(b + ".")]
         return [f"{build}/npb-cpp/NPB-{v}/bin/{bins[0]}"]
+    if name == "minimd":
+        xs = [a for k in sorted(env or {}) if k.startswith("AUTOCKPT_") for a in ("-x", k)]
+        return ["mpirun.openmpi", "--allow-run-as-root", "--oversubscribe", "-np", str(NP),
+                "-x", "OMP_NUM_THREADS"] + xs + [f"{build}/minimd/miniMD_openmpi", "-i",
+                "in.lj.miniMD", "-t", "1", "-n", str(MINIMD_STEPS)]
     if name == "pigz":  # threaded (issue 9): two compression threads, a writer, the reader
         return [f"{build}/pigz/pigz", "-p", "2", "-9", "-n", "-k", "-f", "data.txt"]
     raise SystemExit(f"kill_cycles.py: {name} is not a program this script runs")
@@ -72,8 +96,10 @@ def command(name, build):
 PIGZ_LINES = 10_000_000  # `seq` lines: 79 MB, a few seconds of compression
 
 
-def prepare(name, d):
+def prepare(name, d, build):
     """The input a program reads in its run directory."""
+    if name == "minimd":
+        shutil.copy(f"{build}/minimd/in.lj.miniMD", d)
     if name == "pigz":
         with open(os.path.join(d, "data.txt"), "w") as f:
             subprocess.run(["seq", "1", str(PIGZ_LINES)], stdout=f, check=True)
@@ -104,10 +130,35 @@ def run(cmd, cwd, env, kill_after=None, ckpt=None, rng=None, interval=0.0):
             if p.poll() is None:
                 time.sleep(rng.uniform(0, interval))
                 if p.poll() is None:
-                    os.killpg(p.pid, signal.SIGKILL)
+                    kill_tree(p.pid)
                     killed = True
         p.wait()
     return p.returncode, killed, time.monotonic() - t0, open(out_path, errors="replace").read()
+
+
+def kill_tree(pid):
+    """SIGKILL to pid's process group and to every descendant (mpirun's ranks), all at once."""
+    children = {}
+    for e in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{e}/stat") as f:
+                children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(e))
+        except (OSError, ValueError, IndexError):
+            continue
+    todo, pids = [pid], []
+    while todo:
+        q = todo.pop()
+        pids.append(q)
+        todo.extend(children.get(q, []))
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for q in pids:
+        try:
+            os.kill(q, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def committed(ckpt):
@@ -161,7 +212,8 @@ def main():
         subprocess.run([f"{REAL}/build.sh", plain] + build_names, env=dict(env, CC="clang-19",
                        CXX="clang++-19"), check=True, stdout=subprocess.DEVNULL)
         subprocess.run([f"{REAL}/build.sh", inst] + build_names,
-                       env=dict(env, CC=f"{bindir}/autockpt-cc", CXX=f"{bindir}/autockpt-c++"),
+                       env=dict(env, CC=f"{bindir}/autockpt-cc", CXX=f"{bindir}/autockpt-c++",
+                                MPICXX=f"{bindir}/autockpt-mpicxx"),
                        check=True, stdout=subprocess.DEVNULL)
     print(f"kill_cycles: seed {seed}, {args.kills} kills, AUTOCKPT_INTERVAL={args.interval}")
     print("| program | plain s | instrumented s | overhead | image | kills | result |")
@@ -172,21 +224,23 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         ckpt = os.path.join(d, "ckpt")
-        prepare(name, d)
+        prepare(name, d, plain)
         base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
         if name.startswith("npb-omp-"):
             base["OMP_NUM_THREADS"] = "2"
+        if name == "minimd":
+            base["OMP_NUM_THREADS"] = "1"
         rc, _, t_plain, out = run(command(name, plain), d, base)
         ref = result_lines(name, d, out, True)
         quiet = dict(base, AUTOCKPT_DIR=os.path.join(d, "ckpt0"))
-        rc2, _, t_inst, out2 = run(command(name, inst), d, quiet)
+        rc2, _, t_inst, out2 = run(command(name, inst, quiet), d, quiet)
         why = "" if (rc2 == rc and result_lines(name, d, out2, True) == ref) else \
             f"uninterrupted instrumented run differs (exit {rc2})"
         env = dict(base, AUTOCKPT_DIR=ckpt, AUTOCKPT_INTERVAL=str(args.interval))
         runs, image, kills = [], 0, 0
         for k in range(args.kills + 1):
             last = k == args.kills
-            rc3, killed, _, out3 = run(command(name, inst), d, env, kill_after=not last,
+            rc3, killed, _, out3 = run(command(name, inst, env), d, env, kill_after=not last,
                                        ckpt=ckpt, rng=rng, interval=args.interval)
             runs.append(result_lines(name, d, out3, not killed))
             kills += killed

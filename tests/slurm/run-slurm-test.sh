@@ -12,9 +12,7 @@ set -u -o pipefail
 BUILD=$(realpath "${1:?usage: run-slurm-test.sh BUILD_DIR}")
 SRC=$(cd "$(dirname "$(realpath "$0")")/../.." && pwd)
 EXAMPLES=$SRC/examples/slurm
-T0=$(date +%s)
-DEADLINE=$((T0 + 480))   # for everything after the install; CTest's TIMEOUT must be larger
-ID_TAG=autockpt-slurm-test   # in the temp dir's name: how leftovers of this test are recognised
+T0=$(date +%s)   # DEADLINE (cluster.sh): 480 s for everything once the cluster is up; CTest's TIMEOUT must be larger
 
 # The two scenarios: job script, the walltime options that override its #SBATCH lines.
 # --time=1 with @20: slurmctld checks on a 30 s tick and sends the signal at the first tick once
@@ -40,67 +38,7 @@ CONFIG=$BUILD/bin/autockpt-config
 [ -x "$CONFIG" ] && [ -x "$BUILD/bin/autockpt" ] || fail "no $CONFIG or $BUILD/bin/autockpt: build first"
 command -v clang-19 >/dev/null || fail "clang-19 not found"
 
-# --- 1. Packages ---------------------------------------------------------------------------------
-export PATH=$PATH:/usr/sbin:/sbin
-need_install=0
-for c in slurmctld slurmd sbatch scontrol squeue srun munged munge unmunge mungekey; do
-  command -v "$c" >/dev/null || need_install=1
-done
-if [ "$need_install" = 1 ]; then
-  say "installing slurmctld slurmd slurm-client munge (apt)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=900 \
-      slurmctld slurmd slurm-client munge > /tmp/$ID_TAG-apt.log 2>&1 \
-    || { tail -20 /tmp/$ID_TAG-apt.log >&2; fail "apt-get install of slurm/munge failed (log: /tmp/$ID_TAG-apt.log)"; }
-  for c in slurmctld slurmd sbatch munged mungekey; do
-    command -v "$c" >/dev/null || fail "$c still missing after apt-get install"
-  done
-  T0=$(date +%s); DEADLINE=$((T0 + 480))
-fi
-id munge >/dev/null 2>&1 || fail "no 'munge' user (the munge package creates it)"
-
-# --- 2. One cluster at a time ----------------------------------------------------------------------
-LOCK=/run/lock/$ID_TAG.lock; [ -d /run/lock ] || LOCK=/tmp/$ID_TAG.lock
-exec 9>"$LOCK"   # long-lived children get `9>&-`: the lock lives and dies with this script
-flock -n 9 || fail "another run of this test is running (it holds $LOCK)"
-
-# Processes of a run of this test, recognised by its /tmp/$ID_TAG.* directory: in the executable's
-# path (the program; the autockpt runtime re-executes it, so its comm is "exe"), in the command line
-# (daemons; batch scripts, run from the spool), or in the cwd of a Slurm process (slurmstepd).
-# At the start these are leftovers of an earlier run killed before it could clean up (we hold the
-# lock, so no live run owns them); in cleanup(), what is left of ours.
-leftovers() {   # [DIR]
-  local pat=${1:-/tmp/$ID_TAG.} p what comm
-  {
-    find /proc -mindepth 2 -maxdepth 2 \( -name exe -o -name cwd \) -lname "*$pat*" 2>/dev/null
-    grep -lsaF -- "$pat" /proc/[0-9]*/cmdline
-  } | while IFS=/ read -r _ _ p what; do
-    [ "$p" = $$ ] && continue
-    read -r comm 2>/dev/null < "/proc/$p/comm" || continue
-    case $what:$comm in
-      exe:*|cwd:slurm*|cwd:munged|cwd:srun) echo "$p" ;;
-      cmdline:slurm*|cmdline:munged|cmdline:srun|cmdline:bash|cmdline:runuser) echo "$p" ;;
-    esac
-  done | sort -un
-}
-stale=$(leftovers)
-if [ -n "$stale" ]; then
-  say "killing leftovers of an earlier run of this test:"; ps -o pid=,args= -p "${stale//$'\n'/,}"
-  kill -KILL $stale 2>/dev/null; sleep 1   # (one pid a line: split on purpose)
-fi
-other=$(ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 ~ /^slurm(ctld|d)(-wlm)?$/ {print $1}' | paste -sd,)
-[ -z "$other" ] || fail "a Slurm daemon is already running ($(ps -o pid=,args= -p "$other" | tr '\n' ';')); this test needs ports 6817/6818 for its own cluster: stop that one first"
-busy=$(ss -Hltn '( sport = :6817 or sport = :6818 )' 2>/dev/null)
-[ -z "$busy" ] || fail "port 6817 or 6818 is in use: $busy"
-
-# --- 3. Cluster (own munged with its own key and socket; slurmctld/slurmd in the foreground) -----
-D=$(mktemp -d /tmp/$ID_TAG.XXXXXX) || fail "mktemp"
-chmod 755 "$D"
-cd "$D" || fail "cd $D"   # the daemons, and so slurmstepd, inherit this cwd: leftovers() finds them by it
-mkdir -p "$D/munge" "$D/state" "$D/spool" "$D/log"
-export SLURM_CONF=$D/slurm.conf
-MUNGED_PID=""; SLURM_PIDS=()   # the daemons we started
 OK=0
-
 diagnose() {
   say "---- diagnostics (everything is in $D) ----"
   local j
@@ -112,100 +50,27 @@ diagnose() {
   cut -c1-300 "$D/log/jobcomp.txt" 2>/dev/null | sed 's/^/   /'
   for f in "$D"/job-*/job.out; do [ -f "$f" ] && { echo "== $f"; sed 's/^/   /' "$f"; }; done
   for f in "$D"/job-*/count.out; do [ -f "$f" ] && echo "== $f: $(wc -l < "$f") lines, $(grep -cx 1 "$f") of them '1', last: $(tail -1 "$f")"; done
-  echo "== slurmctld.log (tail)"; tail -25 "$D/log/slurmctld.log" 2>/dev/null | sed 's/^/   /'
-  echo "== slurmd.log (tail)"; tail -15 "$D/log/slurmd.log" 2>/dev/null | sed 's/^/   /'
-  echo "== daemons' stdout/stderr (tail)"; tail -n 3 "$D"/log/*.out 2>/dev/null | sed 's/^/   /'
+  slurm_logs
 }
 
 cleanup() {
-  local rc=$? p
+  local rc=$?
   trap - EXIT INT TERM HUP
-  [ "$OK" = 1 ] || diagnose
-  [ -n "${REF_PID:-}" ] && { kill "$REF_PID"; wait "$REF_PID"; } 2>/dev/null
-  if [ -n "$MUNGED_PID" ]; then
-    # Jobs first (slurmstepd outlives slurmd), then slurm (munge authenticates the shutdown),
-    # then munged, then anything left of ours.
-    if [ ${#SLURM_PIDS[@]} -gt 0 ]; then
-      squeue -h -o %i 2>/dev/null | xargs -r scancel --full 2>/dev/null
-      for _ in $(seq 1 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
-      scontrol shutdown >/dev/null 2>&1
-      for p in "${SLURM_PIDS[@]}"; do
-        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      done
-      kill "${SLURM_PIDS[@]}" 2>/dev/null
-    fi
-    [ -f "$D/munge/munged.pid" ] && kill "$(cat "$D/munge/munged.pid")" 2>/dev/null
-    kill "$MUNGED_PID" 2>/dev/null
-    for _ in $(seq 1 30); do p=$(leftovers "$D"); [ -z "$p" ] && break; sleep 0.1; done
-    if [ -n "$p" ]; then
-      say "killing what is left of ours:"; ps -o pid=,args= -p "${p//$'\n'/,}" | sed 's/^/   /'
-      kill -KILL $p 2>/dev/null
-    fi
-    wait 2>/dev/null
+  if [ -n "${D:-}" ]; then
+    [ "$OK" = 1 ] || diagnose
+    [ -n "${REF_PID:-}" ] && { kill "$REF_PID"; wait "$REF_PID"; } 2>/dev/null
+    slurm_down
+    if [ "$OK" = 1 ] && [ -z "$KEEP" ]; then rm -rf "$D"; else say "kept $D"; fi
+    say "cluster stopped; exit $rc"
   fi
-  if [ "$OK" = 1 ] && [ -z "$KEEP" ]; then rm -rf "$D"; else say "kept $D"; fi
-  say "cluster stopped; exit $rc"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP
 
-MSOCK=$D/munge/munge.sock
-mungekey --create --keyfile="$D/munge/munge.key" >/dev/null || fail "mungekey"
-chown -R munge:munge "$D/munge"; chmod 755 "$D/munge"; chmod 600 "$D/munge/munge.key"
-runuser -u munge -- "$(command -v munged)" -F --socket="$MSOCK" --key-file="$D/munge/munge.key" \
-  --pid-file="$D/munge/munged.pid" --log-file="$D/munge/munged.log" --seed-file="$D/munge/munged.seed" \
-  > "$D/log/munged.out" 2>&1 9>&- &
-MUNGED_PID=$!   # runuser's; munged's own is in munged.pid
-for _ in $(seq 1 50); do munge -S "$MSOCK" -n 2>/dev/null | unmunge -S "$MSOCK" >/dev/null 2>&1 && break; sleep 0.1; done
-munge -S "$MSOCK" -n | unmunge -S "$MSOCK" >/dev/null || fail "munged did not start"
-
-cat > "$SLURM_CONF" <<EOF
-# One-node Slurm 22.05 on loopback for autockpt's tests: no systemd, cgroups or accounting.
-ClusterName=autockpt-test
-SlurmctldHost=localhost
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$MSOCK
-SlurmctldPort=6817
-SlurmdPort=6818
-StateSaveLocation=$D/state
-SlurmdSpoolDir=$D/spool
-SlurmctldPidFile=$D/slurmctld.pid
-SlurmdPidFile=$D/slurmd.pid
-SlurmctldLogFile=$D/log/slurmctld.log
-SlurmdLogFile=$D/log/slurmd.log
-SlurmctldDebug=info
-SlurmdDebug=info
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/filetxt
-JobCompLoc=$D/log/jobcomp.txt
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SchedulerType=sched/backfill
-MpiDefault=none
-MailProg=/bin/true
-ReturnToService=2
-JobRequeue=1
-InactiveLimit=0
-KillWait=5
-MinJobAge=600
-Waittime=0
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=2000 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-EOF
-slurmctld -D -f "$SLURM_CONF" > "$D/log/slurmctld.out" 2>&1 9>&- &
-SLURM_PIDS+=($!)
-slurmd -D -f "$SLURM_CONF" -N localhost > "$D/log/slurmd.out" 2>&1 9>&- &
-SLURM_PIDS+=($!)
-for _ in $(seq 1 150); do [ "$(sinfo -h -o %T 2>/dev/null)" = idle ] && break; sleep 0.1; done
-[ "$(sinfo -h -o %T 2>/dev/null)" = idle ] || fail "slurm did not come up (sinfo: $(sinfo -h 2>&1))"
-say "cluster up in $D ($(nproc) CPUs)"
+# --- 1-3. The cluster (packages, the one-cluster lock, leftovers, munged, slurmctld, slurmd) -------
+# shellcheck source=cluster.sh
+. "$SRC/tests/slurm/cluster.sh"
 
 # --- 4. The program, and an uninterrupted run of it to compare with --------------------------------
 # Both scripts run `./count N` (examples/count.c prints 1..N, one per 0.2 s, then "sum S").

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""What the MPI layer costs between checkpoints (issue 11): 8-byte ping-pong latency and the rate
+of 8-byte messages (pingpong.c, 2 ranks), built plain (the family's mpicc) and with
+autockpt-mpicc, run alternately (plain, instrumented, instrumented, plain, ...) under OpenMPI and
+MPICH; prints the medians and their ratio next to the targets (latency <= 1.01, rate <= 1.02).
+
+    python3 bench/mpi/run.py --config build/bin/autockpt-config            # about 1 minute
+    python3 bench/mpi/run.py --config build/bin/autockpt-config --rounds 9 --family mpich
+    python3 bench/mpi/run.py --config build/bin/autockpt-config --baseline OLD/bin/autockpt-config
+
+--baseline adds a third build, instrumented by another autockpt (an earlier commit's), to the
+same alternation: a change to the layer is measured against what it replaces, side by side.
+
+Latency is wall time by nature: on a machine whose cores other processes take, a rank that waits
+loses its core now and then, in either build; the medians of alternating rounds are the fair
+figure, and the spread is printed beside them.  Exit status 0 when everything ran (targets met or
+not), 1 when a run failed or the two builds disagreed on the checksum.
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LINE = re.compile(r"BENCH pingpong_us=([0-9.]+) rate_us=([0-9.]+) check=(\S+)")
+FAMILIES = {"openmpi": ("mpicc.openmpi", ["mpirun.openmpi", "--allow-run-as-root",
+                                          "--oversubscribe", "-np", "2"]),
+            "mpich": ("mpicc.mpich", ["mpiexec.mpich", "-np", "2"])}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", required=True, help="autockpt-config of the build to measure")
+    ap.add_argument("--family", choices=sorted(FAMILIES), action="append")
+    ap.add_argument("--baseline", help="autockpt-config of another build to compare with")
+    ap.add_argument("--rounds", type=int, default=5, help="runs of each build, alternating")
+    ap.add_argument("--trips", type=int, default=20000)
+    ap.add_argument("--windows", type=int, default=1000)
+    args = ap.parse_args()
+    bindir = os.path.dirname(os.path.abspath(args.config))
+    have = subprocess.run([args.config, "--mpi-families"], capture_output=True,
+                          text=True).stdout.split()
+    families = [f for f in (args.family or sorted(FAMILIES)) if f in have and shutil.which(FAMILIES[f][0])]
+    if not families:
+        sys.exit("bench/mpi/run.py: this build has no MPI layer whose compiler is installed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
+    ok = True
+    print(f"8-byte ping-pong and message rate, 2 ranks, {args.trips} round trips, "
+          f"{args.windows} windows of 64; medians of {args.rounds} alternating runs (min-max)")
+    print("| family | figure | plain | instrumented | ratio | target |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for fam in families:
+            cc, launch = FAMILIES[fam]
+            exe = {"plain": os.path.join(tmp, f"pp-{fam}.plain"),
+                   "instr": os.path.join(tmp, f"pp-{fam}.instr")}
+            wrappers = {"instr": os.path.join(bindir, "autockpt-mpicc")}
+            if args.baseline:
+                exe["baseline"] = os.path.join(tmp, f"pp-{fam}.baseline")
+                wrappers["baseline"] = os.path.join(
+                    os.path.dirname(os.path.abspath(args.baseline)), "autockpt-mpicc")
+            src = os.path.join(HERE, "pingpong.c")
+            subprocess.run([cc, "-O2", src, "-o", exe["plain"]], check=True,
+                           stderr=subprocess.DEVNULL)
+            for build, wrapper in wrappers.items():
+                subprocess.run([wrapper, "-O2", src, "-o", exe[build]], check=True,
+                               env=dict(env, AUTOCKPT_MPI_FAMILY=fam), stderr=subprocess.DEVNULL)
+            got = {b: [] for b in exe}
+            checks = set()
+            for r in range(args.rounds):
+                order = list(exe)
+                for build in (order if r % 2 == 0 else order[::-1]):
+                    p = subprocess.run(launch + [exe[build], str(args.trips), str(args.windows)],
+                                       capture_output=True, text=True, timeout=600, cwd=tmp,
+                                       env=dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt")))
+                    m = LINE.search(p.stdout)
+                    if p.returncode != 0 or not m:
+                        print(f"{fam} {build}: exit {p.returncode}: {p.stderr[-400:]}")
+                        ok = False
+                        continue
+                    got[build].append((float(m.group(1)), float(m.group(2))))
+                    checks.add(m.group(3))
+            if len(checks) > 1:
+                print(f"{fam}: the builds' checksums differ: {sorted(checks)}")
+                ok = False
+            if not all(got.values()):
+                continue
+            for i, (name, unit, target) in enumerate([("ping-pong latency", "us/round trip", 1.01),
+                                                      ("message rate", "us/message", 1.02)]):
+                pl = [x[i] for x in got["plain"]]
+                for build in [b for b in exe if b != "plain"]:
+                    ins = [x[i] for x in got[build]]
+                    ratio = statistics.median(ins) / statistics.median(pl)
+                    label = name if build == "instr" else f"{name}, baseline"
+                    print(f"| {fam} | {label} ({unit}) | {statistics.median(pl):.3f} "
+                          f"({min(pl):.2f}-{max(pl):.2f}) | {statistics.median(ins):.3f} "
+                          f"({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "
+                          f"| <= {target} {'met' if ratio <= target else 'NOT met'} |")
+            sys.stdout.flush()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
