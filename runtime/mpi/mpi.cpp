@@ -75,8 +75,8 @@ enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop, kRaise };
 enum class Made : int32_t { Predefined, Dup, Split, Cart };
 
 struct Comm {
-  MPI_Comm handle;  // what the program holds (predefined: the library's own)
-  MPI_Comm real;
+  MPI_Comm handle{};  // what the program holds (predefined: the library's own)
+  MPI_Comm real{};
   Made made = Made::Predefined;
   int32_t parent = -1, color = 0, key = 0;
   bool freed = false;
@@ -1899,7 +1899,7 @@ int __autockpt_MPI_Comm_dup(MPI_Comm comm, MPI_Comm *out) {
     unknown_comm("MPI_Comm_dup");
   if (!creation_barrier(comm, "MPI_Comm_dup"))
     return MPI_SUCCESS;
-  MPI_Comm real;
+  MPI_Comm real{};
   int rc = PMPI_Comm_dup(g.comms[p].real, &real);
   if (rc == MPI_SUCCESS)
     *out = new_comm(real, Made::Dup, p, 0, 0);
@@ -1914,7 +1914,7 @@ int __autockpt_MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *out) 
     unknown_comm("MPI_Comm_split");
   if (!creation_barrier(comm, "MPI_Comm_split"))
     return MPI_SUCCESS;
-  MPI_Comm real;
+  MPI_Comm real{};
   int rc = PMPI_Comm_split(g.comms[p].real, color, key, &real);
   if (rc == MPI_SUCCESS)
     *out = new_comm(real, Made::Split, p, color, key);
@@ -1930,7 +1930,7 @@ int __autockpt_MPI_Cart_create(MPI_Comm comm, int ndims, const int *dims, const 
     unknown_comm("MPI_Cart_create");
   if (!creation_barrier(comm, "MPI_Cart_create"))
     return MPI_SUCCESS;
-  MPI_Comm real;
+  MPI_Comm real{};
   int rc = PMPI_Cart_create(g.comms[p].real, ndims, dims, periods, reorder, &real);
   if (rc != MPI_SUCCESS)
     return rc;
