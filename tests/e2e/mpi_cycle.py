@@ -57,6 +57,15 @@ def say(msg=""):
     print(msg, flush=True)
 
 
+def what_went_wrong(err):
+    """The lines of a failed run's stderr that say why (errors, signals, the runtime's warnings)
+    first, where a FileCheck dump shows them, then its end."""
+    key = [l for l in err.splitlines() if re.search(
+        r"error|fatal|abort|segmentation|signal \d|core dumped|terminate|warning",
+        l, re.I) and " written to " not in l]
+    return "\n".join(key[:20]) + "\n--- the end of its stderr:\n" + err[-3000:]
+
+
 def fail(msg):
     say("FAIL: " + msg)
     sys.exit(1)
@@ -313,7 +322,7 @@ def main():
         check_resumed(err, args.np, args.cycles + 1, prev_gen)
         outputs.append(lines_of(out))
         if rc != 0:
-            fail(f"the last run exited {rc}:\n{err[-3000:]}")
+            fail(f"the last run exited {rc}:\n{what_went_wrong(err)}")
         if not outputs[-1] or outputs[-1][-1] != ref[-1]:
             fail(f"the last run ended with {outputs[-1][-1:]} instead of {ref[-1:]}")
         say(f"run {args.cycles + 1} ended with \"{ref[-1]}\" and exit 0")
