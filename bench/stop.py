@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """How long a checkpoint stops the program, and what periodic checkpoints cost it: the 256 MiB
-stencil of ../shared/peer-programs (bench/programs/stencil_peer.c, `4096 ITERS`), side by side in
+stencil of ../shared/peer-programs (bench/peers/stencil.c, `4096 ITERS`), side by side in
 one run, interleaved by round:
 
     plain          clang -O2, no autockpt
@@ -33,7 +33,7 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-SOURCE = os.path.join(BENCH, "programs", "stencil_peer.c")
+SOURCE = os.path.join(BENCH, "peers", "stencil.c")
 STOP_TARGET_MS = 18.0
 PERIODIC_TARGET = 0.01
 CRIU_STOP_MS = 178.0

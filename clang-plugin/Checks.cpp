@@ -42,6 +42,13 @@ const char *kindName(Kind K) {
   return "?";
 }
 
+bool isNoSave(const VarDecl &V) {
+  for (const auto *A : V.specific_attrs<AnnotateAttr>())
+    if (A->getAnnotation() == "autockpt.nosave")
+      return true;
+  return false;
+}
+
 namespace {
 
 bool isProcessCall(StringRef N) {
@@ -231,13 +238,6 @@ class Finder : public RecursiveASTVisitor<Finder> {
   }
 
  private:
-  static bool isNoSave(const VarDecl &V) {
-    for (const auto *A : V.specific_attrs<AnnotateAttr>())
-      if (A->getAnnotation() == "autockpt.nosave")
-        return true;
-    return false;
-  }
-
   // Zero, or braces of zeros: what a nosave variable holds after a restart anyway.
   bool isZero(const Expr *E) const {
     E = E->IgnoreParenImpCasts();

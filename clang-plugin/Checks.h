@@ -4,6 +4,7 @@
 #pragma once
 
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/Decl.h"
 #include "clang/Basic/SourceLocation.h"
 
 #include <functional>
@@ -31,6 +32,10 @@ struct Finding {
   std::string Message;  // what happens at a checkpoint (warnings only)
   std::string Hint;     // what the user can do (warnings only)
 };
+
+// Whether the variable carries the nosave mark (annotate "autockpt.nosave": the pragma, the
+// attribute or marks.h).
+bool isNoSave(const clang::VarDecl &V);
 
 // Visits every declaration of the translation unit that is not in a system header and calls
 // Report for each finding, in source order.

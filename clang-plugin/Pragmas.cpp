@@ -3,6 +3,7 @@
 // (passes/Marks.h): clang emits it as an llvm.annotation call at exactly that place, with or
 // without optimisation.  nosave puts annotate("autockpt.nosave") on the named variables, the
 // same as [[autockpt::nosave]] (Attributes.cpp).
+#include "Checks.h"
 #include "Plugin.h"
 
 #include "clang/AST/Attr.h"
@@ -145,16 +146,9 @@ class AutockptPragma : public PragmaHandler {
                         "' here; it is ignored");
       return;
     }
-    if (!V->hasAttr<AnnotateAttr>() || !isNoSave(*V))
+    if (!isNoSave(*V))
       V->addAttr(AnnotateAttr::CreateImplicit(S->Context, "autockpt.nosave", nullptr, 0,
                                               SourceRange(Loc)));
-  }
-
-  static bool isNoSave(const VarDecl &V) {
-    for (const auto *A : V.specific_attrs<AnnotateAttr>())
-      if (A->getAnnotation() == "autockpt.nosave")
-        return true;
-    return false;
   }
 };
 

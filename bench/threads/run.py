@@ -26,38 +26,25 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import BENCH_LINE, FLAGS, ROOT, config, env_for, have_callgrind, \
+    kernel_instructions, sh  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 KERNEL = os.path.join(ROOT, "bench", "kernels", "stencil.c")
-FLAGS = ["-O2", "-march=x86-64"]
-BENCH_LINE = re.compile(r"^BENCH kernel=(\S+) seconds=([0-9.]+) cpu=([0-9.]+) checksum=(\S+)", re.M)
 STOPPED = re.compile(r"all (\d+) threads at safe points (\d+) us after the request")
 WRITTEN = re.compile(r"checkpoint \d+ holds (\d+) threads besides main; written in (\d+) us")
 LATENCY_TARGET_US = 1000
 PER_THREAD_TARGET_US = 100
 
 
-def sh(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-def config(cfg, flag):
-    r = sh([cfg, flag])
-    if r.returncode != 0:
-        sys.exit(f"threads/run.py: {cfg} {flag} failed: {r.stderr.strip()}\n"
-                 f"build autockpt first: cmake -S {ROOT} -B {ROOT}/build -G Ninja && "
-                 f"ninja -C {ROOT}/build -j2")
-    return r.stdout.strip()
-
-
 def build(cfg, work):
-    cc, plugin = config(cfg, "--cc"), config(cfg, "--plugin")
-    ldflags = config(cfg, "--ldflags").split()
+    cc, plugin = config(cfg, "--cc", "threads/run.py"), config(cfg, "--plugin", "threads/run.py")
+    ldflags = config(cfg, "--ldflags", "threads/run.py").split()
     out = {}
     for name, src in (("stencil", KERNEL), ("stencil_mt", os.path.join(HERE, "stencil_mt.c")),
                       ("spin", os.path.join(HERE, "spin.c"))):
@@ -70,13 +57,6 @@ def build(cfg, work):
                 sys.exit(f"threads/run.py: building {name} ({mode}) failed:\n{' '.join(cmd)}\n{r.stderr}")
             out[name, mode] = exe
     return out
-
-
-def env_for(work, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
-    env.update(AUTOCKPT_DIR=os.path.join(work, "ckpt"), AUTOCKPT_RESTART="never")
-    env.update(extra)
-    return env
 
 
 def overhead(exes, work, rounds, errors):
@@ -102,27 +82,19 @@ def overhead(exes, work, rounds, errors):
     return cpu
 
 
-COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
-
-
 def instructions(exes, work, errors):
     """Instructions executed in bench_kernel* under callgrind (exact, whatever the load), per
     (kernel, mode); {} without valgrind."""
-    if not shutil.which("valgrind") or not shutil.which("setarch"):
+    if not have_callgrind():
         return {}
     counts = {}
     for k, args in (("stencil", ["0.2", "0.3"]), ("stencil_mt", ["0.2", "0.3", "2"])):
         for m in ("plain", "instr"):
-            # setarch -R: the runtime would otherwise re-execute itself to turn address
-            # randomisation off, and valgrind does not follow that.
-            r = sh(["setarch", "-R", "valgrind", "--tool=callgrind", "--toggle-collect=bench_kernel*",
-                    "--callgrind-out-file=" + os.path.join(work, "callgrind.out"), exes[k, m]] + args,
-                   env=env_for(work), timeout=600)
-            hit = COLLECTED.search(r.stderr)
-            if r.returncode != 0 or not hit:
-                errors.append(f"callgrind {k} ({m}): exit {r.returncode}: {r.stderr[-300:]}")
-                continue
-            counts[k, m] = int(hit.group(1))
+            n, why = kernel_instructions([exes[k, m]] + args, work, env_for(work))
+            if why:
+                errors.append(f"callgrind {k} ({m}): {why}")
+            else:
+                counts[k, m] = n
     return counts
 
 

@@ -349,8 +349,10 @@ def check_same_output(ref, outputs):
     run's, the first at the top and the last at the end.  A run may start past the previous
     run's last line: mpirun forwards the ranks' output on its own, and a job killed right after
     a checkpoint can lose lines the ranks printed before it (a run seen printing nothing, or its
-    tail missing, while it took checkpoints; seen under load).  Lost computation shows in the
-    last line, which sums every step, and the runs' resume points are checked by generation."""
+    tail missing, while it took checkpoints; seen under load).  A resume from the wrong state
+    still shows: the test programs' step lines carry values that depend on every step before
+    them, and each run's lines must be the reference's; the resume points are checked by
+    generation (check_resumed)."""
     prev_start, prev_end = 0, 0
     for i, lines in enumerate(outputs, 1):
         if not lines:
