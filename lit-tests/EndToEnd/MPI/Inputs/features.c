@@ -67,11 +67,18 @@ int main(int argc, char **argv) {
     // posted again for the step after next (the newer one now).
     double mine[2] = {step, x};
     MPI_Send(mine, 2, MPI_DOUBLE, right, 1000, dup);
+    // Waited for as a pair, the older first: posted in the right order, the newer receive can
+    // complete only after the older one (MPI's order of matching), so Waitany returns index 0
+    // with this step's token.  Posted again in the wrong order after a cut, the newer one takes
+    // this step's token: index 1, or the older one with the next step's (waiting for the older
+    // alone would hang instead: the next token comes only after this step).
+    MPI_Request pair[2] = {ahead[older], ahead[!older]};
     int which;
-    MPI_Waitany(1, &ahead[older], &which, MPI_STATUS_IGNORE);
-    if (ahead_buf[older][0] != step) {
-      fprintf(stderr, "rank %d step %d: the token of step %g came first (receives out of order)\n",
-              rank, step, ahead_buf[older][0]);
+    MPI_Waitany(2, pair, &which, MPI_STATUS_IGNORE);
+    if (which != 0 || ahead_buf[older][0] != step) {
+      fprintf(stderr, "rank %d step %d: the %s receive took the token of step %g (receives out "
+              "of order)\n", rank, step, which == 0 ? "older" : "newer",
+              ahead_buf[which == 0 ? older : !older][0]);
       MPI_Abort(MPI_COMM_WORLD, 3);
     }
     double token = ahead_buf[older][1];
