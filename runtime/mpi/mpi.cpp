@@ -19,6 +19,7 @@
 #include "state.h"
 #include "trigger.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -98,6 +99,7 @@ struct Request {
   int count = 0;
   uintptr_t type = 0;
   int peer = 0, tag = 0;
+  uint64_t posted = 0;  // a receive: when it was posted (M4: posted again in that order)
   MPI_Request real = MPI_REQUEST_NULL;  // not saved
   MPI_Status status{};
 };
@@ -163,6 +165,7 @@ struct State {
   std::vector<char> has_reached;
   // MPI_Finalize's barrier, kept over a checkpoint in the same process.
   bool repost_due = false;  // receives taken back at the cut wait to be posted again
+  uint64_t posts = 0;        // receives posted so far (Request::posted)
   bool fin_started = false;
   MPI_Request fin_req = MPI_REQUEST_NULL;
   uint64_t generation = 0;  // the one this process restarted from
@@ -890,14 +893,19 @@ void take_back_receives() {
 
 // Once the frames are back (the first MPI call after a checkpoint or a restart): the receives
 // taken back at the cut, in the order they were posted, each from the drained messages if one
-// matches (the earlier a receive was posted, the earlier it matches), else posted again.
+// matches (the earlier a receive was posted, the earlier it matches), else posted again.  Not in
+// the table's order: a freed slot is reused, so a later receive may sit before an earlier one.
 void repost() {
   RuntimeHeap heap;
   g.repost_due = false;
-  size_t n = 0;
-  for (Request &q : g.reqs) {
-    if (q.state != ReqState::Pending || !q.recv || q.real != MPI_REQUEST_NULL)
-      continue;
+  std::vector<Request *> taken;
+  for (Request &q : g.reqs)
+    if (q.state == ReqState::Pending && q.recv && q.real == MPI_REQUEST_NULL)
+      taken.push_back(&q);
+  std::sort(taken.begin(), taken.end(),
+            [](const Request *a, const Request *b) { return a->posted < b->posted; });
+  for (Request *p : taken) {
+    Request &q = *p;
     MPI_Datatype type = handle<MPI_Datatype>(q.type);
     if (long d = find_drained(q.comm, q.peer, q.tag); d >= 0) {
       deliver(d, reinterpret_cast<void *>(q.buf), q.count, type, &q.status);
@@ -906,9 +914,8 @@ void repost() {
       PMPI_Irecv(reinterpret_cast<void *>(q.buf), q.count, rt(type), q.peer, q.tag,
                  g.comms[q.comm].real, &q.real);
     }
-    ++n;
   }
-  log(3, "%zu receives taken back at the cut are posted again", n);
+  log(3, "%zu receives taken back at the cut are posted again", taken.size());
 }
 
 inline void enter() {
@@ -1001,7 +1008,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 2;
+constexpr uint32_t kSectionVersion = 3;
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -1063,6 +1070,7 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, q.type);
     put(out, int32_t(q.peer));
     put(out, int32_t(q.tag));
+    put(out, q.posted);
     put(out, q.status);
   }
   put(out, uint32_t(g.drained.size()));
@@ -1161,7 +1169,9 @@ void load(const image::ImageMeta &meta, std::string section) {
     q.type = r.get<uintptr_t>();
     q.peer = r.get<int32_t>();
     q.tag = r.get<int32_t>();
+    q.posted = r.get<uint64_t>();
     q.status = r.get<MPI_Status>();
+    g.posts = std::max(g.posts, q.posted);
     g.reqs.push_back(q);
   }
   uint32_t nd = r.get<uint32_t>();
@@ -1403,6 +1413,7 @@ int __autockpt_MPI_Irecv(void *buf, int count, MPI_Datatype type, int source, in
   int k = new_request();
   Request &q = g.reqs[k];
   q.recv = true;
+  q.posted = ++g.posts;
   q.comm = c;
   q.buf = reinterpret_cast<uintptr_t>(buf);
   q.count = count;

@@ -1,8 +1,11 @@
 // Many MPI features a step (issue 11's list): a blocking ring of Send/Recv, Sendrecv, Bcast from
 // a rotating root, Alltoall, Allreduce on a communicator made by MPI_Comm_split, a vector
 // datatype, ANY_SOURCE receives with Probe, a user-defined reduction, Waitany, a communicator
-// made by MPI_Comm_dup, and an Irecv that is always pending across steps (the next step's
-// token, posted one step ahead).  Rank 0 prints a checksum a step.  Arguments: steps, work.
+// made by MPI_Comm_dup, and two Irecvs of the same source and tag always pending across steps
+// (the tokens of the next two steps, which the left rank cannot have sent before this rank's
+// Sendrecv: at a cut in the step's work both are taken back, and every other step the later one
+// holds the lower request slot; each must still match the earlier token).  Rank 0 prints a
+// checksum a step.  Arguments: steps, work.
 // ASK_EVERY=N (instrumented runs): rank (step / N) % size raises SIGUSR1 every N steps.
 #include <mpi.h>
 #include <signal.h>
@@ -35,9 +38,13 @@ int main(int argc, char **argv) {
   MPI_Op op;
   MPI_Op_create(maxabs, 1, &op);
   int right = (rank + 1) % size, left = (rank + size - 1) % size;
-  double x = rank + 1, ahead_buf;
-  MPI_Request ahead;  // the next step's token from the left, always pending
-  MPI_Irecv(&ahead_buf, 1, MPI_DOUBLE, left, 1000, dup, &ahead);
+  double x = rank + 1;
+  // The tokens from the left, (step sent at, sender's x): ahead[older] is for this step's.
+  double ahead_buf[2][2];
+  MPI_Request ahead[2];
+  int older = 0;
+  MPI_Irecv(ahead_buf[0], 2, MPI_DOUBLE, left, 1000, dup, &ahead[0]);
+  MPI_Irecv(ahead_buf[1], 2, MPI_DOUBLE, left, 1000, dup, &ahead[1]);
   for (int step = 1; step <= steps; ++step) {
     for (long i = 0; i < work; ++i)
       x = x * 0.999999 + 1e-7 * (double)(i % 5);
@@ -56,12 +63,27 @@ int main(int argc, char **argv) {
     double back;
     MPI_Sendrecv(&x, 1, MPI_DOUBLE, left, 7, &back, 1, MPI_DOUBLE, right, 7, MPI_COMM_WORLD,
                  MPI_STATUS_IGNORE);
-    // The pending token: complete this step's, post the next one's.
-    MPI_Send(&x, 1, MPI_DOUBLE, right, 1000, dup);
+    // The tokens: this step's goes right; the older receive completes with the left's, and is
+    // posted again for the step after next (the newer one now).
+    double mine[2] = {step, x};
+    MPI_Send(mine, 2, MPI_DOUBLE, right, 1000, dup);
+    // Waited for as a pair, the older first: posted in the right order, the newer receive can
+    // complete only after the older one (MPI's order of matching), so Waitany returns index 0
+    // with this step's token.  Posted again in the wrong order after a cut, the newer one takes
+    // this step's token: index 1, or the older one with the next step's (waiting for the older
+    // alone would hang instead: the next token comes only after this step).
+    MPI_Request pair[2] = {ahead[older], ahead[!older]};
     int which;
-    MPI_Waitany(1, &ahead, &which, MPI_STATUS_IGNORE);
-    double token = ahead_buf;
-    MPI_Irecv(&ahead_buf, 1, MPI_DOUBLE, left, 1000, dup, &ahead);
+    MPI_Waitany(2, pair, &which, MPI_STATUS_IGNORE);
+    if (which != 0 || ahead_buf[older][0] != step) {
+      fprintf(stderr, "rank %d step %d: the %s receive took the token of step %g (receives out "
+              "of order)\n", rank, step, which == 0 ? "older" : "newer",
+              ahead_buf[which == 0 ? older : !older][0]);
+      MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    double token = ahead_buf[older][1];
+    MPI_Irecv(ahead_buf[older], 2, MPI_DOUBLE, left, 1000, dup, &ahead[older]);
+    older = !older;
     // Bcast from a rotating root.
     double b = x;
     MPI_Bcast(&b, 1, MPI_DOUBLE, step % size, MPI_COMM_WORLD);
@@ -103,8 +125,10 @@ int main(int argc, char **argv) {
       printf("step %d x %.9f col %.6f max %.6f half %.6f\n", step, x, col, mx, hsum);
     fflush(stdout);
   }
-  MPI_Cancel(&ahead);
-  MPI_Wait(&ahead, MPI_STATUS_IGNORE);
+  for (int k = 0; k < 2; ++k) {
+    MPI_Cancel(&ahead[k]);
+    MPI_Wait(&ahead[k], MPI_STATUS_IGNORE);
+  }
   MPI_Op_free(&op);
   MPI_Type_free(&column);
   MPI_Comm_free(&dup);
