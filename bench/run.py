@@ -40,6 +40,7 @@ ROOT = os.path.dirname(BENCH)
 KDIR = os.path.join(BENCH, "kernels")
 sys.path.insert(0, BENCH)
 import stop as stopbench  # noqa: E402  (bench/stop.py: the stop and periodic cost)
+import incremental as incrbench  # noqa: E402  (bench/incremental.py: incremental images)
 PDIR = os.path.join(BENCH, "programs")
 FLAGS = ["-O2", "-march=x86-64"]
 CXXFLAGS = ["-std=c++17"]
@@ -847,7 +848,8 @@ def main():
     ap.add_argument("--only", help="comma-separated kernel names (skips image and latency)")
     ap.add_argument("--json", help="also write the raw figures to this file")
     ap.add_argument("--images", action="store_true",
-                    help="only the image sizes of the peers' programs (bench/peers/), next to CRIU's")
+                    help="only the image sizes of the peers' programs (bench/peers/), next to "
+                    "CRIU's, and the incremental images (bench/incremental.py)")
     ap.add_argument("--zstd-levels", help="with --images: also these zstd levels (e.g. 1,3,6)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel compiles (default 2)")
     a = ap.parse_args()
@@ -872,11 +874,16 @@ def main():
                                         (a.zstd_levels.split(",") if a.zstd_levels else [])]
             peers = peer_images(tc, work, errors, modes)
             print(render_peers(peers))
+            # Incremental checkpoints: bytes per checkpoint against the full image (R24).
+            incr = incrbench.measure(incrbench.build(tc, work), work, a.image_mib or 1024, 5, 3,
+                                     errors, say=log)
+            print("\n" + incrbench.render(incr))
             for e in errors:
                 print("ERROR: " + e)
             if a.json:
                 with open(a.json, "w") as f:
-                    json.dump({"peers": peers, "errors": errors}, f, indent=1)
+                    json.dump({"peers": peers, "incremental": incr, "errors": errors}, f,
+                              indent=1)
         finally:
             if not a.keep and a.workdir is None:
                 shutil.rmtree(work, ignore_errors=True)

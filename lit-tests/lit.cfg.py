@@ -66,6 +66,18 @@ else:
 config.substitutions.append(
     ("%slurm-mpi", f"bash {config.autockpt_src_dir}/tests/slurm/mpi-slurm-test.sh "
                    f"{os.path.dirname(config.autockpt_bin_dir)}"))
+# Incremental checkpoints (docs/design.md R24) track written pages with userfaultfd's
+# asynchronous write protection and PAGEMAP_SCAN: Linux 6.7 or later.
+import platform
+try:
+    _kernel = tuple(int(x) for x in platform.release().split("-")[0].split(".")[:2])
+except ValueError:
+    _kernel = (0, 0)
+if _kernel >= (6, 7):
+    config.available_features.add("incremental")
+else:
+    lit_config.note("the incremental checkpoint tests are unsupported: Linux %s has no "
+                    "asynchronous userfaultfd write protection (6.7 has)" % platform.release())
 # The end-to-end tests run programs that checkpoint into directories: keep them per test.
 config.environment["AUTOCKPT_VERBOSE"] = "1"
 for var in ["HOME", "TMPDIR", "PATH"]:

@@ -17,6 +17,7 @@
 #include "state.h"
 #include "trigger.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -121,38 +122,69 @@ Status out_of_bounds(const std::string &path, const std::string &what, const cha
                        "one, or set AUTOCKPT_RESTART=never to start from the beginning.");
 }
 
-Status write_image(const std::string &path, uint64_t gen, const ImageMeta &meta,
-                   const std::vector<Piece> &globals, const std::string &files,
-                   const std::string &libc,
-                   const std::vector<std::pair<unsigned, std::string>> &layer_sections,
-                   Compress compress, uint64_t *bytes) {
+// What write_image wrote: a full image, or one incremental on `base`.
+struct Written {
+  uint64_t bytes = 0;       // the file
+  uint64_t heap_bytes = 0;  // of it, heap (known for planned heaps only)
+  uint64_t base = 0;
+};
+
+// Whether the image of `snap` can be incremental on the generation its plan names (R24): that
+// image is there, is the generation it should be, and its chain is shorter than FULL_EVERY asks.
+bool incremental_base(const GenerationStore &store, const Snapshot &snap, unsigned full_every,
+                      Base *base) {
+  if (!snap.heap.made || !snap.heap.base)
+    return false;
+  std::unique_ptr<ImageReader> r;
+  if (!ImageReader::open(store.image_path(snap.heap.base, snap.rank), &r))
+    return false;
+  const FileHeader &h = r->header();
+  if (h.generation != snap.heap.base || h.rank != snap.rank || h.chain_length + 1 >= full_every)
+    return false;
+  base->generation = h.generation;
+  base->header_checksum = h.header_checksum;
+  base->chain_length = h.chain_length + 1;
+  return true;
+}
+
+Status write_image(const GenerationStore &store, const Options &opts, const Snapshot &snap,
+                   Written *out) {
+  const std::string path = store.image_path(snap.gen, snap.rank);
+  const ImageMeta &meta = snap.meta;
   Identity id;
   id.build_id_bytes = identity::executable_build_id().substr(0, 64);
-  id.generation = gen;
+  id.generation = snap.gen;
   id.rank = meta.rank;
   id.created_unix_ns = uint64_t(meta.created_unix_ns);
   std::unique_ptr<ImageWriter> w;
   if (Status s = ImageWriter::create(path, id, &w); !s)
     return s;
-  set_compression(w.get(), compress);
+  Base base;
+  const bool incremental = incremental_base(store, snap, opts.full_every, &base);
+  if (incremental) {
+    w->set_base(base);
+    out->base = base.generation;
+  }
+  set_compression(w.get(), opts.compress);
   const std::vector<char> &fb = frames::main_stack().buffer;
   Status s = w->add_section(SectionKind::Meta, encode_meta(meta));
   if (s)
     s = w->add_section(SectionKind::Frames, {{fb.data(), fb.size()}});
   if (s)
-    s = w->add_section(SectionKind::Globals, globals);
+    s = w->add_section(SectionKind::Globals, snap.globals);
   if (s)
-    s = write_heap(w.get());
+    s = snap.heap.made ? write_planned_heap(w.get(), snap.heap, incremental, &out->heap_bytes)
+                       : write_heap(w.get());
   if (s)
-    s = w->add_section(SectionKind::Files, files);
+    s = w->add_section(SectionKind::Files, snap.files_state);
   if (s)
-    s = w->add_section(SectionKind::Libc, libc);
-  for (const auto &[kind, bytes] : layer_sections)
+    s = w->add_section(SectionKind::Libc, snap.libc_state);
+  for (const auto &[kind, bytes] : snap.layer_sections)
     if (s)
       s = w->add_section(SectionKind(kind), bytes);
   if (s)
     s = w->commit();
-  *bytes = w->bytes_written();
+  out->bytes = w->bytes_written();
   return s;
 }
 
@@ -175,8 +207,12 @@ void read_test_settings() {
     g_hold_gen = strtoull(hold, nullptr, 10);
 }
 
-Status prepare(GenerationStore &store, const std::string &reason, ProcessState *ps,
-               Snapshot *snap, bool defer_directory) {
+namespace {
+uint64_t g_last_gen;  // the generation this process prepared last (AUTOCKPT_INCREMENTAL)
+}  // namespace
+
+Status prepare(GenerationStore &store, const Options &opts, const std::string &reason,
+               ProcessState *ps, Snapshot *snap, bool defer_directory) {
   fflush(nullptr);  // stdio buffers are not in the image: what was printed stays printed
   snap->reason = reason;
   snap->stdout_at = stdout_offset();
@@ -186,7 +222,8 @@ Status prepare(GenerationStore &store, const std::string &reason, ProcessState *
   // and rank 0 commits it once every rank's image is durable (DESIGN D6, docs/design.md M5).
   const layers::Job *job = layers::job();
   uint32_t rank = job ? uint32_t(job->rank()) : 0, nranks = job ? uint32_t(job->size()) : 1;
-  uint64_t gen = store.next_number();
+  const std::vector<GenerationInfo> gens = store.list();
+  uint64_t gen = gens.empty() ? 1 : gens.back().number + 1;
   if (job)
     gen = job->max(gen);
   if (!(defer_directory && !job)) {
@@ -226,6 +263,20 @@ Status prepare(GenerationStore &store, const std::string &reason, ProcessState *
              (long long)snap->stdout_at);
   if (where[0])
     log(2, "checkpoint %llu:%.*s", (unsigned long long)gen, int(strlen(where) - 1), where);
+  if (opts.incremental) {
+    // The last step of the stop (R24).  The previous checkpoint of this process can be the base
+    // when it is committed: then every page written since its copy was taken is known.
+    uint64_t base = 0;
+    for (const GenerationInfo &g : gens)
+      if (g_last_gen && g.number == g_last_gen && g.committed)
+        base = g.number;
+    double t0 = monotonic_s();
+    plan_heap(base, &snap->heap);
+    g_last_gen = gen;
+    log(3, "checkpoint %llu: heap planned in %.2f ms (%zu extents, %zu written runs)",
+        (unsigned long long)gen, (monotonic_s() - t0) * 1e3, snap->heap.extents.size(),
+        snap->heap.written.size());
+  }
   return Status::ok();
 }
 
@@ -238,9 +289,9 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
   if (!snap.begun)
     if (Status s = store.begin(gen, &gen_dir); !s)
       return s;
-  Status s = write_image(store.image_path(gen, snap.rank), gen, snap.meta, snap.globals,
-                         snap.files_state, snap.libc_state, snap.layer_sections, opts.compress,
-                         &bytes);
+  Written written;
+  Status s = write_image(store, opts, snap, &written);
+  bytes = written.bytes;
   double t_written = monotonic_s();
   if (job && !job->all(bool(s)) && s)
     s = Status::error("another rank could not write its image of generation " +
@@ -278,15 +329,22 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
   double dt = monotonic_s() - t0;
   uint64_t end_ns = snap.stop_end_ns ? snap.stop_end_ns : monotonic_ns();
   double stopped = snap.stop_begin_ns ? double(end_ns - snap.stop_begin_ns) * 1e-9 : dt;
-  char b1[32], b2[32], b3[32];
+  char b1[32], b2[32], b3[32], b4[32];
   uint64_t gbytes = 0;
   for (const Piece &p : snap.globals)
     gbytes += p.size;
-  log(1, "checkpoint %llu (%s) written to %s: %s (heap %s, globals %s, %zu frames) in %.0f ms; "
+  char kind[96] = "";
+  if (written.base)
+    snprintf(kind, sizeof kind, ", incremental on %llu: %s of the heap written",
+             (unsigned long long)written.base, human_bytes(written.heap_bytes, b4));
+  else if (snap.heap.made)
+    snprintf(kind, sizeof kind, ", full");
+  log(1, "checkpoint %llu (%s) written to %s: %s%s (heap %s, globals %s, %zu frames) in %.0f ms; "
       "the program stopped %.1f ms%s",
       (unsigned long long)gen, snap.reason.c_str(), snap.gen_dir.c_str(), human_bytes(bytes, b1),
-      human_bytes(snap.meta.heap_size, b2), human_bytes(gbytes, b3), snap.meta.frames.size(),
-      dt * 1e3, stopped * 1e3, snap.stop_end_ns ? " (written in the background)" : "");
+      kind, human_bytes(snap.meta.heap_size, b2), human_bytes(gbytes, b3),
+      snap.meta.frames.size(), dt * 1e3, stopped * 1e3,
+      snap.stop_end_ns ? " (written in the background)" : "");
   if (!snap.meta.threads.empty())
     log(2, "checkpoint %llu holds %zu threads besides main; written in %.0f us",
         (unsigned long long)gen, snap.meta.threads.size(), dt * 1e6);
@@ -298,7 +356,7 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   Snapshot snap;
   snap.stop_begin_ns = stop_begin_ns;
   uint64_t t_prepare = monotonic_ns();
-  if (Status s = prepare(store, reason, ps, &snap); !s)
+  if (Status s = prepare(store, opts, reason, ps, &snap); !s)
     return s;
   snap.prepare_ns = monotonic_ns() - t_prepare;
   Status s = finish(store, opts, snap);
@@ -311,18 +369,34 @@ Status find_restart_image(GenerationStore &store, std::string *path, bool *found
   *found = false;
   std::vector<GenerationInfo> gens = store.list();
   std::string damaged;
-  const char *skip = getenv(kSkipVariable);  // generations found damaged by an earlier try
+  std::vector<uint64_t> skipped;  // generations found damaged by an earlier try
+  if (const char *skip = getenv(kSkipVariable))
+    for (const char *p = skip; *p;) {
+      char *end;
+      unsigned long long n = strtoull(p, &end, 10);
+      if (end == p)
+        break;
+      skipped.push_back(n);
+      p = end;
+    }
   for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
     if (!it->committed)
       continue;
     if (Status s = store.check_trusted(*it); !s)
       return s;  // not damage: falling back would hide it (docs/design.md R18)
     std::string why;
-    if (skip && (" " + std::string(skip) + " ").find(" " + std::to_string(it->number) + " ") !=
-                    std::string::npos)
+    if (std::find(skipped.begin(), skipped.end(), it->number) != skipped.end())
       why = "a section failed its checksum while it was read";
     Status s = why.empty() ? store.verify_generation(*it, &why, GenerationStore::Depth::Structure)
                            : Status::error(why);
+    std::vector<uint64_t> chain;
+    if (s)  // an incremental image: the generations it builds on (R24)
+      s = store.verify_chain(*it, gens, &chain, &why, GenerationStore::Depth::Structure, skipped);
+    for (size_t k = 1; s && k < chain.size(); ++k)
+      for (const GenerationInfo &g : gens)
+        if (g.number == chain[k])
+          if (Status t = store.check_trusted(g); !t)
+            return t;
     if (!s) {
       warn("checkpoint %s cannot be used: %s", it->path.c_str(),
            why.empty() ? s.message().c_str() : why.c_str());
@@ -352,17 +426,41 @@ Status find_restart_image(GenerationStore &store, std::string *path, bool *found
   return Status::ok();
 }
 
-Status restore(const std::string &path, ProcessState *ps, bool *damaged) {
+Status restore(const GenerationStore &store, const std::string &path, ProcessState *ps,
+               bool *damaged, uint64_t *damaged_generation) {
   *damaged = false;
+  *damaged_generation = 0;
   // A section that fails its checksum is damage, like one found before the restart began
   // (R7): the caller starts again without this generation and falls back to the one before.
-  auto read_failed = [damaged](Status s) {
+  std::unique_ptr<ImageReader> r;
+  auto read_failed = [&](Status s) {
     *damaged = true;
+    if (!*damaged_generation)
+      *damaged_generation = r ? r->header().generation : 0;
     return s;
   };
-  std::unique_ptr<ImageReader> r;
   if (Status s = ImageReader::open(path, &r); !s)
     return read_failed(s);
+  // An incremental image is read on top of its bases (R24), which find_restart_image checked.
+  std::vector<std::unique_ptr<ImageReader>> bases;
+  for (const ImageReader *link = r.get(); link->header().flags & kImageIncremental;) {
+    const FileHeader &h = link->header();
+    std::unique_ptr<ImageReader> b;
+    Status s = ImageReader::open(store.image_path(h.base_generation, h.rank), &b);
+    if (s && (b->header().generation != h.base_generation ||
+              b->header().header_checksum != h.base_header_checksum))
+      s = Status::error(b->path() + " is not the image " + path + " was written on");
+    if (!s) {
+      *damaged_generation = h.base_generation;
+      return read_failed(s);
+    }
+    bases.push_back(std::move(b));
+    link = bases.back().get();
+  }
+  std::vector<const ImageReader *> chain;  // the full image first
+  for (auto b = bases.rbegin(); b != bases.rend(); ++b)
+    chain.push_back(b->get());
+  chain.push_back(r.get());
   ImageMeta m;
   if (Status s = r->read_meta(&m); !s)
     return read_failed(s);
@@ -428,8 +526,11 @@ Status restore(const std::string &path, ProcessState *ps, bool *damaged) {
       return out_of_bounds(path, "the frame of " + f.function, "Frames");
   if (m.heap_base != arena::base())
     return Status::error("the checkpoint's heap is at a different address");
-  if (Status s = read_heap(*r); !s)
+  size_t failed = 0;
+  if (Status s = read_heap(chain, &failed); !s) {
+    *damaged_generation = chain[failed]->header().generation;
     return read_failed(s);  // the heap is half overwritten: only a fresh process can try again
+  }
   for (size_t k = 0; k < now.size(); ++k)
     memcpy(now[k].addr, gbytes.data() + m.globals[k].offset, now[k].size);
 
@@ -443,12 +544,22 @@ Status restore(const std::string &path, ProcessState *ps, bool *damaged) {
   ps->argv = reinterpret_cast<char **>(m.argv_addr);
   ps->envp = reinterpret_cast<char **>(m.envp_addr);
   ps->checkpoints = m.checkpoint_count;
+  char links[96] = "";
+  if (!bases.empty())
+    snprintf(links, sizeof links, "; incremental, read on top of generation%s",
+             bases.size() > 1 ? "s" : "");
+  std::string link_list;
+  for (const auto &b : bases)
+    link_list += (link_list.empty() ? " " : ", ") + std::to_string(b->header().generation);
+  chain.clear();
+  bases.clear();
   r.reset();  // its descriptor may be a number one of the program's files gets back
   files::restore(files_state);  // may truncate stdout, which may be stderr too: log after it
   libc_state::restore(libc_state);
   double age = double(now_unix_ns() - m.created_unix_ns) * 1e-9;
-  log(1, "resuming from checkpoint %llu (%s, written %.0f s ago by pid %lld on %s)",
-      (unsigned long long)m.generation, path.c_str(), age, (long long)m.pid, m.hostname.c_str());
+  log(1, "resuming from checkpoint %llu (%s, written %.0f s ago by pid %lld on %s%s%s)",
+      (unsigned long long)m.generation, path.c_str(), age, (long long)m.pid, m.hostname.c_str(),
+      links, link_list.c_str());
   return Status::ok();
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "frames.h"
+#include "heap_image.h"
 #include "image/meta.h"
 #include "image/writer.h"
 
@@ -41,15 +42,18 @@ struct Snapshot {
   // A test's hook (AUTOCKPT__HOLD_BEFORE_COMMIT=<generation>): the image of this generation is
   // written, and then its writer waits to be killed instead of committing it.
   bool hold_before_commit = false;
+  HeapPlan heap;  // AUTOCKPT_INCREMENTAL: the heap as it was at the stop (R24)
 };
 
 // Describes generation `store.next_number()` (the job's maximum for a rank) from the saved
-// frames, the registered globals and the arena, and counts it in ps->checkpoints.  It creates
+// frames, the registered globals and the arena, and counts it in ps->checkpoints.  With
+// AUTOCKPT_INCREMENTAL its last step plans the heap (R24): nothing may write the arena between
+// it and the copy (or the write in place).  It creates
 // the generation's directory too unless `defer_directory` (a single process whose writer
 // makes it: a mkdir with its journal write is milliseconds of a stop).  The program must stay
 // stopped until the memory is written or copied.
-Status prepare(image::GenerationStore &store, const std::string &reason, ProcessState *ps,
-               Snapshot *snap, bool defer_directory = false);
+Status prepare(image::GenerationStore &store, const Options &opts, const std::string &reason,
+               ProcessState *ps, Snapshot *snap, bool defer_directory = false);
 
 // Writes, makes durable and commits the image of `snap`, prunes old generations and logs the
 // checkpoint.  On failure nothing new is committed, the generation's directory is removed and
@@ -60,17 +64,19 @@ Status finish(image::GenerationStore &store, const Options &opts, const Snapshot
 Status write(image::GenerationStore &store, const Options &opts, const std::string &reason,
              uint64_t stop_begin_ns, ProcessState *ps);
 
-// Finds the newest committed generation that verifies, falling back to older ones with a
-// message.  Returns false in *found when there is none to use (fresh start).  An error means
+// Finds the newest committed generation that verifies, with every generation an incremental
+// one builds on (R24), falling back to older ones with a message.  Returns false in *found when there is none to use (fresh start).  An error means
 // there are checkpoints but none can be used: the caller must not silently start over.
 Status find_restart_image(image::GenerationStore &store, std::string *path, bool *found);
 
-// Restores globals, heap and frame records from the image at `path`, checking each section's
-// checksum as it is read.  *damaged says that the image proved damaged while it was read (a
-// section failed its checksum or the metadata did not decode; the heap may be half overwritten):
-// the process must start again (re-exec) without this generation to fall back to another one.
-// Any other error (an image of another build) stops the restart.
-Status restore(const std::string &path, ProcessState *ps, bool *damaged);
+// Restores globals, heap and frame records from the image at `path` (an incremental image on top
+// of its bases, R24), checking each section's checksum as it is read.  *damaged says that an
+// image proved damaged while it was read (a section failed its checksum or the metadata did not
+// decode; the heap may be half overwritten), and *damaged_generation which: the process must
+// start again (re-exec) without that generation to fall back to another one.  Any other error
+// (an image of another build) stops the restart.
+Status restore(const image::GenerationStore &store, const std::string &path, ProcessState *ps,
+               bool *damaged, uint64_t *damaged_generation);
 
 // Internal environment variable: generations (numbers, space-separated) that a previous try of
 // this restart found damaged while restoring them.

@@ -28,6 +28,7 @@ namespace autockpt::environment {
 char **arena_environment(char **current);  // environment.cpp
 }
 
+#include <cinttypes>
 #include <csignal>
 #include <ios>
 #include <cstdlib>
@@ -437,14 +438,17 @@ bool find_restart(std::string *path) {
 void restore(const std::string &path) {
   unlink(completed_marker().c_str());
   bool clobbered = false;
-  if (Status s = checkpoint::restore(path, &g_ps, &clobbered); !s) {
+  uint64_t gen = 0;
+  if (Status s = checkpoint::restore(*g_store, path, &g_ps, &clobbered, &gen); !s) {
     if (!clobbered)
       fatal("%s", s.message().c_str());
-    // Try again from the start in a fresh process, without this generation.
-    warn("%s; starting again without it", s.message().c_str());
+    if (!gen)  // the newest image itself could not be opened
+      sscanf(path.c_str() + path.rfind("gen-") + 4, "%" SCNu64, &gen);
+    // Try again from the start in a fresh process, without the generation found damaged (the
+    // newest, or one an incremental newest builds on).
+    warn("%s; starting again without generation %llu", s.message().c_str(),
+         (unsigned long long)gen);
     std::string skip = getenv(checkpoint::kSkipVariable) ? getenv(checkpoint::kSkipVariable) : "";
-    unsigned long long gen = 0;
-    sscanf(path.c_str() + path.rfind("gen-") + 4, "%llu", &gen);
     skip += " " + std::to_string(gen);
     setenv(checkpoint::kSkipVariable, skip.c_str(), 1);
     execv("/proc/self/exe", g_argv0);
@@ -465,7 +469,7 @@ Status take_async(const std::string &reason, bool exit_after, uint64_t stop_ns) 
   checkpoint::Snapshot snap;
   snap.stop_begin_ns = stop_ns;
   uint64_t t_prepare = monotonic_ns();
-  Status s = checkpoint::prepare(*g_store, reason, &g_ps, &snap, true);
+  Status s = checkpoint::prepare(*g_store, *g_opts, reason, &g_ps, &snap, true);
   log(3, "checkpoint %llu: unwound in %.2f ms, prepared in %.2f ms", (unsigned long long)snap.gen,
       double(t_prepare - stop_ns) / 1e6, double(monotonic_ns() - t_prepare) / 1e6);
   if (s)

@@ -185,7 +185,7 @@ TEST(ImageTest, RoundTripsHeaderMetaAndSections) {
   std::unique_ptr<ImageReader> r;
   Status opened = ImageReader::open(path, &r);
   ASSERT_TRUE(opened.is_ok()) << opened.message();
-  EXPECT_EQ(r->header().format_version, kFormatVersion);
+  EXPECT_EQ(r->header().format_version, kFullFormatVersion);  // a full image: older builds read it
   EXPECT_EQ(r->header().rank, 3u);
   EXPECT_EQ(r->header().generation, 7u);
   EXPECT_EQ(r->header().created_unix_ns, 1700000000123456789u);
@@ -321,7 +321,8 @@ TEST(ImageTest, OtherFormatVersionsAreRefusedByNumber) {
   patch(path, offsetof(FileHeader, format_version), &newer, sizeof newer);
   Status s = open_error(path);
   EXPECT_THAT(s.message(), HasSubstr("format version " + std::to_string(newer) +
-                                     ", but this autockpt reads only version " +
+                                     ", but this autockpt reads only versions " +
+                                     std::to_string(kOldestFormatVersion) + " to " +
                                      std::to_string(kFormatVersion)));
   EXPECT_THAT(s.message(), HasSubstr("newer autockpt"));
   const uint32_t older = 0;

@@ -23,8 +23,10 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-// Writes the image of `rank` in generation `gen` (a Meta section and `heap_bytes` of heap).
-Status write_image(const GenerationStore &store, uint64_t gen, uint32_t rank, uint64_t heap_bytes) {
+// Writes the image of `rank` in generation `gen` (a Meta section and `heap_bytes` of heap),
+// incremental on generation `base` when it is not 0 (R24).
+Status write_image(const GenerationStore &store, uint64_t gen, uint32_t rank, uint64_t heap_bytes,
+                   uint64_t base = 0) {
   Identity id{"\x12\x34", rank, gen, 1};
   ImageMeta meta;
   meta.generation = gen;
@@ -32,6 +34,11 @@ Status write_image(const GenerationStore &store, uint64_t gen, uint32_t rank, ui
   std::string heap(heap_bytes, char('A' + gen % 26));
   std::unique_ptr<ImageWriter> w;
   Status s = ImageWriter::create(store.image_path(gen, rank), id, &w);
+  if (s && base) {
+    std::unique_ptr<ImageReader> b;
+    s = ImageReader::open(store.image_path(base, rank), &b);
+    if (s) w->set_base({base, b->header().header_checksum, b->header().chain_length + 1});
+  }
   if (s) s = w->add_section(SectionKind::Meta, encode_meta(meta));
   if (s) s = w->add_section(SectionKind::Heap, heap);
   if (s) s = w->commit();
@@ -40,12 +47,12 @@ Status write_image(const GenerationStore &store, uint64_t gen, uint32_t rank, ui
 
 // Writes and commits generation `gen` with `nranks` images.
 void write_generation(GenerationStore &store, uint64_t gen, uint32_t nranks = 1,
-                      uint64_t heap_bytes = 10000) {
+                      uint64_t heap_bytes = 10000, uint64_t base = 0) {
   std::string gen_dir;
   ASSERT_TRUE(store.begin(gen, &gen_dir).is_ok());
   EXPECT_EQ(gen_dir, store.gen_path(gen));
   for (uint32_t rank = 0; rank < nranks; ++rank) {
-    Status s = write_image(store, gen, rank, heap_bytes);
+    Status s = write_image(store, gen, rank, heap_bytes, base);
     ASSERT_TRUE(s.is_ok()) << s.message();
   }
   Status s = store.commit(gen, nranks);
@@ -271,6 +278,60 @@ TEST(StoreTest, PruneKeepsTheNewestCommittedGenerations) {
   store.prune(0);  // taken as 1: the newest committed generation always stays
   EXPECT_EQ(numbers(store.list(), true), std::vector<uint64_t>{5});
   EXPECT_TRUE(fs::exists(tmp / "gen-000006"));
+}
+
+// Incremental generations (R24): pruning keeps every generation a kept one builds on, however
+// old; a chain with a missing, replaced or damaged link is refused, naming the link.
+TEST(StoreTest, IncrementalChainsArePrunedTogetherAndChecked) {
+  TempDir tmp;
+  GenerationStore store(tmp.path());
+  write_generation(store, 1, 2);           // full, two ranks
+  write_generation(store, 2, 2, 100, 1);   // on 1
+  write_generation(store, 3, 2, 100, 2);   // on 2, on 1
+  std::unique_ptr<ImageReader> r;
+  ASSERT_TRUE(ImageReader::open(store.image_path(3, 1), &r).is_ok());
+  EXPECT_EQ(r->header().format_version, kFormatVersion);
+  EXPECT_EQ(r->header().base_generation, 2u);
+  EXPECT_EQ(r->header().chain_length, 2u);
+
+  std::vector<GenerationInfo> gens = store.list();
+  std::vector<uint64_t> chain;
+  std::string why;
+  Status s = store.verify_chain(gens[2], gens, &chain, &why);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  EXPECT_EQ(chain, (std::vector<uint64_t>{3, 2, 1}));
+  EXPECT_EQ(store.bases_of(gens[2]), (std::vector<uint64_t>{2, 1}));
+  ASSERT_TRUE(store.verify_chain(gens[0], gens, &chain, &why).is_ok());
+  EXPECT_EQ(chain, std::vector<uint64_t>{1});
+
+  // The damaged list of a restart that fell back (AUTOCKPT__SKIP_GENERATIONS).
+  EXPECT_FALSE(store.verify_chain(gens[2], gens, &chain, &why, GenerationStore::Depth::Structure,
+                                  {1}).is_ok());
+  EXPECT_EQ(why, "it needs generation 1 (the base of generation 2), which proved damaged when a "
+                 "restart read it");
+
+  store.prune(2);  // 3 and 2, and 1 under them
+  EXPECT_EQ(numbers(store.list(), true), (std::vector<uint64_t>{1, 2, 3}));
+  write_generation(store, 4, 2);           // full
+  store.prune(2);  // 4 and 3, and 2 and 1 under 3
+  EXPECT_EQ(numbers(store.list(), true), (std::vector<uint64_t>{1, 2, 3, 4}));
+  write_generation(store, 5, 2, 100, 4);
+  store.prune(2);  // 5 and 4
+  EXPECT_EQ(numbers(store.list(), true), (std::vector<uint64_t>{4, 5}));
+
+  // A base replaced by another image of the same number, then one gone.
+  write_generation(store, 6, 2, 100, 5);
+  ASSERT_TRUE(store.remove(5).is_ok());
+  write_generation(store, 5, 2, 300);
+  gens = store.list();
+  EXPECT_FALSE(store.verify_chain(gens.back(), gens, &chain, &why).is_ok());
+  EXPECT_EQ(why, "it is incremental on generation 5, which holds another rank-00000.ackpt than "
+                 "the one it was written on (its header checksum differs)");
+  ASSERT_TRUE(store.remove(5).is_ok());
+  gens = store.list();
+  s = store.verify_chain(gens.back(), gens, &chain, &why);
+  EXPECT_EQ(why, "it is incremental on generation 5, which is missing");
+  EXPECT_THAT(s.message(), HasSubstr("generation 6 in " + tmp.path() + " is not valid"));
 }
 
 TEST(StoreTest, VerifyGenerationChecksFilesAgainstTheManifest) {

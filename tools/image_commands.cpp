@@ -236,6 +236,14 @@ int inspect_image(const std::string &path) {
   std::printf("created     %s (%s)\n", local_time(h.created_unix_ns).c_str(),
               age(h.created_unix_ns).c_str());
   std::printf("rank        %u\n", h.rank);
+  if (h.flags & image::kImageIncremental) {
+    std::printf("kind        incremental on generation %" PRIu64 " (its image's header checksum %s);"
+                " %u incremental image%s since a full one\n",
+                h.base_generation, hex(h.base_header_checksum).c_str(), h.chain_length,
+                h.chain_length == 1 ? "" : "s");
+  } else {
+    std::printf("kind        full\n");
+  }
   std::printf("sections\n");
   for (const image::SectionEntry &e : reader->sections()) {
     const std::string raw =
@@ -284,10 +292,20 @@ int verify_image(const std::string &path) {
   return 0;
 }
 
+// ", incremental on 6, 5, 4" for a generation read on top of others (R24), else "".
+std::string chain_note(const std::vector<uint64_t> &chain) {
+  std::string note;
+  for (size_t k = 1; k < chain.size(); ++k)
+    note += (k == 1 ? ", incremental on " : ", ") + std::to_string(chain[k]);
+  return note;
+}
+
 int verify_generation(const GenerationStore &store, const GenerationInfo &g) {
   if (Status s = store.verify_generation(g, nullptr); !s) return fail(s.message());
-  std::printf("OK  %s (%zu image%s)\n", g.path.c_str(), g.files.size(),
-              g.files.size() == 1 ? "" : "s");
+  std::vector<uint64_t> chain;
+  if (Status s = store.verify_chain(g, store.list(), &chain, nullptr); !s) return fail(s.message());
+  std::printf("OK  %s (%zu image%s%s)\n", g.path.c_str(), g.files.size(),
+              g.files.size() == 1 ? "" : "s", chain_note(chain).c_str());
   return 0;
 }
 
@@ -327,10 +345,11 @@ int cmd_list(int argc, char **argv) {
                   g.committed ? "committed" : "incomplete", human_size(g.bytes).c_str(),
                   age(g.mtime_unix_ns).c_str());
     std::string why;
+    std::vector<uint64_t> chain;
     if (!g.committed) {
       lines.push_back(head + std::string("  -"));
-    } else if (store.verify_generation(g, &why)) {
-      lines.push_back(head + std::string("  valid"));
+    } else if (store.verify_generation(g, &why) && store.verify_chain(g, gens, &chain, &why)) {
+      lines.push_back(head + std::string("  valid") + chain_note(chain));
       newest = lines.size() - 1;
     } else {
       lines.push_back(head + std::string("  INVALID (") + why + ")");

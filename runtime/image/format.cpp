@@ -39,6 +39,7 @@ const char *section_name(SectionKind kind) {
     case SectionKind::OpenMP: return "OpenMP";
     case SectionKind::Fortran: return "Fortran";
     case SectionKind::HeapExtents: return "HeapExtents";
+    case SectionKind::HeapKeep: return "HeapKeep";
   }
   return "Unknown";
 }
@@ -77,6 +78,18 @@ std::string encode_heap_extents(const HeapExtent *extents, uint64_t count) {
 
 bool decode_heap_extents(const std::string &bytes, uint64_t limit, uint64_t stored,
                          std::vector<HeapExtent> *out, std::string *error) {
+  uint64_t total = 0;
+  if (!decode_heap_runs(bytes, limit, out, &total, error)) return false;
+  if (total != stored) {
+    *error = "its heap extents add up to " + std::to_string(total) + " bytes, but its Heap "
+             "section holds " + std::to_string(stored);
+    return false;
+  }
+  return true;
+}
+
+bool decode_heap_runs(const std::string &bytes, uint64_t limit, std::vector<HeapExtent> *out,
+                      uint64_t *total_out, std::string *error) {
   constexpr uint64_t kPage = 4096;
   out->clear();
   if (bytes.size() % sizeof(HeapExtent) != 0) {
@@ -103,11 +116,7 @@ bool decode_heap_extents(const std::string &bytes, uint64_t limit, uint64_t stor
     }
     return false;
   }
-  if (total != stored) {
-    *error = "its heap extents add up to " + std::to_string(total) + " bytes, but its Heap "
-             "section holds " + std::to_string(stored);
-    return false;
-  }
+  *total_out = total;
   return true;
 }
 

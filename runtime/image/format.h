@@ -12,7 +12,12 @@
 namespace autockpt::image {
 
 inline constexpr char kMagic[8] = {'A', 'U', 'T', 'O', 'C', 'K', 'P', 'T'};
-inline constexpr uint32_t kFormatVersion = 2;  // 2: the heap is saved as extents (R22)
+// 2: the heap is saved as extents (R22).  3: an image may be incremental (R24): it names its base
+// image and holds only the heap pages changed since.  A full image is still written as version 2,
+// which older builds read; an incremental one is 3, which they refuse by number.
+inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kOldestFormatVersion = 2;  // the oldest version this build reads
+inline constexpr uint32_t kFullFormatVersion = 2;    // what a full image is written as
 inline constexpr uint64_t kSectionAlignment = 4096;  // where each section's data starts; the
                                                      // reader's O_DIRECT path relies on it
 inline constexpr uint64_t kIoChunk = 8 << 20;        // the size of one write or read of bulk data
@@ -24,7 +29,7 @@ struct FileHeader {
   uint32_t format_version;  // kFormatVersion
   uint32_t header_size;     // sizeof(FileHeader)
   uint32_t section_count;
-  uint32_t flags;                 // none defined yet: 0
+  uint32_t flags;                 // kImageIncremental or 0
   uint64_t section_table_offset;  // section_count SectionEntry records
   uint8_t build_id[64];           // the executable's GNU build-id, raw bytes
   uint32_t build_id_len;
@@ -32,10 +37,18 @@ struct FileHeader {
   uint64_t generation;
   uint64_t created_unix_ns;
   uint64_t section_table_checksum;  // XXH3_64bits of the section table
-  uint8_t reserved[120];            // zero
+  // An incremental image (flags & kImageIncremental, format 3): the generation of the image it
+  // builds on (the same rank's, in the same directory), that image's header_checksum, and how
+  // many incremental images lead back to a full one, this one included.  Zero in a full image.
+  uint64_t base_generation;
+  uint64_t base_header_checksum;
+  uint32_t chain_length;
+  uint32_t pad;                     // zero
+  uint8_t reserved[96];             // zero
   uint64_t header_checksum;         // XXH3_64bits of the header with this field zeroed; last
 };
 static_assert(sizeof(FileHeader) == 256, "the image header is 256 bytes on disk");
+static_assert(offsetof(FileHeader, base_generation) == 128, "the base follows the table checksum");
 static_assert(offsetof(FileHeader, header_checksum) == 248,
               "the header checksum is the header's last field");
 
@@ -52,7 +65,12 @@ enum class SectionKind : uint32_t {
   OpenMP = 10,  // the OpenMP settings and the thread-local variables of libomp's workers (omp/)
   Fortran = 11,  // the units Fortran OPEN statements opened (fortran/units.cpp)
   HeapExtents = 12,  // HeapExtent records: where each part of the Heap section goes
+  HeapKeep = 13,     // HeapExtent records: the pages an incremental image takes from its base
 };
+
+// The image is incremental (R24): the heap is its base image's heap, then every page outside
+// HeapKeep and HeapExtents made zero, then the Heap section's extents read into place.
+inline constexpr uint32_t kImageIncremental = 1u << 0;
 
 // "Heap", "Frames", ...; "Unknown" for a kind this build does not know.
 const char *section_name(SectionKind kind);
@@ -84,6 +102,9 @@ static_assert(sizeof(HeapExtent) == 16, "a heap extent is 16 bytes on disk");
 std::string encode_heap_extents(const HeapExtent *extents, uint64_t count);
 bool decode_heap_extents(const std::string &bytes, uint64_t limit, uint64_t stored,
                          std::vector<HeapExtent> *out, std::string *error);
+// The same for runs whose total is not known in advance (HeapKeep); *total gets it.
+bool decode_heap_runs(const std::string &bytes, uint64_t limit, std::vector<HeapExtent> *out,
+                      uint64_t *total, std::string *error);
 
 // Who wrote an image: copied into its header.
 struct Identity {
@@ -91,6 +112,13 @@ struct Identity {
   uint32_t rank = 0;
   uint64_t generation = 0;
   uint64_t created_unix_ns = 0;
+};
+
+// Which image an incremental image builds on (FileHeader's base fields).
+struct Base {
+  uint64_t generation = 0;
+  uint64_t header_checksum = 0;
+  uint32_t chain_length = 0;  // this image's: the base's plus one
 };
 
 // XXH3_64bits of `h` with its header_checksum field taken as zero.

@@ -309,9 +309,10 @@ Status ImageReader::load() {
   if (int err = pread_all(fd_, &header_, sizeof header_, 0)) return read_error(err);
 
   const uint32_t version = header_.format_version;
-  if (version != kFormatVersion) {
+  if (version < kOldestFormatVersion || version > kFormatVersion) {
     return Status::error(path_ + " is in image format version " + std::to_string(version) +
-                         ", but this autockpt reads only version " +
+                         ", but this autockpt reads only versions " +
+                         std::to_string(kOldestFormatVersion) + " to " +
                          std::to_string(kFormatVersion) +
                          (version > kFormatVersion
                               ? ": it was written by a newer autockpt; restart with that one"
@@ -320,6 +321,14 @@ Status ImageReader::load() {
   if (header_.header_size != sizeof header_ ||
       compute_header_checksum(header_) != header_.header_checksum) {
     return Status::error(path_ + " is corrupt (header checksum mismatch)");
+  }
+  const bool incremental = header_.flags & kImageIncremental;
+  if ((header_.flags & ~kImageIncremental) != 0 || (incremental && version < 3) ||
+      (incremental && (header_.base_generation == 0 ||
+                       header_.base_generation >= header_.generation ||
+                       header_.chain_length == 0)) ||
+      (!incremental && (header_.base_generation != 0 || header_.chain_length != 0))) {
+    return Status::error(path_ + " is corrupt (its header names an impossible base image)");
   }
   return load_table();
 }

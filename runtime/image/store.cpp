@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -357,14 +358,85 @@ void GenerationStore::prune(unsigned keep) {
   auto newest =
       std::find_if(gens.rbegin(), gens.rend(), [](const GenerationInfo &g) { return g.committed; });
   if (newest == gens.rend()) return;
+  std::set<uint64_t> needed;  // the newest `keep` and what they are incremental on
   unsigned kept = 0;
+  for (auto g = gens.rbegin(); g != gens.rend() && kept < keep; ++g) {
+    if (!g->committed) continue;
+    ++kept;
+    needed.insert(g->number);
+    for (uint64_t base : bases_of(*g)) needed.insert(base);
+  }
   for (auto g = gens.rbegin(); g != gens.rend(); ++g) {
-    if (g->committed && kept < keep) {
-      ++kept;
-    } else if (g->committed || g->number < newest->number) {
+    if (needed.count(g->number)) continue;
+    if (g->committed || g->number < newest->number) {
       (void)remove(g->number);  // best effort: what stays is removed by a later prune
     }
   }
+}
+
+std::vector<uint64_t> GenerationStore::bases_of(const GenerationInfo &info) const {
+  std::vector<uint64_t> bases;
+  for (const std::string &file : info.files) {
+    uint64_t gen = info.number;
+    for (;;) {
+      std::unique_ptr<ImageReader> r;
+      if (!ImageReader::open(gen_path(gen) + "/" + file, &r)) break;
+      const FileHeader &h = r->header();
+      if (!(h.flags & kImageIncremental) || h.base_generation >= gen) break;
+      gen = h.base_generation;
+      if (std::find(bases.begin(), bases.end(), gen) != bases.end()) break;  // known from here
+      bases.push_back(gen);
+    }
+  }
+  return bases;
+}
+
+Status GenerationStore::verify_chain(const GenerationInfo &info,
+                                     const std::vector<GenerationInfo> &gens,
+                                     std::vector<uint64_t> *chain, std::string *why, Depth depth,
+                                     const std::vector<uint64_t> &damaged) const {
+  chain->assign(1, info.number);
+  auto broken = [&](const std::string &reason) {
+    if (why) *why = reason;
+    return Status::error("generation " + std::to_string(info.number) + " in " + dir_ +
+                         " is not valid: " + reason);
+  };
+  for (const std::string &file : info.files) {
+    uint64_t gen = info.number;
+    std::unique_ptr<ImageReader> r;
+    if (Status s = ImageReader::open(info.path + "/" + file, &r); !s) return broken(s.message());
+    while (r->header().flags & kImageIncremental) {
+      const FileHeader h = r->header();
+      const uint64_t base = h.base_generation;
+      const std::string link =
+          (gen == info.number ? "it is incremental on generation " + std::to_string(base)
+                              : "it needs generation " + std::to_string(base) +
+                                    " (the base of generation " + std::to_string(gen) + ")") +
+          ", which ";
+      auto b = std::find_if(gens.begin(), gens.end(),
+                            [base](const GenerationInfo &g) { return g.number == base; });
+      if (b == gens.end()) return broken(link + "is missing");
+      if (!b->committed) return broken(link + "was never committed");
+      if (std::find(damaged.begin(), damaged.end(), base) != damaged.end()) {
+        return broken(link + "proved damaged when a restart read it");
+      }
+      if (std::find(chain->begin(), chain->end(), base) == chain->end()) {
+        std::string reason;
+        if (!verify_generation(*b, &reason, depth)) return broken(link + "is not valid: " + reason);
+        chain->push_back(base);
+      }
+      if (Status s = ImageReader::open(b->path + "/" + file, &r); !s) {
+        return broken(link + "cannot be read: " + s.message());
+      }
+      if (r->header().generation != base || r->header().header_checksum != h.base_header_checksum) {
+        return broken(link + "holds another " + file + " than the one it was written on (its "
+                      "header checksum differs)");
+      }
+      gen = base;
+    }
+  }
+  std::sort(chain->rbegin(), chain->rend());
+  return Status::ok();
 }
 
 Status GenerationStore::check_trusted(const GenerationInfo &info) const {

@@ -64,8 +64,9 @@ class GenerationStore {
   // Removes a generation, committed or not.
   Status remove(uint64_t gen);
 
-  // Keeps the newest `keep` (at least 1) committed generations; removes older committed ones and
-  // uncommitted ones older than the newest committed one.
+  // Keeps the newest `keep` (at least 1) committed generations and every generation they are
+  // incremental on (R24); removes other committed ones and uncommitted ones older than the
+  // newest committed one.
   void prune(unsigned keep);
 
   // Checks the manifest against the files and verifies every image.  On failure `why` (when not
@@ -76,6 +77,21 @@ class GenerationStore {
   enum class Depth { Structure, Contents };
   Status verify_generation(const GenerationInfo &info, std::string *why,
                            Depth depth = Depth::Contents) const;
+
+  // The generations that committed generation `info` is read from, newest first: itself, then
+  // for an incremental image (R24) its base, the base's base, ... down to full images, for every
+  // rank's image.  Each base must be a committed generation of `gens` (list()) that verifies to
+  // `depth`, is not in `damaged` (found damaged while a restart read it), and holds an image of
+  // the same name whose header is the one the newer image names.  On failure `why` (when not
+  // null) gets the reason, naming the broken link.
+  Status verify_chain(const GenerationInfo &info, const std::vector<GenerationInfo> &gens,
+                      std::vector<uint64_t> *chain, std::string *why,
+                      Depth depth = Depth::Structure,
+                      const std::vector<uint64_t> &damaged = {}) const;
+
+  // The generations the images of `info` name as bases, transitively, as far as they can be read
+  // (no verification): what pruning must keep for `info` to stay usable.
+  std::vector<uint64_t> bases_of(const GenerationInfo &info) const;
 
   // Whether a restart may read generation `info` at all: the checkpoint directory, the
   // generation's directory, its MANIFEST and its images must belong to this user and be

@@ -94,7 +94,7 @@ Status ImageWriter::create(const std::string &final_path, const Identity &id,
 ImageWriter::ImageWriter(std::string final_path, int fd, const Identity &id)
     : final_path_(std::move(final_path)), tmp_path_(final_path_ + ".tmp"), fd_(fd) {
   std::memcpy(header_.magic, kMagic, sizeof kMagic);
-  header_.format_version = kFormatVersion;
+  header_.format_version = kFullFormatVersion;
   header_.header_size = sizeof(FileHeader);
   header_.build_id_len = static_cast<uint32_t>(id.build_id_bytes.size());
   std::memcpy(header_.build_id, id.build_id_bytes.data(), id.build_id_bytes.size());
@@ -107,6 +107,14 @@ ImageWriter::ImageWriter(std::string final_path, int fd, const Identity &id)
 ImageWriter::~ImageWriter() {
   discard();
   ZSTD_freeCCtx(static_cast<ZSTD_CCtx *>(zstd_));
+}
+
+void ImageWriter::set_base(const Base &base) {
+  header_.format_version = kFormatVersion;
+  header_.flags |= kImageIncremental;
+  header_.base_generation = base.generation;
+  header_.base_header_checksum = base.header_checksum;
+  header_.chain_length = base.chain_length;
 }
 
 void ImageWriter::set_compression(int level, int workers) {

@@ -33,6 +33,9 @@ class ImageWriter {
   void set_compression(int level, int workers);
   static constexpr uint64_t kCompressFrom = 64 << 10;
 
+  // Makes the image incremental on `base` (format 3, R24): it is read on top of that image.
+  void set_base(const Base &base);
+
   // Appends a section of `kind` (each kind at most once).  After a failure every call returns
   // the first error again.
   Status add_section(SectionKind kind, const std::vector<Piece> &pieces);

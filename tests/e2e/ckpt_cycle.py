@@ -601,6 +601,11 @@ def judge_cycles(args, ref, ref_rc, runs):
                 # known to within one poll) may be resumed from the first line.
                 if lines and start == 0 and not (want and want[1][0] == 0):
                     raise Fail("%s started from the beginning instead of resuming" % run.label)
+                # An incremental checkpoint (AUTOCKPT_INCREMENTAL) is read on top of others.
+                chain = re.search(r"resuming from checkpoint \d+ \(.*; incremental, read on top "
+                                  r"of generations? ([\d, ]+)\)", read_text(run.stderr))
+                if chain:
+                    notes[-1] += ", an incremental image read on top of " + chain.group(1)
         if start is not None:
             for g, (low, high) in run.brackets.items():
                 at_commit[g] = (start + low, start + high)

@@ -160,7 +160,8 @@ def other_version(path, _):
         f.seek(8)
         version, = struct.unpack("<I", f.read(4))
         f.seek(8)
-        f.write(struct.pack("<I", version + 1))
+        # A full image is version 2; this build reads 3 too (incremental images, R24).
+        f.write(struct.pack("<I", version + 2))
 
 
 def main():
