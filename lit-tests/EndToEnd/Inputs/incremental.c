@@ -4,9 +4,12 @@
  * and rewrites about 3% of the pages, drawn at random, frees a 512 KiB block and allocates it
  * again with calloc (its released pages come back zero, and must read zero after a restart too:
  * only a few of them are written), and grows a list of small blocks by 64 while freeing some.
- * A page restored from the wrong generation shows as "bad".  Every page is checked at the end.
+ * Half of the blocks are rewritten by a thread started for each step (its writes must be
+ * tracked as the main thread's are).  A page restored from the wrong generation shows as "bad".
+ * Every page is checked at the end.
  * With a second argument, an instrumented build asks for a checkpoint after every step
  * (SIGUSR1; run it with AUTOCKPT_ON_SIGNAL=continue). */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,13 +32,14 @@ struct node {
 };
 static struct node *list;
 
-static uint64_t g_x = 88172645463325252ull;
-static uint64_t draw(void) {
-  g_x ^= g_x << 13;
-  g_x ^= g_x >> 7;
-  g_x ^= g_x << 17;
-  return g_x;
+static uint64_t g_x = 88172645463325252ull, g_y = 1181783497276652981ull;
+static uint64_t next(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
 }
+static uint64_t draw(void) { return next(&g_x); }
 
 /* Writes page version v of page (b, i); version 0 is a page never written: zero. */
 static void fill(uint64_t *q, unsigned b, unsigned i, unsigned v) {
@@ -52,6 +56,26 @@ static unsigned long check(const uint64_t *q, unsigned b, unsigned i, unsigned v
   uint64_t want[PAGE / 8];
   fill(want, b, i, v);
   return memcmp(q, want, PAGE) != 0;
+}
+
+/* Checks and rewrites about 3% of the pages of blocks [from, to), drawn with *x. */
+static unsigned long rewrite(unsigned from, unsigned to, uint64_t *x) {
+  unsigned long bad = 0;
+  for (int k = 0; k < (int)(to - from) * BLOCK_PAGES * 3 / 100; k++) {
+    uint64_t r = next(x);
+    unsigned b = from + (unsigned)(r % (to - from)), i = (unsigned)((r >> 8) % BLOCK_PAGES);
+    uint64_t *q = (uint64_t *)(blk[b] + (size_t)i * PAGE);
+    bad += check(q, b, i, ver[b][i]);
+    fill(q, b, i, ++ver[b][i]);
+  }
+  return bad;
+}
+
+static unsigned long worker_bad;
+static void *worker(void *arg) {
+  (void)arg;
+  worker_bad = rewrite(BLOCKS / 2, BLOCKS, &g_y);
+  return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -72,13 +96,12 @@ int main(int argc, char **argv) {
     }
   }
   for (int step = 1; step <= steps; step++) {
-    for (int k = 0; k < BLOCKS * BLOCK_PAGES * 3 / 100; k++) {
-      uint64_t r = draw();
-      unsigned b = (unsigned)(r % BLOCKS), i = (unsigned)((r >> 8) % BLOCK_PAGES);
-      uint64_t *q = (uint64_t *)(blk[b] + (size_t)i * PAGE);
-      bad += check(q, b, i, ver[b][i]);
-      fill(q, b, i, ++ver[b][i]);
-    }
+    pthread_t t;
+    if (pthread_create(&t, NULL, worker, NULL) != 0)
+      return 1;
+    bad += rewrite(0, BLOCKS / 2, &g_x);
+    pthread_join(t, NULL);
+    bad += worker_bad;
     if (spare) {
       for (unsigned i = 0; i < SPARE_PAGES; i++)
         bad += check((uint64_t *)(spare + (size_t)i * PAGE), BLOCKS, i, spare_ver[i]);
