@@ -294,9 +294,11 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
   Written written;
   Status s = write_image(store, opts, snap, &written);
   bytes = written.bytes;
+  double t_written = monotonic_s();
   if (job && !job->all(bool(s)) && s)
     s = Status::error("another rank could not write its image of generation " +
                       std::to_string(gen));
+  double t_durable = monotonic_s();  // a job: every rank's image is durable (or one failed)
   if (s && snap.hold_before_commit) {
     log(1, "checkpoint %llu: process %d holds before committing it (%s)",
         (unsigned long long)gen, int(getpid()), kHoldVariable);
@@ -305,6 +307,7 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
   }
   if (s && snap.rank == 0)
     s = store.commit(gen, snap.nranks);
+  double t_manifest = monotonic_s();
   if (job && !job->all(bool(s)) && s)
     s = Status::error("rank 0 could not commit generation " + std::to_string(gen));
   if (!s) {
@@ -312,8 +315,19 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
       (void)store.abandon(gen);
     return s;
   }
+  double t_told = monotonic_s();
   if (snap.rank == 0)
     store.prune(opts.keep);
+  // The job's share of a checkpoint beside the writing (docs/design.md M13; bench/mpi/coord.py
+  // reads this line): agreeing on the generation and making its directory, then the commit
+  // (the manifest, every rank told, the old generations pruned).
+  if (job && snap.rank == 0)
+    log(2, "checkpoint %llu: prepared in %.3f ms; images durable on every rank %.3f ms after "
+        "the write began (rank 0's own write %.3f ms); committed %.3f ms after that (the manifest "
+        "%.3f ms, every rank told %.3f ms, old generations pruned %.3f ms)",
+        (unsigned long long)gen, double(snap.prepare_ns) / 1e6, (t_durable - t0) * 1e3,
+        (t_written - t0) * 1e3, (monotonic_s() - t_durable) * 1e3, (t_manifest - t_durable) * 1e3,
+        (t_told - t_manifest) * 1e3, (monotonic_s() - t_told) * 1e3);
   double dt = monotonic_s() - t0;
   uint64_t end_ns = snap.stop_end_ns ? snap.stop_end_ns : monotonic_ns();
   double stopped = snap.stop_begin_ns ? double(end_ns - snap.stop_begin_ns) * 1e-9 : dt;
@@ -343,8 +357,10 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
              uint64_t stop_begin_ns, ProcessState *ps) {
   Snapshot snap;
   snap.stop_begin_ns = stop_begin_ns;
+  uint64_t t_prepare = monotonic_ns();
   if (Status s = prepare(store, opts, reason, ps, &snap); !s)
     return s;
+  snap.prepare_ns = monotonic_ns() - t_prepare;
   Status s = finish(store, opts, snap);
   if (!s)
     --ps->checkpoints;

@@ -38,6 +38,7 @@ struct Snapshot {
   off_t stdout_at = -1;      // where stdout stood, -1 when it is not a regular file
   uint64_t stop_begin_ns = 0;  // CLOCK_MONOTONIC: when the program stopped for it
   uint64_t stop_end_ns = 0;    // when it went on; 0 while it is still stopped
+  uint64_t prepare_ns = 0;     // how long prepare() took (written in place)
   // A test's hook (AUTOCKPT__HOLD_BEFORE_COMMIT=<generation>): the image of this generation is
   // written, and then its writer waits to be killed instead of committing it.
   bool hold_before_commit = false;

@@ -27,9 +27,10 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LINE = re.compile(r"BENCH pingpong_us=([0-9.]+) rate_us=([0-9.]+) check=(\S+)")
+# The family's compiler, and its launcher up to the number of ranks (bench/mpi/coord.py too).
 FAMILIES = {"openmpi": ("mpicc.openmpi", ["mpirun.openmpi", "--allow-run-as-root",
-                                          "--oversubscribe", "-np", "2"]),
-            "mpich": ("mpicc.mpich", ["mpiexec.mpich", "-np", "2"])}
+                                          "--oversubscribe", "-np"]),
+            "mpich": ("mpicc.mpich", ["mpiexec.mpich", "-np"])}
 
 
 def main():
@@ -74,7 +75,7 @@ def main():
             for r in range(args.rounds):
                 order = list(exe)
                 for build in (order if r % 2 == 0 else order[::-1]):
-                    p = subprocess.run(launch + [exe[build], str(args.trips), str(args.windows)],
+                    p = subprocess.run(launch + ["2", exe[build], str(args.trips), str(args.windows)],
                                        capture_output=True, text=True, timeout=600, cwd=tmp,
                                        env=dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt")))
                     m = LINE.search(p.stdout)

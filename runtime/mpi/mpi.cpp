@@ -1,4 +1,4 @@
-// The MPI layer (DESIGN D9, docs/design.md M1-M9): the MPI calls instrumented code makes
+// The MPI layer (DESIGN D9, docs/design.md M1-M14): the MPI calls instrumented code makes
 // (include/autockpt/redirects_mpi.def) come here and go on to the library through PMPI.  It
 // makes every rank of a job stop at one consistent cut, drains the messages in flight into the
 // receivers' images, and at a restart initialises MPI again and re-posts what was pending.  It
@@ -89,11 +89,18 @@ struct Comm {
   int32_t reorder = 0;
 };
 
-enum class ReqState : uint8_t { Free, Pending, Done };
+// Inactive: a persistent request not started, or completed and waited for (M14).
+enum class ReqState : uint8_t { Free, Pending, Done, Inactive };
+// How a persistent send is started: MPI_Send_init and _Rsend_init with Isend, _Ssend_init with
+// Issend.
+enum class SendMode : uint8_t { Standard, Synchronous };
 struct Request {
   ReqState state = ReqState::Free;
   bool recv = false;
   bool internal = false;  // the layer's own (the send half of a Sendrecv)
+  bool persistent = false;  // made by MPI_*_init: the arguments below are kept for MPI_Start
+  bool collective = false;  // a nonblocking collective (M15): completed before the frames are saved
+  SendMode mode = SendMode::Standard;
   int comm = 0;
   uintptr_t buf = 0;
   int count = 0;
@@ -163,6 +170,8 @@ struct State {
   std::vector<std::vector<long long>> targets;  // per rank, and their versions
   std::vector<long long> versions;
   std::vector<char> has_reached;
+  // Rank 0's clock of the checkpoint under way (M13): when it saw the request, when it sent stop.
+  uint64_t t_request = 0, t_stop_sent = 0;
   // MPI_Finalize's barrier, kept over a checkpoint in the same process.
   bool repost_due = false;  // receives taken back at the cut wait to be posted again
   uint64_t posts = 0;        // receives posted so far (Request::posted)
@@ -210,14 +219,33 @@ int g_rank, g_size;
 int job_rank() { return g_ready ? g_rank : env_rank(); }
 int job_size() { return g_ready ? g_size : env_size(); }
 
+void backoff(unsigned *spins);
+
+// The core's collectives over the job (while every rank is stopped: the generation's number, the
+// images written, the commit) wait yielding the core, as the layer's own waits do: a blocking
+// MPI_Allreduce spins, and where ranks outnumber cores the spinning ranks took the core from rank
+// 0 while it committed (M13: the commit of 4 OpenMPI ranks on 2 cores took 138 ms, 9 with 2).
+void wait_yielding(MPI_Request *r) {
+  unsigned spins = 0;
+  for (int done = 0;;) {
+    PMPI_Test(r, &done, MPI_STATUS_IGNORE);
+    if (done)
+      return;
+    backoff(&spins);
+  }
+}
 uint64_t job_max(uint64_t v) {
   uint64_t out = v;
-  PMPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_MAX, g.cut);
+  MPI_Request r;
+  PMPI_Iallreduce(&v, &out, 1, MPI_UINT64_T, MPI_MAX, g.cut, &r);
+  wait_yielding(&r);
   return out;
 }
 bool job_all(bool ok) {
   int in = ok, out = 0;
-  PMPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, g.cut);
+  MPI_Request r;
+  PMPI_Iallreduce(&in, &out, 1, MPI_INT, MPI_LAND, g.cut, &r);
+  wait_yielding(&r);
   return out != 0;
 }
 
@@ -269,6 +297,12 @@ void poke_stop() {
 void request() {  // the core's request hook: from a signal handler or a timer's thread
   if (g_ready)
     poke_start();
+}
+
+uint64_t now_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1000000000u + uint64_t(t.tv_nsec);
 }
 
 // Spinning in a wait: yield the core now and then (ranks are often oversubscribed).
@@ -400,6 +434,7 @@ void handle(Msg &m) {
       if (g.coordinating || g.finalizing || (!m.data.empty() && m.data[0] < g.rounds))
         break;  // served by the checkpoint under way or just taken; none once finalizing
       g.coordinating = true;
+      g.t_request = now_ns();
       g.reports = g.reached = 0;
       g.report.assign(g.size, {});
       for (int r = 0; r < g.size; ++r)
@@ -434,9 +469,11 @@ void handle(Msg &m) {
       if (m.data[0] != g.versions[m.src] || g.has_reached[m.src])
         break;
       g.has_reached[m.src] = 1;
-      if (++g.reached == g.size)
+      if (++g.reached == g.size) {
         for (int r = 0; r < g.size; ++r)
           post(r, kStop, {});
+        g.t_stop_sent = now_ns();
+      }
       break;
     case kRaise:  // rank 0
       raise_target(m.src, size_t(m.data[0]), m.data[1]);
@@ -561,9 +598,13 @@ int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status)
 }
 
 int new_request() {
-  for (size_t k = 0; k < g.reqs.size(); ++k)
-    if (g.reqs[k].state == ReqState::Free)
+  for (size_t k = 0; k < g.reqs.size(); ++k) {
+    Request &q = g.reqs[k];
+    if (q.internal && q.state == ReqState::Done)  // a send the program freed, completed
+      q = Request{};
+    if (q.state == ReqState::Free)
       return int(k);
+  }
   g.reqs.emplace_back();
   return int(g.reqs.size() - 1);
 }
@@ -596,15 +637,6 @@ bool test_request(long k) {
   return true;
 }
 
-// Hands completed request *r back to the program: its status, and MPI_REQUEST_NULL.
-void release(MPI_Request *r, MPI_Status *status) {
-  long k = request_index(*r);
-  if (status != MPI_STATUS_IGNORE)
-    *status = g.reqs[k].status;
-  g.reqs[k] = Request{};
-  *r = MPI_REQUEST_NULL;
-}
-
 void empty_status(MPI_Status *st) {
   if (st == MPI_STATUS_IGNORE)
     return;
@@ -612,6 +644,33 @@ void empty_status(MPI_Status *st) {
   st->MPI_TAG = MPI_ANY_TAG;
   st->MPI_ERROR = MPI_SUCCESS;
   PMPI_Status_set_elements(st, MPI_BYTE, 0);
+}
+
+// Hands completed request *r back to the program: its status, and MPI_REQUEST_NULL; a persistent
+// request becomes inactive instead and the program keeps it (an inactive one: an empty status).
+void release(MPI_Request *r, MPI_Status *status) {
+  long k = request_index(*r);
+  Request &q = g.reqs[k];
+  if (q.state == ReqState::Inactive)
+    empty_status(status);
+  else if (status != MPI_STATUS_IGNORE)
+    *status = q.status;
+  if (q.persistent) {
+    q.state = ReqState::Inactive;
+    q.status = MPI_Status{};
+    return;
+  }
+  q = Request{};
+  *r = MPI_REQUEST_NULL;
+}
+
+// Whether request r counts in Waitany, Testany and Waitsome: neither null nor an inactive
+// persistent one (MPI treats those alike).
+bool active(MPI_Request r) {
+  if (r == MPI_REQUEST_NULL)
+    return false;
+  long k = request_index(r);
+  return k < 0 || g.reqs[k].state != ReqState::Inactive;
 }
 
 // Waits for a message matching (source, tag, comm) and receives it; a safe point while none
@@ -789,6 +848,33 @@ int collective(MPI_Comm comm, const char *name, Start start) {
   return collective_wait(r, rc);
 }
 
+// Started like a blocking collective (the entry is a safe point where a rank at its target waits,
+// M2; one more on the communicator's count, M3), into a virtual request the program waits for.
+template <class Start>
+int icollective(MPI_Comm comm, const char *name, MPI_Request *request, Start start) {
+  RuntimeHeap heap;
+  enter();
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm(name);
+  if (!collective_gate(c))
+    return MPI_SUCCESS;  // stopped: unwinding
+  int k = new_request();
+  Request &q = g.reqs[k];
+  int rc = start(g.comms[c].real, &q.real);
+  if (rc != MPI_SUCCESS) {
+    q = Request{};
+    return rc;
+  }
+  ++g.comms[c].seq;
+  q.state = ReqState::Pending;
+  q.collective = true;
+  q.comm = c;
+  *request = handle<MPI_Request>(kRequestBase + k);
+  check_reached();
+  return rc;
+}
+
 // ---- The cut (M5) ----------------------------------------------------------------------------------
 
 // Receives every message that has come on the program's communicators into the drained list.
@@ -891,6 +977,25 @@ void take_back_receives() {
   }
 }
 
+// Before the frames are saved: every nonblocking collective started completes (M15).  It cannot
+// be taken back like a receive (MPI cannot cancel a collective), and it could write its result
+// into a frame after that frame was saved.  It does complete: every member has started it (each
+// is at its target, M2), and every member comes here, or is waiting in the layer and comes here
+// at its next look, before it stops.
+void finish_collectives() {
+  unsigned spins = 0;
+  for (;;) {
+    bool pending = false;
+    for (size_t k = 0; k < g.reqs.size(); ++k)
+      if (g.reqs[k].collective && g.reqs[k].state == ReqState::Pending && !test_request(long(k)))
+        pending = true;
+    if (!pending)
+      return;
+    service();
+    backoff(&spins);
+  }
+}
+
 // Once the frames are back (the first MPI call after a checkpoint or a restart): the receives
 // taken back at the cut, in the order they were posted, each from the drained messages if one
 // matches (the earlier a receive was posted, the earlier it matches), else posted again.  Not in
@@ -936,6 +1041,7 @@ bool arrive() {
   service();
   if (g.phase == Phase::Stopping) {
     state::lower(&__autockpt_state);  // raised by kStop: not a new request once re-entered
+    finish_collectives();
     take_back_receives();
     return true;
   }
@@ -950,6 +1056,13 @@ bool stop() {
     RuntimeHeap heap;
     drain();
     files::library_fds_open_now();  // connections the library opened since
+    // The cut's share of the checkpoint (M13; bench/mpi/coord.py reads this line).  After the
+    // drain's barrier every rank is stopped and nothing is in flight.
+    if (g.rank == 0 && g.t_request && g.t_stop_sent)
+      log(2, "checkpoint round %lld: rank 0 saw the request and sent stop to all in %.3f ms; "
+          "every rank was stopped and drained %.3f ms later", (long long)g.rounds,
+          double(g.t_stop_sent - g.t_request) / 1e6, double(now_ns() - g.t_stop_sent) / 1e6);
+    g.t_request = g.t_stop_sent = 0;
   }
   return true;
 }
@@ -1008,7 +1121,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 3;
+constexpr uint32_t kSectionVersion = 4;
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -1064,6 +1177,8 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, uint8_t(q.state));
     put(out, uint8_t(q.recv));
     put(out, uint8_t(q.internal));
+    put(out, uint8_t(q.persistent));
+    put(out, uint8_t(q.mode));
     put(out, int32_t(q.comm));
     put(out, q.buf);
     put(out, int32_t(q.count));
@@ -1163,6 +1278,10 @@ void load(const image::ImageMeta &meta, std::string section) {
     q.state = ReqState(r.get<uint8_t>());
     q.recv = r.get<uint8_t>();
     q.internal = r.get<uint8_t>();
+    q.persistent = r.get<uint8_t>();
+    q.mode = SendMode(r.get<uint8_t>());
+    if (uint8_t(q.state) > uint8_t(ReqState::Inactive) || uint8_t(q.mode) > 1)
+      r.ok = false;
     q.comm = r.get<int32_t>();
     q.buf = r.get<uintptr_t>();
     q.count = r.get<int32_t>();
@@ -1677,19 +1796,20 @@ int __autockpt_MPI_Testall(int count, MPI_Request *requests, int *flag, MPI_Stat
   return MPI_SUCCESS;
 }
 
-// Index of the first completed request, MPI_UNDEFINED if all are null; -2 if none completed.
+// Index of the first completed request, MPI_UNDEFINED if all are null or inactive; -2 if none
+// completed.
 static int any_done(int count, MPI_Request *requests, const char *name) {
-  bool active = false;
+  bool some = false;
   for (int i = 0; i < count; ++i)
-    if (requests[i] != MPI_REQUEST_NULL) {
+    if (active(requests[i])) {
       long k = request_index(requests[i]);
       if (k < 0)
         unsupported(name, "a request autockpt did not make");
-      active = true;
+      some = true;
       if (test_request(k))
         return i;
     }
-  return active ? -2 : MPI_UNDEFINED;
+  return some ? -2 : MPI_UNDEFINED;
 }
 
 int __autockpt_MPI_Waitany(int count, MPI_Request *requests, int *index, MPI_Status *status) {
@@ -1743,7 +1863,7 @@ int __autockpt_MPI_Waitsome(int incount, MPI_Request *requests, int *outcount, i
     if (i >= 0) {
       int n = 0;
       for (int j = 0; j < incount; ++j)
-        if (requests[j] != MPI_REQUEST_NULL && test_request(request_index(requests[j]))) {
+        if (active(requests[j]) && test_request(request_index(requests[j]))) {
           indices[n] = j;
           release(&requests[j], statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE
                                                                  : &statuses[n]);
@@ -1769,11 +1889,109 @@ int __autockpt_MPI_Request_free(MPI_Request *request) {
   Request &q = g.reqs[k];
   if (q.state == ReqState::Pending && q.recv)
     unsupported("MPI_Request_free", "freeing a pending receive");
-  if (q.state == ReqState::Pending)
+  if (q.state == ReqState::Pending) {
     q.internal = true;  // completes at the latest at the next cut; then it is let go
-  else
+    q.persistent = false;
+  } else {
     q = Request{};
+  }
   *request = MPI_REQUEST_NULL;
+  return MPI_SUCCESS;
+}
+
+// ---- Persistent requests (M14): a record of the arguments; MPI_Start makes the nonblocking call.
+
+static int persistent(const char *name, bool recv, SendMode mode, const void *buf, int count,
+                      MPI_Datatype type, int peer, int tag, MPI_Comm comm, MPI_Request *request) {
+  RuntimeHeap heap;
+  enter();
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm(name);
+  int k = new_request();
+  Request &q = g.reqs[k];
+  q.state = ReqState::Inactive;
+  q.persistent = true;
+  q.recv = recv;
+  q.mode = mode;
+  q.comm = c;
+  q.buf = reinterpret_cast<uintptr_t>(buf);
+  q.count = count;
+  q.type = bits(type);
+  q.peer = peer;
+  q.tag = tag;
+  *request = handle<MPI_Request>(kRequestBase + k);
+  return MPI_SUCCESS;
+}
+
+int __autockpt_MPI_Send_init(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                             MPI_Comm comm, MPI_Request *request) {
+  return persistent("MPI_Send_init", false, SendMode::Standard, buf, count, type, dest, tag,
+                    comm, request);
+}
+int __autockpt_MPI_Rsend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                              MPI_Comm comm, MPI_Request *request) {
+  return persistent("MPI_Rsend_init", false, SendMode::Standard, buf, count, type, dest, tag,
+                    comm, request);
+}
+int __autockpt_MPI_Ssend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                              MPI_Comm comm, MPI_Request *request) {
+  return persistent("MPI_Ssend_init", false, SendMode::Synchronous, buf, count, type, dest, tag,
+                    comm, request);
+}
+int __autockpt_MPI_Recv_init(void *buf, int count, MPI_Datatype type, int source, int tag,
+                             MPI_Comm comm, MPI_Request *request) {
+  return persistent("MPI_Recv_init", true, SendMode::Standard, buf, count, type, source, tag,
+                    comm, request);
+}
+
+// Starts persistent request *request as the nonblocking call it stands for: a receive is served
+// from the drained messages first (as MPI_Irecv is) and numbered among the receives posted (M4).
+static int start(MPI_Request *request) {
+  long k = request_index(*request);
+  if (k < 0)
+    return PMPI_Start(request);
+  Request &q = g.reqs[k];
+  if (!q.persistent || q.state != ReqState::Inactive)
+    return MPI_ERR_REQUEST;  // not persistent, or still active: erroneous
+  MPI_Datatype type = handle<MPI_Datatype>(q.type);
+  void *buf = reinterpret_cast<void *>(q.buf);
+  MPI_Comm comm = g.comms[q.comm].real;
+  int rc;
+  if (q.recv) {
+    q.posted = ++g.posts;
+    if (!g.drained.empty())
+      if (long d = find_drained(q.comm, q.peer, q.tag); d >= 0) {
+        rc = deliver(d, buf, q.count, type, &q.status);
+        q.state = ReqState::Done;
+        return rc;
+      }
+    rc = PMPI_Irecv(buf, q.count, rt(type), q.peer, q.tag, comm, &q.real);
+  } else {
+    rc = (q.mode == SendMode::Synchronous ? PMPI_Issend : PMPI_Isend)(
+        buf, q.count, rt(type), q.peer, q.tag, comm, &q.real);
+    if (rc == MPI_SUCCESS)
+      count_sent(q.comm, q.peer);
+  }
+  if (rc == MPI_SUCCESS)
+    q.state = ReqState::Pending;
+  return rc;
+}
+
+int __autockpt_MPI_Start(MPI_Request *request) {
+  RuntimeHeap heap;
+  enter();
+  now_and_then();
+  return start(request);
+}
+
+int __autockpt_MPI_Startall(int count, MPI_Request *requests) {
+  RuntimeHeap heap;
+  enter();
+  now_and_then();
+  for (int i = 0; i < count; ++i)
+    if (int rc = start(&requests[i]); rc != MPI_SUCCESS)
+      return rc;
   return MPI_SUCCESS;
 }
 
@@ -1878,6 +2096,44 @@ int __autockpt_MPI_Reduce_scatter_block(const void *sbuf, void *rbuf, int count,
                                         MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
   return collective(comm, "MPI_Reduce_scatter_block", [&](MPI_Comm c, MPI_Request *r) {
     return PMPI_Ireduce_scatter_block(sbuf, rbuf, count, rt(type), rop(op), c, r);
+  });
+}
+
+// ---- Nonblocking collectives (M15) --------------------------------------------------------------
+
+int __autockpt_MPI_Ibarrier(MPI_Comm comm, MPI_Request *request) {
+  return icollective(comm, "MPI_Ibarrier", request,
+                     [&](MPI_Comm c, MPI_Request *r) { return PMPI_Ibarrier(c, r); });
+}
+int __autockpt_MPI_Ibcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm,
+                          MPI_Request *request) {
+  return icollective(comm, "MPI_Ibcast", request, [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ibcast(buf, count, rt(type), root, c, r);
+  });
+}
+int __autockpt_MPI_Iallreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type,
+                              MPI_Op op, MPI_Comm comm, MPI_Request *request) {
+  return icollective(comm, "MPI_Iallreduce", request, [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iallreduce(sbuf, rbuf, count, rt(type), rop(op), c, r);
+  });
+}
+int __autockpt_MPI_Ireduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
+                           int root, MPI_Comm comm, MPI_Request *request) {
+  return icollective(comm, "MPI_Ireduce", request, [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ireduce(sbuf, rbuf, count, rt(type), rop(op), root, c, r);
+  });
+}
+int __autockpt_MPI_Iallgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                              int rcount, MPI_Datatype rtype, MPI_Comm comm,
+                              MPI_Request *request) {
+  return icollective(comm, "MPI_Iallgather", request, [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Iallgather(sbuf, scount, rt(stype), rbuf, rcount, rt(rtype), c, r);
+  });
+}
+int __autockpt_MPI_Ialltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                             int rcount, MPI_Datatype rtype, MPI_Comm comm, MPI_Request *request) {
+  return icollective(comm, "MPI_Ialltoall", request, [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ialltoall(sbuf, scount, rt(stype), rbuf, rcount, rt(rtype), c, r);
   });
 }
 
@@ -2121,16 +2377,19 @@ AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_spawn, "dynamic processes", const char *, char
                          MPI_Info, int, MPI_Comm, MPI_Comm *, int *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_spawn_multiple, "dynamic processes", int, char **, char ***,
                          const int *, const MPI_Info *, int, MPI_Comm, MPI_Comm *, int *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Send_init, "a persistent request", const void *, int, MPI_Datatype,
-                         int, int, MPI_Comm, MPI_Request *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Recv_init, "a persistent request", void *, int, MPI_Datatype, int,
-                         int, MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Bsend_init, "a persistent send in buffered mode", const void *, int,
+                         MPI_Datatype, int, int, MPI_Comm, MPI_Request *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_create, "a communicator of the program's own", MPI_Comm,
                          MPI_Group, MPI_Comm *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibarrier, "a nonblocking collective", MPI_Comm, MPI_Request *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Ibcast, "a nonblocking collective", void *, int, MPI_Datatype, int,
-                         MPI_Comm, MPI_Request *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Iallreduce, "a nonblocking collective", const void *, void *, int,
-                         MPI_Datatype, MPI_Op, MPI_Comm, MPI_Request *)
+#define AUTOCKPT_MPI_ICOLL "this nonblocking collective (Ibarrier, Ibcast, Ireduce, Iallreduce, " \
+                           "Iallgather and Ialltoall are supported)"
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Igather, AUTOCKPT_MPI_ICOLL, const void *, int, MPI_Datatype, void *,
+                         int, MPI_Datatype, int, MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Iscatter, AUTOCKPT_MPI_ICOLL, const void *, int, MPI_Datatype, void *,
+                         int, MPI_Datatype, int, MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Iscan, AUTOCKPT_MPI_ICOLL, const void *, void *, int, MPI_Datatype,
+                         MPI_Op, MPI_Comm, MPI_Request *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Iexscan, AUTOCKPT_MPI_ICOLL, const void *, void *, int, MPI_Datatype,
+                         MPI_Op, MPI_Comm, MPI_Request *)
 
 }  // extern "C"

@@ -4,8 +4,10 @@
 // made by MPI_Comm_dup, and two Irecvs of the same source and tag always pending across steps
 // (the tokens of the next two steps, which the left rank cannot have sent before this rank's
 // Sendrecv: at a cut in the step's work both are taken back, and every other step the later one
-// holds the lower request slot; each must still match the earlier token).  Rank 0 prints a
-// checksum a step.  Arguments: steps, work.
+// holds the lower request slot; each must still match the earlier token).  Nonblocking
+// collectives: an Iallreduce on the dup communicator pending across the whole step (through its
+// blocking calls and collectives), an Ibarrier started before the Reduce and waited for after it.
+// Rank 0 prints a checksum a step.  Arguments: steps, work.
 // ASK_EVERY=N (instrumented runs): rank (step / N) % size raises SIGUSR1 every N steps.
 #include <mpi.h>
 #include <signal.h>
@@ -50,6 +52,10 @@ int main(int argc, char **argv) {
       x = x * 0.999999 + 1e-7 * (double)(i % 5);
     if (period && step % period == 0 && rank == (step / period) % size)
       raise(SIGUSR1);
+    // Pending until the end of the step (x does not change until then).
+    double isum;
+    MPI_Request coll;
+    MPI_Iallreduce(&x, &isum, 1, MPI_DOUBLE, MPI_SUM, dup, &coll);
     // Blocking ring.
     double got;
     if (rank == 0) {
@@ -119,8 +125,12 @@ int main(int argc, char **argv) {
     }
     // The user-defined reduction.
     double mx, v = (rank % 2 ? -1 : 1) * x * (rank + 1);
+    MPI_Request bar;
+    MPI_Ibarrier(MPI_COMM_WORLD, &bar);
     MPI_Reduce(&v, &mx, 1, MPI_DOUBLE, op, 0, MPI_COMM_WORLD);
-    x = 0.25 * (x + got) + 0.25 * (back + token) + 1e-3 * (b + a2a + hsum) / (size * 4.0);
+    MPI_Wait(&bar, MPI_STATUS_IGNORE);
+    MPI_Wait(&coll, MPI_STATUS_IGNORE);
+    x = 0.25 * (x + got) + 0.25 * (back + token) + 1e-3 * (b + a2a + hsum + isum) / (size * 4.0);
     if (rank == 0)
       printf("step %d x %.9f col %.6f max %.6f half %.6f\n", step, x, col, mx, hsum);
     fflush(stdout);
