@@ -238,6 +238,8 @@ Status prepare(GenerationStore &store, const Options &opts, const std::string &r
   }
   snap->gen = gen;
   snap->hold_before_commit = g_hold_gen == gen;
+  if (snap->hold_before_commit)
+    g_hold_gen = 0;  // once: a checkpoint after the held one fails may get the same number
   snap->gen_dir = store.gen_path(gen);
   snap->rank = rank;
   snap->nranks = nranks;

@@ -4,12 +4,16 @@ before it commits: the program's previous generation must be the one a restart u
 
     async_writer.py --workdir W --polls P -- W/count 30 1
 
-Run 1 checkpoints every P polls with AUTOCKPT__HOLD_BEFORE_COMMIT=2 (the writer of generation 2
-writes its image, says so and waits instead of committing) and halts at poll 2P+1.  The harness
-waits for that line and for the halt, kills the writer (SIGKILL to the pid the line names), and
-checks that generation 2 is not committed while 1 is.  It kills the program, runs the command
-again, and the second run must say it resumed from checkpoint 1 and print, after its resumed
-lines, exactly the lines an uninterrupted run prints (--reference, a file).  Every wait is for an
+Run 1 checkpoints every P polls with AUTOCKPT__HOLD_BEFORE_COMMIT=H (--hold, default 2: the
+writer of generation H writes its image, says so and waits instead of committing) and halts at
+poll (H+A)P+1 (--after, default 0: checkpoints asked for after H, which wait for its writer).  The
+harness waits for that line, kills the writer (SIGKILL to the pid the line names), waits for the
+halt, and checks that generation H is not committed while H-1 is.  It kills the program, runs
+the command again, and the second run must say it resumed from the newest committed checkpoint
+(H-1, or H+A after a checkpoint taken once the writer was gone) and print, after its resumed
+lines, exactly the lines an uninterrupted run prints (--reference, a file).  With --env
+AUTOCKPT_INCREMENTAL=yes it also says which images were full and which incremental (R24: the
+one after a failed write must be full).  Every wait is for an
 event, bounded by --timeout.  Prints what it saw and PASS; exit status 0 on PASS, 1 on FAIL.
 """
 
@@ -43,6 +47,10 @@ def main():
     ap.add_argument("--polls", type=int, default=3)
     ap.add_argument("--reference", required=True, help="stdout of an uninterrupted run")
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--hold", type=int, default=2, help="the generation whose writer is killed")
+    ap.add_argument("--after", type=int, default=0,
+                    help="checkpoints asked for after it, before the halt")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("command", nargs="+")
     args = ap.parse_args()
 
@@ -50,28 +58,41 @@ def main():
     shutil.rmtree(ckpt, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
     env.update(AUTOCKPT_DIR=ckpt, AUTOCKPT_VERBOSE="2", AUTOCKPT_ASYNC="yes")
+    env.update(item.split("=", 1) for item in args.env)
+    hold, after = args.hold, args.after
     first = dict(env, AUTOCKPT_POLL_INTERVAL=str(args.polls),
-                 AUTOCKPT_HALT_POLL=str(2 * args.polls + 1), AUTOCKPT__HOLD_BEFORE_COMMIT="2")
+                 AUTOCKPT_HALT_POLL=str((hold + after) * args.polls + 1),
+                 AUTOCKPT__HOLD_BEFORE_COMMIT=str(hold))
     out1, err1 = (os.path.join(args.workdir, "writer-run1." + s) for s in ("out", "err"))
     with open(out1, "wb") as o, open(err1, "wb") as e:
         p = subprocess.Popen(args.command, stdout=o, stderr=e, env=first, start_new_session=True)
     try:
         text = lambda: open(err1, errors="replace").read()
-        m = wait_for(lambda: re.search(r"checkpoint 2: process (\d+) holds before committing",
-                                       text()), args.timeout, "the writer of generation 2 to hold")
-        wait_for(lambda: "halted at poll" in text(), args.timeout, "the program to halt")
+        m = wait_for(lambda: re.search(r"checkpoint %d: process (\d+) holds before committing"
+                                       % hold, text()), args.timeout,
+                     "the writer of generation %d to hold" % hold)
         writer = int(m.group(1))
         if writer == p.pid:
-            raise SystemExit("FAIL: generation 2 was written by the program itself, not a writer")
-        print("run 1: generation 1 committed: %s; writer of generation 2 holds (a process of its "
-              "own)" % ("yes" if committed(ckpt, 1) else "no"))
+            raise SystemExit("FAIL: generation %d was written by the program itself, not a "
+                             "writer" % hold)
+        print("run 1: generation %d committed: %s; writer of generation %d holds (a process of "
+              "its own)" % (hold - 1, "yes" if committed(ckpt, hold - 1) else "no", hold))
         os.kill(writer, signal.SIGKILL)
         # The writer is an orphan: its end is seen through /proc, not wait().
         wait_for(lambda: not os.path.exists("/proc/%d" % writer) or
                  open("/proc/%d/stat" % writer).read().split(")")[1].split()[0] == "Z",
                  args.timeout, "the writer to die")
-        print("run 1: writer killed; generation 2 committed: %s; the program still runs: %s" % (
-            "yes" if committed(ckpt, 2) else "no", "yes" if p.poll() is None else "no"))
+        wait_for(lambda: "halted at poll" in text(), args.timeout, "the program to halt")
+        if after == 0:
+            print("run 1: writer killed; generation %d committed: %s; the program still runs: %s"
+                  % (hold, "yes" if committed(ckpt, hold) else "no",
+                     "yes" if p.poll() is None else "no"))
+        else:  # the next checkpoint may be committed under the same number by now
+            print("run 1: writer killed; the program still runs: %s" %
+                  ("yes" if p.poll() is None else "no"))
+        for gen, kind in re.findall(r"checkpoint (\d+) \(.*\) written to [^:]*: [^,(]*(, full|, "
+                                    r"incremental on \d+)", text()):
+            print("run 1: checkpoint %s%s" % (gen, kind))
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
@@ -82,11 +103,14 @@ def main():
     m = re.search(r"resuming from checkpoint (\d+)", err)
     print("run 2: exit %d, resumed from checkpoint %s" % (r.returncode, m.group(1) if m else "none"))
     ref = open(args.reference, "rb").read()
-    # Run 2 continues from checkpoint 1's point: it prints exactly what the reference printed
-    # after the byte where stdout stood at that checkpoint.
-    at = re.search(r"checkpoint 1:.* stdout at byte (\d+)", open(err1, errors="replace").read())
-    ok = bool(r.returncode == 0 and m and m.group(1) == "1" and at)
-    ok = ok and r.stdout == ref[int(at.group(1)):] and len(r.stdout) > 0
+    # Run 2 continues from the newest committed checkpoint: it prints exactly what the reference
+    # printed after the byte where stdout stood at that checkpoint.
+    newest = max((g for g in range(1, hold + after + 1) if committed(ckpt, g)), default=0)
+    # (The last such line: a number whose write failed is given to the next checkpoint again.)
+    at = re.findall(r"checkpoint %d:.* stdout at byte (\d+)" % newest,
+                    open(err1, errors="replace").read())
+    ok = bool(r.returncode == 0 and m and m.group(1) == str(newest) and at)
+    ok = ok and r.stdout == ref[int(at[-1]):] and len(r.stdout) > 0
     print("run 2 ended as the reference: %s" % ("yes" if ok else "no"))
     if not ok:
         print(err[-2000:])
