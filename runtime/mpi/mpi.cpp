@@ -93,7 +93,7 @@ struct Comm {
 enum class ReqState : uint8_t { Free, Pending, Done, Inactive };
 // How a persistent send is started: MPI_Send_init and _Rsend_init with Isend, _Ssend_init with
 // Issend.
-enum class SendMode : uint8_t { Standard, Synchronous };
+enum class SendMode : uint8_t { Standard, Synchronous, Buffered };
 struct Request {
   ReqState state = ReqState::Free;
   bool recv = false;
@@ -191,6 +191,9 @@ struct State {
   bool fin_started = false;
   MPI_Request fin_req = MPI_REQUEST_NULL;
   uint64_t generation = 0;  // the one this process restarted from
+  // The buffer of MPI_Buffer_attach (M17): the program's memory, attached again at a restart.
+  uintptr_t attached = 0;
+  int32_t attached_size = 0;
   unsigned calls = 0;
 };
 
@@ -1140,7 +1143,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 5;
+constexpr uint32_t kSectionVersion = 6;
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -1191,6 +1194,8 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, o.commute);
     put(out, uint8_t(o.freed));
   }
+  put(out, g.attached);
+  put(out, g.attached_size);
   put(out, uint32_t(g.groups.size()));
   for (const Group &gr : g.groups) {
     put(out, int32_t(gr.kind));
@@ -1301,6 +1306,8 @@ void load(const image::ImageMeta &meta, std::string section) {
     o.freed = r.get<uint8_t>();
     g_loaded.ops.push_back(o);
   }
+  g.attached = r.get<uintptr_t>();
+  g.attached_size = r.get<int32_t>();
   uint32_t ng = r.get<uint32_t>();
   for (uint32_t k = 0; r.ok && k < ng && k < (1u << 20); ++k) {
     Group gr;
@@ -1322,7 +1329,7 @@ void load(const image::ImageMeta &meta, std::string section) {
     q.internal = r.get<uint8_t>();
     q.persistent = r.get<uint8_t>();
     q.mode = SendMode(r.get<uint8_t>());
-    if (uint8_t(q.state) > uint8_t(ReqState::Inactive) || uint8_t(q.mode) > 1)
+    if (uint8_t(q.state) > uint8_t(ReqState::Inactive) || uint8_t(q.mode) > 2)
       r.ok = false;
     q.comm = r.get<int32_t>();
     q.buf = r.get<uintptr_t>();
@@ -1448,6 +1455,8 @@ void restart() {
     g.ops.push_back(o);
   }
   make_groups(g_loaded.groups.size());
+  if (g.attached)
+    PMPI_Buffer_attach(reinterpret_cast<void *>(g.attached), g.attached_size);
   for (Group &gr : g.groups)
     if (gr.freed)
       PMPI_Group_free(&gr.real);
@@ -1669,6 +1678,39 @@ int __autockpt_MPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest
 int __autockpt_MPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
                          MPI_Comm comm) {
   return blocking_send("MPI_Rsend", rsend_as_send, buf, count, type, dest, tag, comm);
+}
+
+// Buffered mode (M17): counted like any send; the attached buffer is the program's memory, so it
+// is in the image, and a restart attaches it again (the library's bookkeeping in it starts over).
+int __autockpt_MPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm) {
+  return blocking_send("MPI_Bsend", PMPI_Ibsend, buf, count, type, dest, tag, comm);
+}
+int __autockpt_MPI_Ibsend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                          MPI_Comm comm, MPI_Request *request) {
+  return post_send("MPI_Ibsend", PMPI_Ibsend, buf, count, type, dest, tag, comm, request);
+}
+int __autockpt_MPI_Buffer_attach(void *buf, int size) {
+  RuntimeHeap heap;
+  enter();
+  int rc = PMPI_Buffer_attach(buf, size);
+  if (rc == MPI_SUCCESS) {
+    g.attached = reinterpret_cast<uintptr_t>(buf);
+    g.attached_size = size;
+  }
+  return rc;
+}
+// Blocks until the buffered messages have left (the library's own wait, not a safe point: they
+// need no other rank to take part).
+int __autockpt_MPI_Buffer_detach(void *buf, int *size) {
+  RuntimeHeap heap;
+  enter();
+  int rc = PMPI_Buffer_detach(buf, size);
+  if (rc == MPI_SUCCESS) {
+    g.attached = 0;
+    g.attached_size = 0;
+  }
+  return rc;
 }
 
 int __autockpt_MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag,
@@ -2008,6 +2050,11 @@ int __autockpt_MPI_Ssend_init(const void *buf, int count, MPI_Datatype type, int
   return persistent("MPI_Ssend_init", false, SendMode::Synchronous, buf, count, type, dest, tag,
                     comm, request);
 }
+int __autockpt_MPI_Bsend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+                              MPI_Comm comm, MPI_Request *request) {
+  return persistent("MPI_Bsend_init", false, SendMode::Buffered, buf, count, type, dest, tag,
+                    comm, request);
+}
 int __autockpt_MPI_Recv_init(void *buf, int count, MPI_Datatype type, int source, int tag,
                              MPI_Comm comm, MPI_Request *request) {
   return persistent("MPI_Recv_init", true, SendMode::Standard, buf, count, type, source, tag,
@@ -2037,8 +2084,10 @@ static int start(MPI_Request *request) {
       }
     rc = PMPI_Irecv(buf, q.count, rt(type), q.peer, q.tag, comm, &q.real);
   } else {
-    rc = (q.mode == SendMode::Synchronous ? PMPI_Issend : PMPI_Isend)(
-        buf, q.count, rt(type), q.peer, q.tag, comm, &q.real);
+    rc = (q.mode == SendMode::Synchronous ? PMPI_Issend
+          : q.mode == SendMode::Buffered  ? PMPI_Ibsend
+                                          : PMPI_Isend)(buf, q.count, rt(type), q.peer, q.tag,
+                                                        comm, &q.real);
     if (rc == MPI_SUCCESS)
       count_sent(q.comm, q.peer);
   }
@@ -2537,8 +2586,6 @@ AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_spawn, "dynamic processes", const char *, char
                          MPI_Info, int, MPI_Comm, MPI_Comm *, int *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_spawn_multiple, "dynamic processes", int, char **, char ***,
                          const int *, const MPI_Info *, int, MPI_Comm, MPI_Comm *, int *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Bsend_init, "a persistent send in buffered mode", const void *, int,
-                         MPI_Datatype, int, int, MPI_Comm, MPI_Request *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_create_group, "a communicator made by its group alone",
                          MPI_Comm, MPI_Group, int, MPI_Comm *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Group_union, "a group made of two groups", MPI_Group, MPI_Group,
