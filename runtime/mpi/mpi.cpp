@@ -73,13 +73,13 @@ enum class Phase : int {
 enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop, kRaise };
 
 // How a communicator of the program's own was made, to make it again at a restart (M10).
-enum class Made : int32_t { Predefined, Dup, Split, Cart };
+enum class Made : int32_t { Predefined, Dup, Split, Cart, Create };
 
 struct Comm {
   MPI_Comm handle{};  // what the program holds (predefined: the library's own)
   MPI_Comm real{};
   Made made = Made::Predefined;
-  int32_t parent = -1, color = 0, key = 0;
+  int32_t parent = -1, color = 0, key = 0;  // Create: color is the group's index
   bool freed = false;
   int size = 0;
   std::vector<int> world;  // world rank of each member
@@ -137,6 +137,18 @@ struct Op {
 };
 constexpr uintptr_t kCommBase = 0x5b000000, kTypeBase = 0x5c000000, kOpBase = 0x5d000000;
 
+// A group of the program's (M16): kGroupBase + index, made again at a restart by replaying how
+// it was made: a communicator's group, or some ranks of another group, included or excluded.
+enum class GroupKind : int32_t { OfComm, Incl, Excl };
+struct Group {
+  GroupKind kind = GroupKind::OfComm;
+  int32_t from = 0;  // OfComm: the communicator's index; Incl, Excl: the group's
+  std::vector<int32_t> ranks;
+  bool freed = false;
+  MPI_Group real = MPI_GROUP_NULL;
+};
+constexpr uintptr_t kGroupBase = 0x5e000000;
+
 struct Msg {
   int src, tag;
   std::vector<long long> data;
@@ -152,6 +164,7 @@ struct State {
   std::vector<Comm> comms;
   std::vector<Type> types;
   std::vector<Op> ops;
+  std::vector<Group> groups;
   std::vector<Request> reqs;
   std::deque<Drained> drained;
   Phase phase = Phase::Idle;
@@ -191,6 +204,10 @@ MPI_Datatype rt(MPI_Datatype t) {
 MPI_Op rop(MPI_Op o) {
   uintptr_t k = bits(o) - kOpBase;
   return k < g.ops.size() ? g.ops[k].real : o;
+}
+MPI_Group rg(MPI_Group v) {
+  uintptr_t k = bits(v) - kGroupBase;
+  return k < g.groups.size() ? g.groups[k].real : v;
 }
 
 int env_int(const char *const *names, int fallback) {
@@ -1121,7 +1138,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 4;
+constexpr uint32_t kSectionVersion = 5;
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -1172,6 +1189,15 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, o.commute);
     put(out, uint8_t(o.freed));
   }
+  put(out, uint32_t(g.groups.size()));
+  for (const Group &gr : g.groups) {
+    put(out, int32_t(gr.kind));
+    put(out, gr.from);
+    put(out, uint8_t(gr.freed));
+    put(out, uint32_t(gr.ranks.size()));
+    for (int32_t r : gr.ranks)
+      put(out, r);
+  }
   put(out, uint32_t(g.reqs.size()));
   for (const Request &q : g.reqs) {
     put(out, uint8_t(q.state));
@@ -1204,6 +1230,7 @@ struct Loaded {
   std::vector<Comm> comms;
   std::vector<Type> types;
   std::vector<Op> ops;
+  std::vector<Group> groups;
 };
 Loaded &g_loaded = *new Loaded;
 
@@ -1272,6 +1299,19 @@ void load(const image::ImageMeta &meta, std::string section) {
     o.freed = r.get<uint8_t>();
     g_loaded.ops.push_back(o);
   }
+  uint32_t ng = r.get<uint32_t>();
+  for (uint32_t k = 0; r.ok && k < ng && k < (1u << 20); ++k) {
+    Group gr;
+    gr.kind = GroupKind(r.get<int32_t>());
+    gr.from = r.get<int32_t>();
+    gr.freed = r.get<uint8_t>();
+    uint32_t n = r.get<uint32_t>();
+    for (uint32_t i = 0; r.ok && i < n && i < (1u << 24); ++i)
+      gr.ranks.push_back(r.get<int32_t>());
+    if (int32_t(gr.kind) > 2 || gr.from < 0 || (gr.kind != GroupKind::OfComm && uint32_t(gr.from) >= k))
+      r.ok = false;
+    g_loaded.groups.push_back(std::move(gr));
+  }
   uint32_t nr = r.get<uint32_t>();
   for (uint32_t k = 0; r.ok && k < nr && k < (1u << 24); ++k) {
     Request q;
@@ -1339,6 +1379,23 @@ void restart() {
   if (size != g_loaded.size)
     fatal("the checkpoint was taken by a job of %d ranks; this job has %d", g_loaded.size, size);
   setup();
+  // The program's groups, made again in the order they were made, as far as a communicator
+  // made from one needs them (a group is made from an earlier communicator or group, M16).
+  auto make_groups = [&](size_t upto) {
+    while (g.groups.size() < std::min(upto, g_loaded.groups.size())) {
+      Group gr = g_loaded.groups[g.groups.size()];
+      if (gr.kind == GroupKind::OfComm) {
+        if (size_t(gr.from) >= g.comms.size())
+          fatal("the MPI section of the checkpoint is damaged (a group of communicator %d)",
+                int(gr.from));
+        PMPI_Comm_group(g.comms[gr.from].real, &gr.real);
+      } else {
+        (gr.kind == GroupKind::Incl ? PMPI_Group_incl : PMPI_Group_excl)(
+            g.groups[gr.from].real, int(gr.ranks.size()), gr.ranks.data(), &gr.real);
+      }
+      g.groups.push_back(std::move(gr));
+    }
+  };
   // The program's communicators, datatypes and operations, made again in the order they were
   // made (each made from earlier ones), then freed where the program had freed them (M10).
   for (size_t k = 0; k < g_loaded.comms.size(); ++k) {
@@ -1352,6 +1409,12 @@ void restart() {
       else if (parent != MPI_COMM_NULL && l.made == Made::Cart)
         PMPI_Cart_create(parent, int(l.dims.size()), l.dims.data(), l.periods.data(), l.reorder,
                          &made);
+      else if (parent != MPI_COMM_NULL && l.made == Made::Create) {
+        make_groups(size_t(l.color) + 1);
+        if (size_t(l.color) >= g.groups.size())
+          fatal("the MPI section of the checkpoint is damaged (communicator %zu's group)", k);
+        PMPI_Comm_create(parent, g.groups[l.color].real, &made);
+      }
       add_comm(l.handle, made, l);
     }
     Comm &c = g.comms[k];
@@ -1382,6 +1445,10 @@ void restart() {
     PMPI_Op_create(reinterpret_cast<MPI_User_function *>(o.fn), o.commute, &o.real);
     g.ops.push_back(o);
   }
+  make_groups(g_loaded.groups.size());
+  for (Group &gr : g.groups)
+    if (gr.freed)
+      PMPI_Group_free(&gr.real);
   for (Comm &c : g.comms)
     if (c.freed && c.real != MPI_COMM_NULL)
       PMPI_Comm_free(&c.real);
@@ -2213,6 +2280,97 @@ int __autockpt_MPI_Cart_create(MPI_Comm comm, int ndims, const int *dims, const 
   return rc;
 }
 
+// ---- Groups and MPI_Comm_create (M16) -------------------------------------------------------------
+
+static void new_group(Group gr, MPI_Group *out) {
+  g.groups.push_back(std::move(gr));
+  *out = autockpt::mpi::handle<MPI_Group>(kGroupBase + g.groups.size() - 1);
+}
+
+static long own_group(MPI_Group v, const char *call) {
+  uintptr_t k = bits(v) - kGroupBase;
+  if (k >= g.groups.size())
+    unsupported(call, "a group autockpt did not make (MPI_GROUP_EMPTY, or one made by a call it "
+                      "does not wrap)");
+  return long(k);
+}
+
+int __autockpt_MPI_Comm_group(MPI_Comm comm, MPI_Group *out) {
+  RuntimeHeap heap;
+  enter();
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Comm_group");
+  Group gr;
+  gr.kind = GroupKind::OfComm;
+  gr.from = c;
+  int rc = PMPI_Comm_group(g.comms[c].real, &gr.real);
+  if (rc == MPI_SUCCESS)
+    new_group(std::move(gr), out);
+  return rc;
+}
+
+static int some_ranks(const char *call, GroupKind kind, MPI_Group group, int n, const int *ranks,
+                      MPI_Group *out) {
+  RuntimeHeap heap;
+  enter();
+  long k = own_group(group, call);
+  Group gr;
+  gr.kind = kind;
+  gr.from = int32_t(k);
+  gr.ranks.assign(ranks, ranks + n);
+  int rc = (kind == GroupKind::Incl ? PMPI_Group_incl : PMPI_Group_excl)(g.groups[k].real, n,
+                                                                          ranks, &gr.real);
+  if (rc == MPI_SUCCESS)
+    new_group(std::move(gr), out);
+  return rc;
+}
+
+int __autockpt_MPI_Group_incl(MPI_Group group, int n, const int ranks[], MPI_Group *out) {
+  return some_ranks("MPI_Group_incl", GroupKind::Incl, group, n, ranks, out);
+}
+int __autockpt_MPI_Group_excl(MPI_Group group, int n, const int ranks[], MPI_Group *out) {
+  return some_ranks("MPI_Group_excl", GroupKind::Excl, group, n, ranks, out);
+}
+
+int __autockpt_MPI_Group_free(MPI_Group *group) {
+  uintptr_t k = bits(*group) - kGroupBase;
+  if (k >= g.groups.size())
+    return PMPI_Group_free(group);
+  g.groups[k].freed = true;
+  *group = MPI_GROUP_NULL;
+  return PMPI_Group_free(&g.groups[k].real);
+}
+
+int __autockpt_MPI_Group_size(MPI_Group group, int *size) {
+  return PMPI_Group_size(rg(group), size);
+}
+int __autockpt_MPI_Group_rank(MPI_Group group, int *rank) {
+  return PMPI_Group_rank(rg(group), rank);
+}
+int __autockpt_MPI_Group_translate_ranks(MPI_Group g1, int n, const int ranks1[], MPI_Group g2,
+                                         int ranks2[]) {
+  return PMPI_Group_translate_ranks(rg(g1), n, ranks1, rg(g2), ranks2);
+}
+
+// Collective on comm, like a split (M10): every member calls it, members of the group get the
+// new communicator, the others MPI_COMM_NULL (an entry of the table all the same).
+int __autockpt_MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *out) {
+  RuntimeHeap heap;
+  enter();
+  int p = comm_index(comm);
+  if (p < 0)
+    unknown_comm("MPI_Comm_create");
+  long k = own_group(group, "MPI_Comm_create");
+  if (!creation_barrier(comm, "MPI_Comm_create"))
+    return MPI_SUCCESS;
+  MPI_Comm real{};
+  int rc = PMPI_Comm_create(g.comms[p].real, g.groups[k].real, &real);
+  if (rc == MPI_SUCCESS)
+    *out = new_comm(real, Made::Create, p, int(k), 0);
+  return rc;
+}
+
 int __autockpt_MPI_Comm_free(MPI_Comm *comm) {
   RuntimeHeap heap;
   enter();
@@ -2379,8 +2537,14 @@ AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_spawn_multiple, "dynamic processes", int, char
                          const int *, const MPI_Info *, int, MPI_Comm, MPI_Comm *, int *)
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Bsend_init, "a persistent send in buffered mode", const void *, int,
                          MPI_Datatype, int, int, MPI_Comm, MPI_Request *)
-AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_create, "a communicator of the program's own", MPI_Comm,
-                         MPI_Group, MPI_Comm *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Comm_create_group, "a communicator made by its group alone",
+                         MPI_Comm, MPI_Group, int, MPI_Comm *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Group_union, "a group made of two groups", MPI_Group, MPI_Group,
+                         MPI_Group *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Group_intersection, "a group made of two groups", MPI_Group,
+                         MPI_Group, MPI_Group *)
+AUTOCKPT_MPI_UNSUPPORTED(MPI_Group_difference, "a group made of two groups", MPI_Group,
+                         MPI_Group, MPI_Group *)
 #define AUTOCKPT_MPI_ICOLL "this nonblocking collective (Ibarrier, Ibcast, Ireduce, Iallreduce, " \
                            "Iallgather and Ialltoall are supported)"
 AUTOCKPT_MPI_UNSUPPORTED(MPI_Igather, AUTOCKPT_MPI_ICOLL, const void *, int, MPI_Datatype, void *,
