@@ -274,29 +274,51 @@ def main():
         for cycle in range(1, args.cycles + 1):
             before = committed(ckpt)
             halt = rng.randint(span // 2, span)
-            env = base_env(args, ckpt)
-            env["AUTOCKPT_HALT_POLL"] = str(halt)
-            plan = f"halt at poll {halt}"
-            if args.trigger == "progress":
-                every = rng.randint(max(1, halt // 4), max(1, halt // 2))
-                env["AUTOCKPT_POLL_INTERVAL"] = str(every)
-                plan += f", checkpoint every {every} polls"
-            job = Job(args, inst, env, workdir, f"run{cycle}")
-            deadline = time.monotonic() + args.timeout
-            while True:
-                gens = committed(ckpt)
-                if gens and gens[-1] not in before:
+            tries = 0
+            while True:  # again with an earlier halt if the run ended before it (below)
+                env = base_env(args, ckpt)
+                env["AUTOCKPT_HALT_POLL"] = str(halt)
+                plan = f"halt at poll {halt}"
+                if args.trigger == "progress":
+                    every = rng.randint(max(1, halt // 4), max(1, halt // 2))
+                    env["AUTOCKPT_POLL_INTERVAL"] = str(every)
+                    plan += f", checkpoint every {every} polls"
+                job = Job(args, inst, env, workdir, f"run{cycle}")
+                deadline = time.monotonic() + args.timeout
+                ended = False
+                while True:
+                    gens = committed(ckpt)
+                    if gens and gens[-1] not in before:
+                        break
+                    if job.proc.poll() is not None:
+                        out, err = job.finish()
+                        ended = True
+                        break
+                    if time.monotonic() > deadline:
+                        kill_job(job.proc)
+                        out, err = job.finish()
+                        fail(f"run {cycle} ({plan}): no new checkpoint within {args.timeout} s:\n"
+                             f"{err[-3000:]}")
+                    time.sleep(POLL_S)
+                if not ended:
                     break
-                if job.proc.poll() is not None:
-                    out, err = job.finish()
-                    fail(f"run {cycle} ({plan}) ended (exit {job.proc.returncode}) before a "
-                         f"new checkpoint:\n{err[-3000:]}")
-                if time.monotonic() > deadline:
-                    kill_job(job.proc)
-                    out, err = job.finish()
-                    fail(f"run {cycle} ({plan}): no new checkpoint within {args.timeout} s:\n"
+                # Polls are not progress where a rank spins (an Iprobe or Testall loop spins as
+                # long as its message takes): every rank may finish the work left in fewer polls
+                # than the count sized.  A run that ended well, resumed from the newest
+                # generation and taking none, is run again from it with an earlier halt.
+                rc = job.proc.returncode
+                if rc != 0 or halt <= 1 or tries == 4 or committed(ckpt) != before:
+                    fail(f"run {cycle} ({plan}) ended (exit {rc}) before a new checkpoint:\n"
                          f"{err[-3000:]}")
-                time.sleep(POLL_S)
+                if cycle > 1:
+                    check_resumed(err, args.np, cycle, prev_gen)
+                say(f"run {cycle} ({plan}) ended before its halt: the ranks spun fewer polls "
+                    f"than counted; again from the same checkpoint with a halt at {halt // 2}")
+                completed_marker = os.path.join(ckpt, "COMPLETED")
+                if os.path.exists(completed_marker):
+                    os.unlink(completed_marker)
+                halt //= 2
+                tries += 1
             kill_job(job.proc)
             out, err = job.finish()
             gen = committed(ckpt)[-1]

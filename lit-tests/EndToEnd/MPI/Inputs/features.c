@@ -117,6 +117,8 @@ int main(int argc, char **argv) {
     if (rank != 0) {
       MPI_Bsend(arr, 1, column, 0, 50, MPI_COMM_WORLD);
     } else {
+      // Summed in rank order, not in the order they came: the sum must not depend on timing.
+      double part[64] = {0};
       for (int k = 1; k < size; ++k) {
         MPI_Status st;
         MPI_Probe(MPI_ANY_SOURCE, 50, MPI_COMM_WORLD, &st);
@@ -124,8 +126,10 @@ int main(int argc, char **argv) {
         MPI_Get_count(&st, MPI_DOUBLE, &n);
         double recv[8] = {0};
         MPI_Recv(recv, 1, column, st.MPI_SOURCE, 50, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        col += n + recv[0] + recv[2] + recv[4] + recv[6] + recv[1];
+        part[st.MPI_SOURCE % 64] = n + recv[0] + recv[2] + recv[4] + recv[6] + recv[1];
       }
+      for (int k = 1; k < size; ++k)
+        col += part[k % 64];
     }
     // The user-defined reduction.
     double mx, v = (rank % 2 ? -1 : 1) * x * (rank + 1);
