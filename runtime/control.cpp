@@ -848,6 +848,11 @@ int run(int argc, char **argv, char **envp) {
   g_main_state = &__autockpt_state;
   layers::each([](const layers::Layer &l) { g_layers_reenter |= l.reentered != nullptr; });
   autockpt_user_main_running = true;
+  // Before the threads of a restart are made: each takes the counting bit as it starts, and one
+  // that started before this saw none, so its polls went uncounted and a test's halt came late or
+  // never (thread-dtors.test ran to its end in a loaded whole-suite run).
+  trigger::count_polls(g_opts->poll_interval, g_opts->halt_poll,
+                       g_opts->count_polls);
   if (g_restart_image) {
     // The other threads are made again and wait until this one goes on (threads/).
     layers::each([](const layers::Layer &l) {
@@ -857,8 +862,6 @@ int run(int argc, char **argv, char **envp) {
     frames::begin_restore();
     state::mode() = AUTOCKPT_MODE_RESTORING;
   }
-  trigger::count_polls(g_opts->poll_interval, g_opts->halt_poll,
-                       g_opts->count_polls);
   trigger::install(g_opts->signal, g_opts->interval_s);
   trigger::install_watchdog(g_opts->defer_timeout_s);
   sigprocmask(SIG_UNBLOCK, &g_early_signals, nullptr);
