@@ -87,7 +87,11 @@ def main():
             print("run 1: writer killed; generation %d committed: %s; the program still runs: %s"
                   % (hold, "yes" if committed(ckpt, hold) else "no",
                      "yes" if p.poll() is None else "no"))
-        else:  # the next checkpoint may be committed under the same number by now
+        else:  # the checkpoints asked for after it reuse its number; run 1 waits for them
+            # (halted, the program still commits in the background what it took before the halt:
+            # a kill before that commit resumed run 2 from the generation before, in a loaded run)
+            wait_for(lambda: committed(ckpt, hold + after - 1), args.timeout,
+                     "the checkpoints asked for after it to be committed")
             print("run 1: writer killed; the program still runs: %s" %
                   ("yes" if p.poll() is None else "no"))
         for gen, kind in re.findall(r"checkpoint (\d+) \(.*\) written to [^:]*: [^,(]*(, full|, "
