@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(clang-19 llvm-19-dev libclang-19-dev llvm-19-tools libboost-serialization-dev
           libgtest-dev libgmock-dev libxxhash-dev libzstd-dev zstd ccache cmake ninja-build
-          python3 git file binutils gcc make pkg-config libclang-rt-19-dev zlib1g-dev)
+          python3 python3-psutil git file binutils gcc make pkg-config libclang-rt-19-dev zlib1g-dev)
 # What the parallel and legacy tests need (OpenMP, both MPI families, Fortran): test and build.
 PACKAGES_PARALLEL=(libomp-19-dev openmpi-bin libopenmpi-dev mpich libmpich-dev flang-19)
 # The Slurm tests' one-node cluster (tests/slurm/cluster.sh): installed before the tests start, so
@@ -69,7 +69,11 @@ build() {  # build DIR [CMAKE ARGS...]
   shift
   say "Building $dir $*"
   mkdir -p "$dir"
-  cmake -S . -B "$dir" -G Ninja "$@" > "$dir/configure.log" 2>&1 || {
+  # The system's Python runs lit and the test harnesses (its python3-psutil gives lit its per-test
+  # timeout), not one a version manager put first in PATH.
+  local python=()
+  [ ! -x /usr/bin/python3 ] || python=(-DPython3_EXECUTABLE=/usr/bin/python3)
+  cmake -S . -B "$dir" -G Ninja "${python[@]}" "$@" > "$dir/configure.log" 2>&1 || {
     cat "$dir/configure.log"
     exit 1
   }

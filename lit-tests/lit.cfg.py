@@ -147,3 +147,13 @@ if _missing:
     lit_config.fatal(f"AUTOCKPT_REQUIRE_FEATURES names {', '.join(_missing)}, which this machine "
                      "lacks (see the notes above); install what they need (./setup.sh test "
                      "does), or unset AUTOCKPT_REQUIRE_FEATURES to run without those tests")
+
+# A hung test fails after 20 minutes (the slowest passes in under one) with its name and output,
+# instead of holding the whole suite until CI's limit; lit needs psutil to kill a test's processes
+# (setup.sh installs python3-psutil).  A guard, not a timing assumption: nothing waits for it.
+try:
+    import psutil  # noqa: F401
+    if not lit_config.maxIndividualTestTime:
+        lit_config.maxIndividualTestTime = 1200
+except ImportError:
+    lit_config.note("python3-psutil is missing: a hung test holds the suite (no per-test timeout)")
