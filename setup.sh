@@ -131,9 +131,9 @@ case "$mode" in
     say "Tests: every test against LLVM 19 (build)$([ $llvm22 = no ] || echo ", and the lit suite against LLVM 22 (build-22), beside it")  [$((SECONDS - start)) s so far]"
     # Every feature of the tests is installed above: lit must not find one missing and skip
     # (the Slurm cluster and chown need root; as another user those tests are unsupported).
-    AUTOCKPT_REQUIRE_FEATURES="openmp fortran mpi-openmpi mpi-mpich"
-    [ "$(id -u)" -ne 0 ] || AUTOCKPT_REQUIRE_FEATURES+=" root slurm"
-    export AUTOCKPT_REQUIRE_FEATURES
+    LIT_REQUIRE_FEATURES="openmp fortran mpi-openmpi mpi-mpich"
+    [ "$(id -u)" -ne 0 ] || LIT_REQUIRE_FEATURES+=" root slurm"
+    export LIT_REQUIRE_FEATURES
     pid22=
     if [ $llvm22 = yes ]; then
       LIT_FILTER_OUT=$filter22 \
