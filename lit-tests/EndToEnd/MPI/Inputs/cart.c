@@ -60,6 +60,11 @@ int main(int argc, char **argv) {
   MPI_Comm evens;  // MPI_COMM_NULL on the odd ranks
   MPI_Comm_create(MPI_COMM_WORLD, evens_group, &evens);
   MPI_Group_free(&evens_group);
+  MPI_Group odds_group;  // the same ranks' complement, by MPI_Group_range_excl
+  int odds_size;
+  MPI_Group_range_excl(world, 1, range, &odds_group);
+  MPI_Group_size(odds_group, &odds_size);
+  MPI_Group_free(&odds_group);
   MPI_Group_free(&world);
   MPI_Comm_set_errhandler(grid, MPI_ERRORS_RETURN);
   MPI_Errhandler counting, got;
@@ -127,16 +132,22 @@ int main(int argc, char **argv) {
     MPI_Allreduce(&value, &node_sum, 1, MPI_DOUBLE, MPI_MAX, node);
     if (evens != MPI_COMM_NULL)
       MPI_Allreduce(&value, &evens_sum, 1, MPI_DOUBLE, MPI_SUM, evens);
-    int same, *tag_ub, has_ub;
+    int same, *tag_ub, has_ub, topo, inter, *wtime_global, has_wtime;
     MPI_Comm_compare(grid, MPI_COMM_WORLD, &same);
     MPI_Comm_get_attr(grid, MPI_TAG_UB, &tag_ub, &has_ub);
+    MPI_Attr_get(row, MPI_WTIME_IS_GLOBAL, &wtime_global, &has_wtime);
+    MPI_Topo_test(row, &topo);
+    MPI_Comm_test_inter(grid, &inter);
     double sum, local = value + 1e-3 * token + 1e-4 * rsum / nothers + 1e-5 * (row_sum + evens_sum);
     MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, grid);
     if (rank == 0)
-      printf("step %d grid %dx%d sum %.9f node %.6f errors %d/%s %s tag_ub %s\n", step, dims[0],
-             dims[1], sum, node_sum, errors, bad_class == MPI_ERR_RANK ? "rank" : "other",
+      printf("step %d grid %dx%d sum %.9f node %.6f errors %d/%s %s tag_ub %s/%d row %s%s odds %d\n",
+             step, dims[0], dims[1], sum, node_sum, errors,
+             bad_class == MPI_ERR_RANK ? "rank" : "other",
              same == MPI_CONGRUENT ? "congruent" : "not congruent",
-             has_ub && *tag_ub >= 32767 ? "ok" : "missing");
+             has_ub && *tag_ub >= 32767 ? "ok" : "none", has_wtime && *wtime_global >= 0,
+             topo == MPI_CART ? "cart" : "not cart",
+             inter ? " inter" : "", odds_size);
     fflush(stdout);
   }
   if (rank == 0)

@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
   MPI_Type_commit(&column);
   MPI_Op op;
   MPI_Op_create(maxabs, 1, &op);
-  MPI_Datatype idx, hvec, sub, pair, pairs, column2;
+  MPI_Datatype idx, hvec, sub, pair, pairs, column2, hidx, iblock;
   int ibl[2] = {1, 2}, idisp[2] = {0, 4};
   MPI_Type_indexed(2, ibl, idisp, MPI_DOUBLE, &idx);
   MPI_Type_create_hvector(2, 1, 3 * sizeof(double), MPI_DOUBLE, &hvec);
@@ -54,11 +54,19 @@ int main(int argc, char **argv) {
   MPI_Type_contiguous(2, MPI_DOUBLE, &pair);
   MPI_Type_create_resized(pair, 0, 3 * sizeof(double), &pairs);  // two doubles every three
   MPI_Type_dup(column, &column2);
-  MPI_Datatype kinds[5] = {idx, hvec, sub, pairs, column2};
-  for (int k = 0; k < 5; ++k)
+  MPI_Aint hdisp[2] = {sizeof(double), 6 * sizeof(double)};
+  MPI_Type_create_hindexed(2, ibl, hdisp, MPI_DOUBLE, &hidx);
+  int bdisp[3] = {2, 7, 12};
+  MPI_Type_create_indexed_block(3, 2, bdisp, MPI_DOUBLE, &iblock);
+  enum { kKinds = 7 };
+  MPI_Datatype kinds[kKinds] = {idx, hvec, sub, pairs, column2, hidx, iblock};
+  for (int k = 0; k < kKinds; ++k)
     MPI_Type_commit(&kinds[k]);
-  MPI_Aint lb, extent;
+  MPI_Aint lb, extent, true_lb, true_extent;
   MPI_Type_get_extent(pairs, &lb, &extent);
+  MPI_Type_get_true_extent(sub, &true_lb, &true_extent);
+  int packed_size;
+  MPI_Pack_size(2, pairs, MPI_COMM_WORLD, &packed_size);
   double *kept;  // a running sum, in MPI_Alloc_mem's memory
   MPI_Alloc_mem(16 * sizeof(double), MPI_INFO_NULL, &kept);
   memset(kept, 0, 16 * sizeof(double));
@@ -161,15 +169,19 @@ int main(int argc, char **argv) {
     MPI_Wait(&bar, MPI_STATUS_IGNORE);
     MPI_Wait(&coll, MPI_STATUS_IGNORE);
     // The M18 datatypes around the ring; the subarray of the left's array replaces ours.
-    double cells[16], from_left[5][16], types_sum = 0;
+    double cells[16], from_left[kKinds][16], types_sum = 0;
     for (int k = 0; k < 16; ++k)
       cells[k] = x + k;
-    for (int t = 0; t < 5; ++t) {
+    for (int t = 0; t < kKinds; ++t) {
       memset(from_left[t], 0, sizeof from_left[t]);
+      MPI_Status st;
+      int elements;
       MPI_Sendrecv(cells, t == 3 ? 2 : 1, kinds[t], right, 60 + t, from_left[t], t == 3 ? 2 : 1,
-                   kinds[t], left, 60 + t, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                   kinds[t], left, 60 + t, MPI_COMM_WORLD, &st);
+      MPI_Get_elements(&st, kinds[t], &elements);
       for (int k = 0; k < 16; ++k)
         types_sum += (t + 1) * from_left[t][k] * (k + 1);
+      types_sum += elements;
     }
     MPI_Sendrecv_replace(cells, 1, sub, right, 70, left, 70, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     for (int k = 0; k < 16; ++k)
@@ -191,14 +203,18 @@ int main(int argc, char **argv) {
     pos = 0;
     MPI_Unpack(packed, sizeof packed, &pos, &got_step, 1, MPI_INT, dup);
     MPI_Unpack(packed, sizeof packed, &pos, &got_x, 1, MPI_DOUBLE, dup);
-    kept[step % 16] += types_sum * 1e-6 + scattered * 1e-3 + (got_x == x) * got_step;
+    double local_max = x;
+    MPI_Reduce_local(&scattered, &local_max, 1, MPI_DOUBLE, op);  // the user-defined operation
+    kept[step % 16] += types_sum * 1e-6 + scattered * 1e-3 + (got_x == x) * got_step +
+                       local_max * 1e-4;
     double kept_sum = 0;
     for (int k = 0; k < 16; ++k)
       kept_sum += kept[k];
     x = 0.25 * (x + got) + 0.25 * (back + token) + 1e-3 * (b + a2a + hsum + isum) / (size * 4.0);
     if (rank == 0)
-      printf("step %d x %.9f col %.6f max %.6f half %.6f kept %.6f extent %ld\n", step, x, col,
-             mx, hsum, kept_sum, (long)(extent - lb));
+      printf("step %d x %.9f col %.6f max %.6f half %.6f kept %.6f extents %ld %ld %ld packed %d\n",
+             step, x, col, mx, hsum, kept_sum, (long)(extent - lb), (long)true_lb,
+             (long)true_extent, packed_size >= 4 * (int)sizeof(double));
     fflush(stdout);
   }
   for (int k = 0; k < 2; ++k) {
@@ -208,7 +224,7 @@ int main(int argc, char **argv) {
   MPI_Buffer_detach(&bbuf, &bsize);
   free(bbuf);
   MPI_Op_free(&op);
-  for (int k = 0; k < 5; ++k)
+  for (int k = 0; k < kKinds; ++k)
     MPI_Type_free(&kinds[k]);
   MPI_Type_free(&pair);
   MPI_Free_mem(kept);
