@@ -31,15 +31,15 @@ define i32 @MPI_Mine(i32 %x) {
 ; WARN-NOT: MPI_Unused
 
 ; An address taken is refused too (a table of handlers the program calls later).
-; CHECK: @table = global [1 x ptr] [ptr @"__autockpt_refused.MPI_Comm_call_errhandler"]
+; CHECK: @table = global [1 x ptr] [ptr @__autockpt_refused.MPI_Comm_call_errhandler]
 @table = global [1 x ptr] [ptr @MPI_Comm_call_errhandler]
 declare i32 @MPI_Comm_call_errhandler(ptr, i32)
 
 ; CHECK-LABEL: define double @uses(
-; CHECK: call i32 @"__autockpt_refused.MPI_Comm_set_name"(ptr %c, ptr %n)
-; CHECK: call i32 @"__autockpt_refused.PMPI_Send"(ptr %n, i32 1, ptr %c, i32 0, i32 0, ptr %c)
+; CHECK: call i32 @__autockpt_refused.MPI_Comm_set_name(ptr %c, ptr %n)
+; CHECK: call i32 @__autockpt_refused.PMPI_Send(ptr %n, i32 1, ptr %c, i32 0, i32 0, ptr %c)
 ; CHECK: call i32 @__autockpt_MPI_Comm_rank(ptr %c, ptr %r)
-; CHECK: call void @"__autockpt_refused.mpi_comm_rank_"(ptr %c, ptr %r, ptr %r)
+; CHECK: call void @__autockpt_refused.mpi_comm_rank_(ptr %c, ptr %r, ptr %r)
 ; CHECK: call void @mpi_exchange(ptr %c)
 ; CHECK: call i32 @MPI_Mine(i32 1)
 ; CHECK: call double @MPI_Wtime()
@@ -58,7 +58,7 @@ define double @uses(ptr %c, ptr %n, ptr %r) {
 }
 
 ; The stub: the runtime's refusal, naming the call; never returns.
-; STUB: define internal i32 @"__autockpt_refused.MPI_Comm_set_name"(ptr %0, ptr %1)
+; STUB: define internal i32 @__autockpt_refused.MPI_Comm_set_name(ptr %0, ptr %1)
 ; STUB-NEXT: call void @__autockpt_mpi_refused(ptr @autockpt.mpi.name{{[.0-9]*}})
 ; STUB-NEXT: unreachable
 ; DECL: declare void @__autockpt_mpi_refused(ptr) #[[NR:[0-9]+]]

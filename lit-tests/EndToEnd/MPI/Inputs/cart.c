@@ -67,19 +67,19 @@ int main(int argc, char **argv) {
   MPI_Group_free(&odds_group);
   MPI_Group_free(&world);
   MPI_Comm_set_errhandler(grid, MPI_ERRORS_RETURN);
-  MPI_Errhandler counting, got;
+  MPI_Errhandler counting, got_errh;
   MPI_Comm_create_errhandler(count_error, &counting);
   int remain[2] = {0, 1}, row_left, row_right;
   MPI_Comm row;  // a row of the grid: inherits MPI_ERRORS_RETURN, then gets the counting handler
   MPI_Cart_sub(grid, remain, &row);
   MPI_Cart_shift(row, 0, 1, &row_left, &row_right);
   MPI_Comm_set_errhandler(row, counting);
-  MPI_Comm_get_errhandler(row, &got);
-  if (got != counting) {
+  MPI_Comm_get_errhandler(row, &got_errh);
+  if (got_errh != counting) {
     fprintf(stderr, "rank %d: MPI_Comm_get_errhandler gave another handler\n", rank);
     MPI_Abort(MPI_COMM_WORLD, 4);
   }
-  MPI_Errhandler_free(&got);
+  MPI_Errhandler_free(&got_errh);
   MPI_Errhandler_free(&counting);  // the row keeps it
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
