@@ -5,7 +5,7 @@
 // that is neither redirected (redirects_mpi.def) nor known to take no handle (mpi_allowed.def)
 // goes to a stub of the same type:
 //
-//   define internal i32 @"__autockpt_refused.MPI_Comm_set_name"(ptr %0, ptr %1) {
+//   define internal i32 @__autockpt_refused.MPI_Type_set_name(ptr %0, ptr %1) {
 //     call void @__autockpt_mpi_refused(ptr @autockpt.mpi.name)   ; noreturn: exit 70
 //     unreachable
 //   }

@@ -93,6 +93,7 @@ struct Comm {
   // program's handle (a virtual one, or a predefined one of the library's).
   bool errh_set = false;
   uintptr_t errh = 0;
+  std::string name;  // MPI_Comm_set_name's, set again at a restart (M18); empty: none set
 };
 
 // Inactive: a persistent request not started, or completed and waited for (M14).
@@ -1269,6 +1270,7 @@ void save(image::ImageMeta *, std::string *out) {
     }
     put(out, uint8_t(c.errh_set));
     put(out, c.errh);
+    put_bytes(out, c.name);
   }
   put(out, uint32_t(g.types.size()));
   for (const Type &t : g.types) {
@@ -1389,6 +1391,9 @@ void load(const image::ImageMeta &meta, std::string section) {
     }
     c.errh_set = r.get<uint8_t>();
     c.errh = r.get<uintptr_t>();
+    c.name = r.bytes();
+    if (c.name.size() >= MPI_MAX_OBJECT_NAME)
+      r.ok = false;
     g_loaded.comms.push_back(std::move(c));
   }
   uint32_t nt = r.get<uint32_t>();
@@ -1566,6 +1571,9 @@ void restart() {
     c.errh_set = l.errh_set;
     c.errh = l.errh;
     apply_errh(c);
+    c.name = l.name;
+    if (!c.name.empty() && c.real != MPI_COMM_NULL)
+      PMPI_Comm_set_name(c.real, c.name.c_str());
   }
   for (Type &t : g_loaded.types) {
     if (make_type(t) != MPI_SUCCESS)
@@ -2812,6 +2820,21 @@ int __autockpt_MPI_Op_free(MPI_Op *op) {
 }
 
 // ---- Calls that only look: the handles translated (M10, M18) -----------------------------------
+
+// A communicator's name is recorded and set again at a restart (M18).
+int __autockpt_MPI_Comm_set_name(MPI_Comm comm, const char *name) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Comm_set_name");
+  int rc = PMPI_Comm_set_name(g.comms[c].real, name);
+  if (rc == MPI_SUCCESS)
+    g.comms[c].name = std::string(name).substr(0, MPI_MAX_OBJECT_NAME - 1);
+  return rc;
+}
+int __autockpt_MPI_Comm_get_name(MPI_Comm comm, char *name, int *length) {
+  return PMPI_Comm_get_name(real_comm(comm), name, length);
+}
 
 int __autockpt_MPI_Comm_compare(MPI_Comm a, MPI_Comm b, int *result) {
   return PMPI_Comm_compare(real_comm(a), real_comm(b), result);

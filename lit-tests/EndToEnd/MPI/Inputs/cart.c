@@ -11,7 +11,8 @@
 // not set again after a restart; the row swaps values by MPI_Sendrecv_replace; the sends are
 // completed by MPI_Testsome on even steps; Allreduces on the row, on a communicator of
 // MPI_Comm_split_type and on one of the even ranks (MPI_Group_range_incl); MPI_Comm_compare and
-// MPI_Comm_get_attr(MPI_TAG_UB) on the grid every step.
+// MPI_Comm_get_attr(MPI_TAG_UB) on the grid every step; the grid's name (MPI_Comm_set_name),
+// printed every step.
 // Arguments: steps, work.
 #include <mpi.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@ int main(int argc, char **argv) {
   MPI_Group_size(odds_group, &odds_size);
   MPI_Group_free(&odds_group);
   MPI_Group_free(&world);
+  MPI_Comm_set_name(grid, "the grid");  // named again at a restart
   MPI_Comm_set_errhandler(grid, MPI_ERRORS_RETURN);
   MPI_Errhandler counting, got_errh;
   MPI_Comm_create_errhandler(count_error, &counting);
@@ -132,7 +134,9 @@ int main(int argc, char **argv) {
     MPI_Allreduce(&value, &node_sum, 1, MPI_DOUBLE, MPI_MAX, node);
     if (evens != MPI_COMM_NULL)
       MPI_Allreduce(&value, &evens_sum, 1, MPI_DOUBLE, MPI_SUM, evens);
-    int same, *tag_ub, has_ub, topo, inter, *wtime_global, has_wtime;
+    int same, *tag_ub, has_ub, topo, inter, *wtime_global, has_wtime, name_length;
+    char name[MPI_MAX_OBJECT_NAME];
+    MPI_Comm_get_name(grid, name, &name_length);
     MPI_Comm_compare(grid, MPI_COMM_WORLD, &same);
     MPI_Comm_get_attr(grid, MPI_TAG_UB, &tag_ub, &has_ub);
     MPI_Attr_get(row, MPI_WTIME_IS_GLOBAL, &wtime_global, &has_wtime);
@@ -141,8 +145,8 @@ int main(int argc, char **argv) {
     double sum, local = value + 1e-3 * token + 1e-4 * rsum / nothers + 1e-5 * (row_sum + evens_sum);
     MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, grid);
     if (rank == 0)
-      printf("step %d grid %dx%d sum %.9f node %.6f errors %d/%s %s tag_ub %s/%d row %s%s odds %d\n",
-             step, dims[0], dims[1], sum, node_sum, errors,
+      printf("step %d %s %dx%d sum %.9f node %.6f errors %d/%s %s tag_ub %s/%d row %s%s odds %d\n",
+             step, name, dims[0], dims[1], sum, node_sum, errors,
              bad_class == MPI_ERR_RANK ? "rank" : "other",
              same == MPI_CONGRUENT ? "congruent" : "not congruent",
              has_ub && *tag_ub >= 32767 ? "ok" : "none", has_wtime && *wtime_global >= 0,

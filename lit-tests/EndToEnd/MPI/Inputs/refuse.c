@@ -12,7 +12,7 @@ int main(int argc, char **argv) {
   MPI_Request req;
   int rank, x = 0, y = 0;
   if (!strcmp(call, "set_name"))
-    MPI_Comm_set_name(comm, "mine");
+    MPI_Type_set_name(MPI_INT, "mine");
   else if (!strcmp(call, "pmpi"))
     PMPI_Comm_rank(comm, &rank);
   else if (!strcmp(call, "keyval"))
