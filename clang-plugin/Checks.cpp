@@ -12,6 +12,7 @@
 #include "clang/AST/Stmt.h"
 #include "clang/AST/StmtOpenMP.h"
 #include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace clang;
@@ -76,6 +77,24 @@ bool isUnsupportedMpi(StringRef N) {
          N.starts_with("MPI_Accumulate") || N.starts_with("MPI_Rput") ||
          N.starts_with("MPI_Rget") || N.starts_with("MPI_File_") ||
          N.starts_with("MPI_Comm_spawn") || N == "MPI_Comm_connect" || N == "MPI_Comm_accept";
+}
+
+// Whether N (MPI_ or PMPI_, MPIX_) is a C binding that the MPI layer neither wraps nor lets
+// through (docs/design.md M18): the pass refuses it, and the program stops with status 70 when it
+// calls it.  The same lists as the pass's (passes/MpiCalls.cpp).
+bool isRefusedMpi(StringRef N) {
+  static const llvm::StringSet<> Known = {
+#define AUTOCKPT_REDIRECT(Name) #Name,
+#define AUTOCKPT_BLOCKING(Name) #Name,
+#define AUTOCKPT_MPI_ALLOWED(Name) #Name,
+#include "autockpt/redirects_mpi.def"
+#include "autockpt/mpi_allowed.def"
+#undef AUTOCKPT_REDIRECT
+#undef AUTOCKPT_BLOCKING
+#undef AUTOCKPT_MPI_ALLOWED
+  };
+  StringRef C = N.starts_with("PMPI") ? N.drop_front(1) : N;
+  return (C.starts_with("MPI_") || C.starts_with("MPIX_")) && !Known.contains(C);
 }
 
 // The family of an MPI call, for the scan's report: how autockpt treats it (docs/design.md M*).
@@ -176,6 +195,12 @@ class Finder : public RecursiveASTVisitor<Finder> {
           "autockpt does not checkpoint MPI one-sided communication, MPI-IO or process "
           "spawning: a restart after '" + N.str() + "' does not re-create its state",
           "keep these calls out of the checkpointed run, or close the window/file before it");
+    } else if (isRefusedMpi(N)) {
+      add(Kind::UnsupportedMpi, Loc, N.str(),
+          "autockpt's MPI layer does not wrap '" + N.str() + "': the program stops with status "
+          "70 when it calls it",
+          "use the calls the layer wraps (include/autockpt/redirects_mpi.def), or build this "
+          "program without autockpt");
     } else if (N.starts_with("MPI_") || N.starts_with("PMPI_")) {
       add(Kind::Mpi, Loc, N.str() + " (" + mpiFamily(N) + ")");
     } else if (N == "pthread_create" || N == "thrd_create") {
