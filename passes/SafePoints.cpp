@@ -1,6 +1,7 @@
 // Safe-point placement and the CFG normalisation that isolates each safe point (see .h).
 #include "SafePoints.h"
 
+#include "Chunks.h"
 #include "Marks.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -52,12 +53,7 @@ static void makeEntryBlock(FunctionShape &S) {
   BranchInst::Create(Old, S.Entry);
 }
 
-// A loop may go without a poll when one execution of it, inner loops included, is at most this
-// many instructions: about 20 us at 1 ns each, 2 ms if every one missed the cache.
-constexpr uint64_t kUnpolledWork = 1 << 14;
-
-// Calls that end within a bounded time: intrinsics other than a memory copy or set of unknown size.
-static bool isBoundedCall(const CallBase &CB) {
+bool isBoundedCall(const CallBase &CB) {
   auto *II = dyn_cast<IntrinsicInst>(&CB);
   if (!II)
     return false;
@@ -254,6 +250,12 @@ SmallVector<BasicBlock *, 8> pollHeaders(const LoopFacts &Facts, const SafePoint
       continue;
     }
     if (const Loop *L = loopOf(*C, Facts)) {
+      if (uint64_t Trips = chunkTrips(*L)) {
+        Skip(("no poll in this loop: it runs in chunks of " + Twine(Trips) +
+              " iterations, and the loop of the chunks polls")
+                 .str());
+        continue;
+      }
       if (boundedWork(*L, Facts)) {
         Skip("no poll in this loop: its work is bounded (at most 16384 instructions)");
         continue;
