@@ -1,23 +1,27 @@
 // Strip-mining of counted loops that would poll every iteration (see Chunks.h, P19).  The shape:
 //
 //   %h.autockpt.chunk:                ; the outer loop's header: its poll goes here
-//     %iv.chunk = phi [%iv0, %preheader], [%iv.next, %h.autockpt.chunk.end]  ; one per header phi
-//     %y.first = add %iv.chunk, C      ; the exit test's variable Y in the chunk's first iteration
-//     %left = sub %bound, %y.first     ; (%y.first - %bound when the step is negative)
-//     %big = icmp uge %left, TRIPS*|STEP|
-//     %y.last = add %iv.chunk, C + (TRIPS-1)*STEP
-//     %lim = select %big, %y.last, %bound
+//     %iv.chunk = phi [%iv0, %preheader], [%iv.resume, %h.autockpt.chunk.end]  ; per header phi
+//     %autockpt.first = add %iv.chunk, C   ; the exit test's Y in the chunk's first iteration
+//     %autockpt.left = sub %bound, %autockpt.first   ; (first - bound when the step is negative)
+//     %autockpt.big = icmp uge %left, TRIPS*|STEP|
+//     %autockpt.last = add %iv.chunk, C + (TRIPS-1)*STEP
+//     %autockpt.lim = select %big, %last, %bound      ; Y in the chunk's last iteration
 //     br %h
 //   %h:        %iv = phi [%iv.chunk, %h.autockpt.chunk], [%iv.next, %latch]   ...
 //   %latch:    br (icmp eq %y, %lim), %h.autockpt.chunk.end, %h   ; !autockpt.chunk !{TRIPS}
-//   %h.autockpt.chunk.end:
-//              br (icmp eq %y, %bound), %exit, %h.autockpt.chunk
+//   %h.autockpt.chunk.end:                           ; %iv.resume = %lim + STEP - C
+//              br (icmp eq %lim, %bound), %exit, %h.autockpt.chunk
 //
-// Why it is the same loop: Y takes the values y.first + j*STEP (mod 2^w) in iteration j of a
+// When Y serves only the exit test, the latch counts the chunk's iterations up to zero instead
+// (`%autockpt.togo`, from minus TRIPS or minus the iterations left), and %lim is Y in the last
+// iteration computed from them (countdown form, see stripMine).
+//
+// Why it is the same loop: Y takes the values first + j*STEP (mod 2^w) in iteration j of a
 // chunk.  When %left >= TRIPS*|STEP|, no j < TRIPS has j*STEP == %left, so the real exit is not
-// among the chunk's iterations, and the chunk ends after exactly TRIPS of them, at %y.last (the
-// chunk's end then tests the real exit, which does not hold, and starts the next chunk with the
-// same values as the loop's next iteration).  Otherwise the chunk runs to the loop's own exit.
+// among the chunk's iterations, and the chunk ends after exactly TRIPS of them, at %last, which
+// is not the bound: the next chunk starts with the same values as the loop's next iteration.
+// Otherwise the chunk runs to the loop's own exit.
 #include "Chunks.h"
 
 #include "llvm/ADT/SetVector.h"
