@@ -136,3 +136,24 @@ if _fc.returncode == 0 and _fc.stdout.strip():
     config.substitutions.append(("%fc", _fc.stdout.strip()))
 else:
     lit_config.note("Fortran tests unsupported: " + _fc.stderr.strip())
+
+# LIT_REQUIRE_FEATURES (set by `./setup.sh test`, which installs everything these need): a
+# feature named there and missing here is an error, not tests quietly unsupported.  Reason: on a
+# fresh machine Slurm used to be installed only by the first Slurm test, after lit had looked, and
+# the MPI job under Slurm was skipped in CI without anyone seeing it.
+_required = os.environ.get("LIT_REQUIRE_FEATURES", "").split()
+_missing = [f for f in _required if f not in config.available_features]
+if _missing:
+    lit_config.fatal(f"LIT_REQUIRE_FEATURES names {', '.join(_missing)}, which this machine "
+                     "lacks (see the notes above); install what they need (./setup.sh test "
+                     "does), or unset LIT_REQUIRE_FEATURES to run without those tests")
+
+# A hung test fails after 20 minutes (the slowest passes in under one) with its name and output,
+# instead of holding the whole suite until CI's limit; lit needs psutil to kill a test's processes
+# (setup.sh installs python3-psutil).  A guard, not a timing assumption: nothing waits for it.
+try:
+    import psutil  # noqa: F401
+    if not lit_config.maxIndividualTestTime:
+        lit_config.maxIndividualTestTime = 1200
+except ImportError:
+    lit_config.note("python3-psutil is missing: a hung test holds the suite (no per-test timeout)")

@@ -9,6 +9,7 @@
 #include "HeapCalls.h"
 #include "Liveness.h"
 #include "Marks.h"
+#include "MpiCalls.h"
 #include "ModuleTables.h"
 #include "RuntimeABI.h"
 #include "SafePoints.h"
@@ -135,6 +136,7 @@ class ModuleInstrumenter {
   void instrument() {
     RuntimeABI R(M);
     redirectHeapCalls(M);
+    refuseUnwrappedMpiCalls(M);
     std::vector<FunctionShape> Shapes = shapeFunctions();
     for (FunctionShape &S : Shapes) {
       emitSaveRestore(S, R);

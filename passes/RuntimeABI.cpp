@@ -40,6 +40,16 @@ RuntimeABI::RuntimeABI(Module &M) {
   RunCtor = M.getOrInsertFunction("__autockpt_run_ctor", Void, Ptr);
 }
 
+FunctionCallee RuntimeABI::mpiRefused(Module &M) {
+  LLVMContext &C = M.getContext();
+  AttributeList NoReturn = AttributeList()
+                               .addFnAttribute(C, Attribute::Cold)
+                               .addFnAttribute(C, Attribute::NoInline)
+                               .addFnAttribute(C, Attribute::NoReturn);
+  return M.getOrInsertFunction("__autockpt_mpi_refused", NoReturn, Type::getVoidTy(C),
+                               PointerType::get(C, 0));
+}
+
 static Value *stateAddress(IRBuilderBase &B, GlobalVariable *State) {
   CallInst *At = B.CreateThreadLocalAddress(State);
   At->setName("autockpt.tls");

@@ -21,6 +21,10 @@ struct RuntimeABI {
   llvm::LoadInst *loadMode(llvm::IRBuilderBase &B) const;
   llvm::LoadInst *loadState(llvm::IRBuilderBase &B) const;
 
+  // void __autockpt_mpi_refused(const char *call), noreturn: an MPI call the layer does not wrap
+  // (docs/design.md M18).  Declared only in a module that needs it.
+  static llvm::FunctionCallee mpiRefused(llvm::Module &M);
+
   // Names the pass never instruments or rewrites: the runtime's own.
   static bool isRuntimeName(llvm::StringRef Name) { return Name.starts_with("__autockpt_"); }
 };

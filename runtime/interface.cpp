@@ -46,6 +46,17 @@ void __autockpt_bad_frame(autockpt_u64 fid, autockpt_u32 spid) {
                   "match this program", autockpt::registry::function_name(fid), spid);
 }
 
+void __autockpt_mpi_refused(const char *call) {
+  if (call[0] == 'm' || call[0] == 'p')  // mpi_send_: a Fortran binding
+    autockpt::fatal("%s: autockpt does not support MPI's Fortran bindings yet (its MPI layer wraps "
+                    "the C bindings only, docs/design.md M18); build this program without "
+                    "autockpt", call);
+  autockpt::fatal("%s: autockpt does not support this MPI call yet: it is not among the calls its "
+                  "MPI layer wraps, and would get autockpt's virtual handles or make something a "
+                  "restart does not make again (docs/design.md M18); build this program without "
+                  "autockpt, or avoid %s", call, call);
+}
+
 void __autockpt_register_module(const struct autockpt_module *m) { autockpt::registry::add(m); }
 
 // In a restarted process a constructor is skipped: its effects on memory are in the image, and

@@ -64,6 +64,10 @@ void *__autockpt_pop_frame(autockpt_u64 fid, autockpt_u64 layout);
 /* A restored record named a safe point the function does not have: never returns. */
 void __autockpt_bad_frame(autockpt_u64 fid, autockpt_u32 spid);
 
+/* An MPI call the MPI layer does not wrap (docs/design.md M18): the pass calls this, naming it,
+ * instead of the library.  Never returns: the program stops with status 70. */
+void __autockpt_mpi_refused(const char *call);
+
 /* ---- The application's heap (DESIGN D4) -----------------------------------------------------
  * The pass rewrites allocation calls in instrumented code to these.  Pointers that did not come
  * from the arena are handed to the system allocator by free/realloc. */

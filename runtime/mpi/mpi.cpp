@@ -73,7 +73,9 @@ enum class Phase : int {
 enum Tag : int { kReq = 1, kIntent, kReport, kTarget, kReached, kStop, kRaise };
 
 // How a communicator of the program's own was made, to make it again at a restart (M10).
-enum class Made : int32_t { Predefined, Dup, Split, Cart, Create };
+// CartSub: MPI_Cart_sub (its remain_dims in dims).  MPI_Comm_split_type is recorded as the Split
+// that makes the same members in the same order (M18).
+enum class Made : int32_t { Predefined, Dup, Split, Cart, Create, CartSub };
 
 struct Comm {
   MPI_Comm handle{};  // what the program holds (predefined: the library's own)
@@ -87,6 +89,11 @@ struct Comm {
   std::vector<int64_t> sent, received;  // messages, per member (M5)
   std::vector<int32_t> dims, periods;   // MPI_Cart_create's grid
   int32_t reorder = 0;
+  // The error handler the program gave it, or that it inherited from its parent (M18): the
+  // program's handle (a virtual one, or a predefined one of the library's).
+  bool errh_set = false;
+  uintptr_t errh = 0;
+  std::string name;  // MPI_Comm_set_name's, set again at a restart (M18); empty: none set
 };
 
 // Inactive: a persistent request not started, or completed and waited for (M14).
@@ -108,6 +115,9 @@ struct Request {
   int peer = 0, tag = 0;
   uint64_t posted = 0;  // a receive: when it was posted (M4: posted again in that order)
   MPI_Request real = MPI_REQUEST_NULL;  // not saved
+  // The send half of a Sendrecv_replace: what it sends, not saved (a vector: its bytes stay where
+  // they are when the table grows, unlike a short string's).
+  std::vector<char> copy;
   MPI_Status status{};
 };
 
@@ -119,7 +129,14 @@ struct Drained {
 
 // A derived datatype or a reduction operation of the program's (M10): virtual handles,
 // kTypeBase / kOpBase + index, made again at a restart by replaying how they were made.
-enum class TypeKind : int32_t { Contiguous, Vector, Struct };
+// Indexed and Hindexed: blocklengths and displacements (in elements, in bytes); IndexedBlock:
+// blocklength and displacements; Hvector: the stride in bytes is displacements[0]; Subarray:
+// blocklengths holds sizes, subsizes and starts, blocklength the order; Resized: displacements
+// holds lb and extent (M18).
+enum class TypeKind : int32_t {
+  Contiguous, Vector, Struct, Indexed, Hindexed, IndexedBlock, Hvector, Subarray, Resized, Dup
+};
+constexpr int32_t kLastTypeKind = int32_t(TypeKind::Dup);
 struct Type {
   TypeKind kind;
   int32_t count = 0, blocklength = 0, stride = 0;
@@ -149,6 +166,17 @@ struct Group {
 };
 constexpr uintptr_t kGroupBase = 0x5e000000;
 
+// An error handler of MPI_Comm_create_errhandler's (M18): kErrhBase + index, made again at a
+// restart from the function, which is at the same address (D3).  refs: the program's handles to
+// it (made, or returned by MPI_Comm_get_errhandler, less those freed); at 0 the library's is freed
+// (a communicator it is set on keeps it, as MPI says).
+struct Errh {
+  uintptr_t fn = 0;
+  int32_t refs = 1;
+  MPI_Errhandler real = MPI_ERRHANDLER_NULL;
+};
+constexpr uintptr_t kErrhBase = 0x5f000000;
+
 struct Msg {
   int src, tag;
   std::vector<long long> data;
@@ -165,6 +193,7 @@ struct State {
   std::vector<Type> types;
   std::vector<Op> ops;
   std::vector<Group> groups;
+  std::vector<Errh> errhs;
   std::vector<Request> reqs;
   std::deque<Drained> drained;
   Phase phase = Phase::Idle;
@@ -211,6 +240,10 @@ MPI_Op rop(MPI_Op o) {
 MPI_Group rg(MPI_Group v) {
   uintptr_t k = bits(v) - kGroupBase;
   return k < g.groups.size() ? g.groups[k].real : v;
+}
+MPI_Errhandler re(MPI_Errhandler v) {
+  uintptr_t k = bits(v) - kErrhBase;
+  return k < g.errhs.size() ? g.errhs[k].real : v;
 }
 
 int env_int(const char *const *names, int fallback) {
@@ -1105,6 +1138,69 @@ void idle() {
     state::raise(&__autockpt_state);
 }
 
+// ---- Datatypes and error handlers (M10, M18) -------------------------------------------------------
+
+// Makes the library's datatype that record t describes: when the program makes one, and again at
+// a restart (the record is the replay).  MPI_ERR_INTERN if the record does not hold what its kind
+// needs (a damaged image).
+int make_type(Type &t) {
+  std::vector<MPI_Datatype> bases;
+  for (uintptr_t b : t.bases)
+    bases.push_back(rt(handle<MPI_Datatype>(b)));
+  size_t n = size_t(std::max(t.count, 0));
+  const std::vector<int32_t> &bl = t.blocklengths;
+  const std::vector<int64_t> &dl = t.displacements;
+  std::vector<MPI_Aint> aint(dl.begin(), dl.end());
+  std::vector<int> ints(dl.begin(), dl.end());
+  if (bases.empty())
+    return MPI_ERR_INTERN;
+  switch (t.kind) {
+    case TypeKind::Contiguous:
+      return PMPI_Type_contiguous(t.count, bases[0], &t.real);
+    case TypeKind::Vector:
+      return PMPI_Type_vector(t.count, t.blocklength, t.stride, bases[0], &t.real);
+    case TypeKind::Struct:
+      if (bl.size() != bases.size() || dl.size() != bases.size())
+        return MPI_ERR_INTERN;
+      return PMPI_Type_create_struct(int(bases.size()), bl.data(), aint.data(), bases.data(),
+                                     &t.real);
+    case TypeKind::Indexed:
+    case TypeKind::Hindexed:
+      if (bl.size() != n || dl.size() != n)
+        return MPI_ERR_INTERN;
+      return t.kind == TypeKind::Indexed
+                 ? PMPI_Type_indexed(t.count, bl.data(), ints.data(), bases[0], &t.real)
+                 : PMPI_Type_create_hindexed(t.count, bl.data(), aint.data(), bases[0], &t.real);
+    case TypeKind::IndexedBlock:
+      if (dl.size() != n)
+        return MPI_ERR_INTERN;
+      return PMPI_Type_create_indexed_block(t.count, t.blocklength, ints.data(), bases[0],
+                                            &t.real);
+    case TypeKind::Hvector:
+      if (dl.size() != 1)
+        return MPI_ERR_INTERN;
+      return PMPI_Type_create_hvector(t.count, t.blocklength, aint[0], bases[0], &t.real);
+    case TypeKind::Subarray:
+      if (bl.size() != 3 * n)
+        return MPI_ERR_INTERN;
+      return PMPI_Type_create_subarray(t.count, bl.data(), bl.data() + n, bl.data() + 2 * n,
+                                       t.blocklength, bases[0], &t.real);
+    case TypeKind::Resized:
+      if (dl.size() != 2)
+        return MPI_ERR_INTERN;
+      return PMPI_Type_create_resized(bases[0], aint[0], aint[1], &t.real);
+    case TypeKind::Dup:
+      return PMPI_Type_dup(bases[0], &t.real);
+  }
+  return MPI_ERR_INTERN;
+}
+
+// Sets the error handler comm c's record names on its library communicator (M18).
+void apply_errh(const Comm &c) {
+  if (c.errh_set && c.real != MPI_COMM_NULL)
+    PMPI_Comm_set_errhandler(c.real, re(handle<MPI_Errhandler>(c.errh)));
+}
+
 // ---- The image -----------------------------------------------------------------------------------
 
 template <class T>
@@ -1143,7 +1239,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 6;
+constexpr uint32_t kSectionVersion = 7;
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -1164,7 +1260,7 @@ void save(image::ImageMeta *, std::string *out) {
       put(out, c.sent[m]);
       put(out, c.received[m]);
     }
-    if (c.made == Made::Cart) {
+    if (c.made == Made::Cart || c.made == Made::CartSub) {
       put(out, uint32_t(c.dims.size()));
       for (size_t d = 0; d < c.dims.size(); ++d) {
         put(out, c.dims[d]);
@@ -1172,6 +1268,9 @@ void save(image::ImageMeta *, std::string *out) {
       }
       put(out, c.reorder);
     }
+    put(out, uint8_t(c.errh_set));
+    put(out, c.errh);
+    put_bytes(out, c.name);
   }
   put(out, uint32_t(g.types.size()));
   for (const Type &t : g.types) {
@@ -1182,11 +1281,14 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, uint8_t(t.committed));
     put(out, uint8_t(t.freed));
     put(out, uint32_t(t.bases.size()));
-    for (size_t k = 0; k < t.bases.size(); ++k) {
-      put(out, t.bases[k]);
-      put(out, k < t.blocklengths.size() ? t.blocklengths[k] : 0);
-      put(out, k < t.displacements.size() ? t.displacements[k] : 0);
-    }
+    for (uintptr_t b : t.bases)
+      put(out, b);
+    put(out, uint32_t(t.blocklengths.size()));
+    for (int32_t b : t.blocklengths)
+      put(out, b);
+    put(out, uint32_t(t.displacements.size()));
+    for (int64_t d : t.displacements)
+      put(out, d);
   }
   put(out, uint32_t(g.ops.size()));
   for (const Op &o : g.ops) {
@@ -1204,6 +1306,11 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, uint32_t(gr.ranks.size()));
     for (int32_t r : gr.ranks)
       put(out, r);
+  }
+  put(out, uint32_t(g.errhs.size()));
+  for (const Errh &e : g.errhs) {
+    put(out, e.fn);
+    put(out, e.refs);
   }
   put(out, uint32_t(g.reqs.size()));
   for (const Request &q : g.reqs) {
@@ -1238,6 +1345,7 @@ struct Loaded {
   std::vector<Type> types;
   std::vector<Op> ops;
   std::vector<Group> groups;
+  std::vector<Errh> errhs;
 };
 Loaded &g_loaded = *new Loaded;
 
@@ -1271,7 +1379,9 @@ void load(const image::ImageMeta &meta, std::string section) {
       c.sent.push_back(r.get<int64_t>());
       c.received.push_back(r.get<int64_t>());
     }
-    if (c.made == Made::Cart) {
+    if (int32_t(c.made) > int32_t(Made::CartSub))
+      r.ok = false;
+    if (c.made == Made::Cart || c.made == Made::CartSub) {
       uint32_t nd = r.get<uint32_t>();
       for (uint32_t d = 0; r.ok && d < nd && d < 64; ++d) {
         c.dims.push_back(r.get<int32_t>());
@@ -1279,6 +1389,11 @@ void load(const image::ImageMeta &meta, std::string section) {
       }
       c.reorder = r.get<int32_t>();
     }
+    c.errh_set = r.get<uint8_t>();
+    c.errh = r.get<uintptr_t>();
+    c.name = r.bytes();
+    if (c.name.size() >= MPI_MAX_OBJECT_NAME)
+      r.ok = false;
     g_loaded.comms.push_back(std::move(c));
   }
   uint32_t nt = r.get<uint32_t>();
@@ -1290,12 +1405,19 @@ void load(const image::ImageMeta &meta, std::string section) {
     t.stride = r.get<int32_t>();
     t.committed = r.get<uint8_t>();
     t.freed = r.get<uint8_t>();
+    if (int32_t(t.kind) < 0 || int32_t(t.kind) > kLastTypeKind)
+      r.ok = false;
     uint32_t nb = r.get<uint32_t>();
-    for (uint32_t b = 0; r.ok && b < nb && b < (1u << 20); ++b) {
+    for (uint32_t b = 0; r.ok && b < nb && b < (1u << 20); ++b)
       t.bases.push_back(r.get<uintptr_t>());
+    uint32_t nl = r.get<uint32_t>();
+    for (uint32_t b = 0; r.ok && b < nl && b < (1u << 20); ++b)
       t.blocklengths.push_back(r.get<int32_t>());
+    uint32_t ndisp = r.get<uint32_t>();
+    for (uint32_t b = 0; r.ok && b < ndisp && b < (1u << 20); ++b)
       t.displacements.push_back(r.get<int64_t>());
-    }
+    if (t.bases.empty())
+      r.ok = false;
     g_loaded.types.push_back(std::move(t));
   }
   uint32_t no = r.get<uint32_t>();
@@ -1320,6 +1442,13 @@ void load(const image::ImageMeta &meta, std::string section) {
     if (int32_t(gr.kind) > 2 || gr.from < 0 || (gr.kind != GroupKind::OfComm && uint32_t(gr.from) >= k))
       r.ok = false;
     g_loaded.groups.push_back(std::move(gr));
+  }
+  uint32_t ne = r.get<uint32_t>();
+  for (uint32_t k = 0; r.ok && k < ne && k < (1u << 20); ++k) {
+    Errh e;
+    e.fn = r.get<uintptr_t>();
+    e.refs = r.get<int32_t>();
+    g_loaded.errhs.push_back(e);
   }
   uint32_t nr = r.get<uint32_t>();
   for (uint32_t k = 0; r.ok && k < nr && k < (1u << 24); ++k) {
@@ -1405,6 +1534,11 @@ void restart() {
       g.groups.push_back(std::move(gr));
     }
   };
+  // The program's error handlers first: communicators get theirs as each is made (M18).
+  for (Errh &e : g_loaded.errhs) {
+    PMPI_Comm_create_errhandler(reinterpret_cast<MPI_Comm_errhandler_function *>(e.fn), &e.real);
+    g.errhs.push_back(e);
+  }
   // The program's communicators, datatypes and operations, made again in the order they were
   // made (each made from earlier ones), then freed where the program had freed them (M10).
   for (size_t k = 0; k < g_loaded.comms.size(); ++k) {
@@ -1418,6 +1552,8 @@ void restart() {
       else if (parent != MPI_COMM_NULL && l.made == Made::Cart)
         PMPI_Cart_create(parent, int(l.dims.size()), l.dims.data(), l.periods.data(), l.reorder,
                          &made);
+      else if (parent != MPI_COMM_NULL && l.made == Made::CartSub)
+        PMPI_Cart_sub(parent, l.dims.data(), &made);
       else if (parent != MPI_COMM_NULL && l.made == Made::Create) {
         make_groups(size_t(l.color) + 1);
         if (size_t(l.color) >= g.groups.size())
@@ -1432,20 +1568,17 @@ void restart() {
     c.seq = l.seq;
     c.sent = l.sent;
     c.received = l.received;
+    c.errh_set = l.errh_set;
+    c.errh = l.errh;
+    apply_errh(c);
+    c.name = l.name;
+    if (!c.name.empty() && c.real != MPI_COMM_NULL)
+      PMPI_Comm_set_name(c.real, c.name.c_str());
   }
   for (Type &t : g_loaded.types) {
-    std::vector<MPI_Datatype> bases;
-    for (uintptr_t b : t.bases)
-      bases.push_back(rt(handle<MPI_Datatype>(b)));
-    if (t.kind == TypeKind::Contiguous)
-      PMPI_Type_contiguous(t.count, bases[0], &t.real);
-    else if (t.kind == TypeKind::Vector)
-      PMPI_Type_vector(t.count, t.blocklength, t.stride, bases[0], &t.real);
-    else {
-      std::vector<MPI_Aint> displs(t.displacements.begin(), t.displacements.end());
-      PMPI_Type_create_struct(int(bases.size()), t.blocklengths.data(), displs.data(),
-                              bases.data(), &t.real);
-    }
+    if (make_type(t) != MPI_SUCCESS)
+      fatal("datatype %zu of the checkpoint could not be made again (kind %d)", g.types.size(),
+            int(t.kind));
     if (t.committed)
       PMPI_Type_commit(&t.real);
     g.types.push_back(t);
@@ -1469,6 +1602,9 @@ void restart() {
   for (Op &o : g.ops)
     if (o.freed)
       PMPI_Op_free(&o.real);
+  for (Errh &e : g.errhs)
+    if (e.refs <= 0)
+      PMPI_Errhandler_free(&e.real);
   uint64_t lo = 0, hi = 0;
   PMPI_Allreduce(&g.generation, &hi, 1, MPI_UINT64_T, MPI_MAX, g.cut);
   PMPI_Allreduce(&g.generation, &lo, 1, MPI_UINT64_T, MPI_MIN, g.cut);
@@ -1727,14 +1863,16 @@ int __autockpt_MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int
   return rc;
 }
 
-int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
-                            int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
-                            int rtag, MPI_Comm comm, MPI_Status *status) {
+// MPI_Sendrecv, and MPI_Sendrecv_replace with `replace`: what it sends is copied first (the
+// bytes the datatype spans), and the copy is sent while the message received lands in the buffer.
+static int sendrecv(const char *name, const void *sbuf, int scount, MPI_Datatype stype, int dest,
+                    int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source, int rtag,
+                    MPI_Comm comm, MPI_Status *status, bool replace) {
   RuntimeHeap heap;
   enter();
   int c = comm_index(comm);
   if (c < 0)
-    unknown_comm("MPI_Sendrecv");
+    unknown_comm(name);
   long k = -1;
   if (state::mode() == AUTOCKPT_MODE_RESTORING) {  // made again: its send was made before
     auto *rec = static_cast<char *>(__autockpt_pop_frame(kSendrecvFid, 0));
@@ -1746,6 +1884,15 @@ int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, in
   } else if (dest != MPI_PROC_NULL) {
     k = new_request();
     Request &q = g.reqs[k];
+    if (replace) {
+      MPI_Aint lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+      PMPI_Type_get_extent(rt(stype), &lb, &extent);
+      PMPI_Type_get_true_extent(rt(stype), &true_lb, &true_extent);
+      size_t span = scount > 0 ? size_t((scount - 1) * extent + true_extent) : 0;
+      const char *from = static_cast<const char *>(sbuf) + true_lb;
+      q.copy.assign(from, from + span);
+      sbuf = q.copy.data() - true_lb;
+    }
     int rc = PMPI_Isend(sbuf, scount, rt(stype), dest, stag, g.comms[c].real, &q.real);
     if (rc != MPI_SUCCESS) {
       q = Request{};
@@ -1770,6 +1917,21 @@ int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, in
     g.reqs[k] = Request{};
   }
   return rc;
+}
+
+int __autockpt_MPI_Sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
+                            int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
+                            int rtag, MPI_Comm comm, MPI_Status *status) {
+  return sendrecv("MPI_Sendrecv", sbuf, scount, stype, dest, stag, rbuf, rcount, rtype, source,
+                  rtag, comm, status, false);
+}
+
+// Stopped while receiving, it has sent: the buffer still holds what it sent (nothing was received
+// into it), and made again after the checkpoint it only receives, like MPI_Sendrecv.
+int __autockpt_MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int stag,
+                                    int source, int rtag, MPI_Comm comm, MPI_Status *status) {
+  return sendrecv("MPI_Sendrecv_replace", buf, count, type, dest, stag, buf, count, type, source,
+                  rtag, comm, status, true);
 }
 
 int __autockpt_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status) {
@@ -1991,6 +2153,26 @@ int __autockpt_MPI_Waitsome(int incount, MPI_Request *requests, int *outcount, i
   }
 }
 
+int __autockpt_MPI_Testsome(int incount, MPI_Request *requests, int *outcount, int *indices,
+                            MPI_Status *statuses) {
+  RuntimeHeap heap;
+  enter();
+  now_and_then();
+  if (any_done(incount, requests, "MPI_Testsome") == MPI_UNDEFINED) {
+    *outcount = MPI_UNDEFINED;
+    return MPI_SUCCESS;
+  }
+  int n = 0;
+  for (int j = 0; j < incount; ++j)
+    if (active(requests[j]) && test_request(request_index(requests[j]))) {
+      indices[n] = j;
+      release(&requests[j], statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[n]);
+      ++n;
+    }
+  *outcount = n;
+  return MPI_SUCCESS;
+}
+
 int __autockpt_MPI_Request_free(MPI_Request *request) {
   RuntimeHeap heap;
   enter();
@@ -2210,6 +2392,12 @@ int __autockpt_MPI_Exscan(const void *sbuf, void *rbuf, int count, MPI_Datatype 
     return PMPI_Iexscan(sbuf, rbuf, count, rt(type), rop(op), c, r);
   });
 }
+int __autockpt_MPI_Reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts,
+                                  MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
+  return collective(comm, "MPI_Reduce_scatter", [&](MPI_Comm c, MPI_Request *r) {
+    return PMPI_Ireduce_scatter(sbuf, rbuf, rcounts, rt(type), rop(op), c, r);
+  });
+}
 int __autockpt_MPI_Reduce_scatter_block(const void *sbuf, void *rbuf, int count,
                                         MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
   return collective(comm, "MPI_Reduce_scatter_block", [&](MPI_Comm c, MPI_Request *r) {
@@ -2265,15 +2453,24 @@ static bool creation_barrier(MPI_Comm parent, const char *name) {
   return state::mode() != AUTOCKPT_MODE_UNWINDING;
 }
 
+// A new communicator of the program's, made from communicator `parent` (recorded in c): its
+// entry in the table, and the handle the program gets (MPI_COMM_NULL if it is not a member).  It
+// has its parent's error handler, as the library's has (M18).
+static MPI_Comm add_made(MPI_Comm real, Comm c) {
+  c.errh_set = g.comms[c.parent].errh_set;
+  c.errh = g.comms[c.parent].errh;
+  MPI_Comm handle = autockpt::mpi::handle<MPI_Comm>(kCommBase + g.comms.size());
+  add_comm(handle, real, std::move(c));
+  return real == MPI_COMM_NULL ? MPI_COMM_NULL : handle;
+}
+
 static MPI_Comm new_comm(MPI_Comm real, Made made, int parent, int color, int key) {
   Comm c;
   c.made = made;
   c.parent = parent;
   c.color = color;
   c.key = key;
-  MPI_Comm handle = autockpt::mpi::handle<MPI_Comm>(kCommBase + g.comms.size());
-  add_comm(handle, real, c);
-  return real == MPI_COMM_NULL ? MPI_COMM_NULL : handle;
+  return add_made(real, std::move(c));
 }
 
 int __autockpt_MPI_Comm_dup(MPI_Comm comm, MPI_Comm *out) {
@@ -2325,9 +2522,64 @@ int __autockpt_MPI_Cart_create(MPI_Comm comm, int ndims, const int *dims, const 
   c.dims.assign(dims, dims + ndims);
   c.periods.assign(periods, periods + ndims);
   c.reorder = reorder;
-  MPI_Comm handle = autockpt::mpi::handle<MPI_Comm>(kCommBase + g.comms.size());
-  add_comm(handle, real, std::move(c));
-  *out = real == MPI_COMM_NULL ? MPI_COMM_NULL : handle;
+  *out = add_made(real, std::move(c));
+  return rc;
+}
+
+// A sub-grid: collective on the grid like a split, replayed with its remain_dims (M18).
+int __autockpt_MPI_Cart_sub(MPI_Comm comm, const int *remain_dims, MPI_Comm *out) {
+  RuntimeHeap heap;
+  enter();
+  int p = comm_index(comm);
+  if (p < 0)
+    unknown_comm("MPI_Cart_sub");
+  int ndims = 0;
+  if (int rc = PMPI_Cartdim_get(g.comms[p].real, &ndims); rc != MPI_SUCCESS)
+    return rc;
+  if (!creation_barrier(comm, "MPI_Cart_sub"))
+    return MPI_SUCCESS;
+  MPI_Comm real{};
+  int rc = PMPI_Cart_sub(g.comms[p].real, remain_dims, &real);
+  if (rc != MPI_SUCCESS)
+    return rc;
+  Comm c;
+  c.made = Made::CartSub;
+  c.parent = p;
+  c.dims.assign(remain_dims, remain_dims + ndims);
+  c.periods.assign(size_t(ndims), 0);
+  *out = add_made(real, std::move(c));
+  return rc;
+}
+
+// Recorded as the MPI_Comm_split that makes the same members in the same order: colour the world
+// rank of its first member, key the rank in it (M18).  A restart on other nodes makes the same
+// communicator, whether or not its members still share a node (windows of shared memory, what
+// MPI_COMM_TYPE_SHARED is for, are refused anyway).
+int __autockpt_MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info,
+                                   MPI_Comm *out) {
+  RuntimeHeap heap;
+  enter();
+  int p = comm_index(comm);
+  if (p < 0)
+    unknown_comm("MPI_Comm_split_type");
+  if (!creation_barrier(comm, "MPI_Comm_split_type"))
+    return MPI_SUCCESS;
+  MPI_Comm real{};
+  int rc = PMPI_Comm_split_type(g.comms[p].real, split_type, key, info, &real);
+  if (rc != MPI_SUCCESS)
+    return rc;
+  int color = MPI_UNDEFINED, rank = 0;
+  if (real != MPI_COMM_NULL) {
+    MPI_Group world, mine;
+    PMPI_Comm_group(MPI_COMM_WORLD, &world);
+    PMPI_Comm_group(real, &mine);
+    int zero = 0;
+    PMPI_Group_translate_ranks(mine, 1, &zero, world, &color);
+    PMPI_Group_free(&world);
+    PMPI_Group_free(&mine);
+    PMPI_Comm_rank(real, &rank);
+  }
+  *out = new_comm(real, Made::Split, p, color, rank);
   return rc;
 }
 
@@ -2565,6 +2817,256 @@ int __autockpt_MPI_Op_free(MPI_Op *op) {
   g.ops[k].freed = true;
   *op = MPI_OP_NULL;
   return PMPI_Op_free(&g.ops[k].real);
+}
+
+// ---- Calls that only look: the handles translated (M10, M18) -----------------------------------
+
+// A communicator's name is recorded and set again at a restart (M18).
+int __autockpt_MPI_Comm_set_name(MPI_Comm comm, const char *name) {
+  RuntimeHeap heap;
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Comm_set_name");
+  int rc = PMPI_Comm_set_name(g.comms[c].real, name);
+  if (rc == MPI_SUCCESS)
+    g.comms[c].name = std::string(name).substr(0, MPI_MAX_OBJECT_NAME - 1);
+  return rc;
+}
+int __autockpt_MPI_Comm_get_name(MPI_Comm comm, char *name, int *length) {
+  return PMPI_Comm_get_name(real_comm(comm), name, length);
+}
+
+int __autockpt_MPI_Comm_compare(MPI_Comm a, MPI_Comm b, int *result) {
+  return PMPI_Comm_compare(real_comm(a), real_comm(b), result);
+}
+int __autockpt_MPI_Comm_test_inter(MPI_Comm comm, int *flag) {
+  return PMPI_Comm_test_inter(real_comm(comm), flag);
+}
+int __autockpt_MPI_Topo_test(MPI_Comm comm, int *status) {
+  return PMPI_Topo_test(real_comm(comm), status);
+}
+// The predefined attributes (MPI_TAG_UB, MPI_WTIME_IS_GLOBAL, ...); the program can make no keyval
+// of its own (MPI_Comm_create_keyval is refused, M18).
+int __autockpt_MPI_Comm_get_attr(MPI_Comm comm, int keyval, void *value, int *flag) {
+  return PMPI_Comm_get_attr(real_comm(comm), keyval, value, flag);
+}
+int __autockpt_MPI_Attr_get(MPI_Comm comm, int keyval, void *value, int *flag) {
+  return PMPI_Comm_get_attr(real_comm(comm), keyval, value, flag);
+}
+int __autockpt_MPI_Type_get_extent(MPI_Datatype type, MPI_Aint *lb, MPI_Aint *extent) {
+  return PMPI_Type_get_extent(rt(type), lb, extent);
+}
+int __autockpt_MPI_Type_get_true_extent(MPI_Datatype type, MPI_Aint *lb, MPI_Aint *extent) {
+  return PMPI_Type_get_true_extent(rt(type), lb, extent);
+}
+int __autockpt_MPI_Get_elements(const MPI_Status *status, MPI_Datatype type, int *count) {
+  return PMPI_Get_elements(status, rt(type), count);
+}
+int __autockpt_MPI_Pack(const void *in, int count, MPI_Datatype type, void *out, int size,
+                        int *position, MPI_Comm comm) {
+  return PMPI_Pack(in, count, rt(type), out, size, position, real_comm(comm));
+}
+int __autockpt_MPI_Unpack(const void *in, int size, int *position, void *out, int count,
+                          MPI_Datatype type, MPI_Comm comm) {
+  return PMPI_Unpack(in, size, position, out, count, rt(type), real_comm(comm));
+}
+int __autockpt_MPI_Pack_size(int count, MPI_Datatype type, MPI_Comm comm, int *size) {
+  return PMPI_Pack_size(count, rt(type), real_comm(comm), size);
+}
+int __autockpt_MPI_Reduce_local(const void *in, void *inout, int count, MPI_Datatype type,
+                                MPI_Op op) {
+  return PMPI_Reduce_local(in, inout, count, rt(type), rop(op));
+}
+
+// ---- Error handlers (M18) ---------------------------------------------------------------------
+// The program's handle of each communicator's handler is in the communicator's record, made
+// again at a restart; the library calls a handler with its own communicator (like a reduction's
+// datatype, M10), which MPI_Abort, MPI_Comm_rank and the like take all the same.
+
+int __autockpt_MPI_Comm_create_errhandler(MPI_Comm_errhandler_function *fn, MPI_Errhandler *out) {
+  RuntimeHeap heap;
+  enter();
+  Errh e;
+  e.fn = reinterpret_cast<uintptr_t>(fn);
+  int rc = PMPI_Comm_create_errhandler(fn, &e.real);
+  if (rc == MPI_SUCCESS) {
+    g.errhs.push_back(e);
+    *out = autockpt::mpi::handle<MPI_Errhandler>(kErrhBase + g.errhs.size() - 1);
+  }
+  return rc;
+}
+int __autockpt_MPI_Errhandler_create(MPI_Comm_errhandler_function *fn, MPI_Errhandler *out) {
+  return __autockpt_MPI_Comm_create_errhandler(fn, out);
+}
+
+int __autockpt_MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errh) {
+  RuntimeHeap heap;
+  enter();
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Comm_set_errhandler");
+  int rc = PMPI_Comm_set_errhandler(g.comms[c].real, re(errh));
+  if (rc == MPI_SUCCESS) {
+    g.comms[c].errh_set = true;
+    g.comms[c].errh = bits(errh);
+  }
+  return rc;
+}
+int __autockpt_MPI_Errhandler_set(MPI_Comm comm, MPI_Errhandler errh) {
+  return __autockpt_MPI_Comm_set_errhandler(comm, errh);
+}
+
+// The program's own handler comes back as its handle (one more reference to free); a predefined
+// one, or none set, is the library's answer.
+int __autockpt_MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *out) {
+  RuntimeHeap heap;
+  enter();
+  int c = comm_index(comm);
+  if (c < 0)
+    unknown_comm("MPI_Comm_get_errhandler");
+  const Comm &cm = g.comms[c];
+  if (uintptr_t k = cm.errh - kErrhBase; cm.errh_set && k < g.errhs.size()) {
+    ++g.errhs[k].refs;
+    *out = autockpt::mpi::handle<MPI_Errhandler>(cm.errh);
+    return MPI_SUCCESS;
+  }
+  return PMPI_Comm_get_errhandler(cm.real, out);
+}
+int __autockpt_MPI_Errhandler_get(MPI_Comm comm, MPI_Errhandler *out) {
+  return __autockpt_MPI_Comm_get_errhandler(comm, out);
+}
+
+int __autockpt_MPI_Errhandler_free(MPI_Errhandler *errh) {
+  uintptr_t k = bits(*errh) - kErrhBase;
+  if (k >= g.errhs.size())
+    return PMPI_Errhandler_free(errh);
+  *errh = MPI_ERRHANDLER_NULL;
+  if (--g.errhs[k].refs == 0)
+    return PMPI_Errhandler_free(&g.errhs[k].real);
+  return MPI_SUCCESS;
+}
+
+// ---- Groups of ranges (M18): recorded as the ranks they name, like MPI_Group_incl/_excl -------
+
+static int ranges(const char *call, GroupKind kind, MPI_Group group, int n, int triples[][3],
+                  MPI_Group *out) {
+  RuntimeHeap heap;
+  std::vector<int> ranks;
+  for (int k = 0; k < n; ++k) {
+    int first = triples[k][0], last = triples[k][1], stride = triples[k][2];
+    if (stride == 0 || (stride > 0 ? first > last : first < last))
+      return MPI_ERR_ARG;  // as the library would say
+    for (int r = first; stride > 0 ? r <= last : r >= last; r += stride)
+      ranks.push_back(r);
+  }
+  return some_ranks(call, kind, group, int(ranks.size()), ranks.data(), out);
+}
+int __autockpt_MPI_Group_range_incl(MPI_Group group, int n, int triples[][3], MPI_Group *out) {
+  return ranges("MPI_Group_range_incl", GroupKind::Incl, group, n, triples, out);
+}
+int __autockpt_MPI_Group_range_excl(MPI_Group group, int n, int triples[][3], MPI_Group *out) {
+  return ranges("MPI_Group_range_excl", GroupKind::Excl, group, n, triples, out);
+}
+
+// ---- More datatypes (M18): a record that make_type makes, now and at a restart ----------------
+
+static int made_type(Type t, MPI_Datatype *out) {
+  RuntimeHeap heap;
+  enter();
+  int rc = make_type(t);
+  new_type(std::move(t), rc, out);
+  return rc;
+}
+
+int __autockpt_MPI_Type_indexed(int count, const int *blocklengths, const int *displacements,
+                                MPI_Datatype base, MPI_Datatype *out) {
+  RuntimeHeap heap;
+  Type t;
+  t.kind = TypeKind::Indexed;
+  t.count = count;
+  t.blocklengths.assign(blocklengths, blocklengths + std::max(count, 0));
+  t.displacements.assign(displacements, displacements + std::max(count, 0));
+  t.bases = {bits(base)};
+  return made_type(std::move(t), out);
+}
+int __autockpt_MPI_Type_create_hindexed(int count, const int *blocklengths,
+                                        const MPI_Aint *displacements, MPI_Datatype base,
+                                        MPI_Datatype *out) {
+  RuntimeHeap heap;
+  Type t;
+  t.kind = TypeKind::Hindexed;
+  t.count = count;
+  t.blocklengths.assign(blocklengths, blocklengths + std::max(count, 0));
+  t.displacements.assign(displacements, displacements + std::max(count, 0));
+  t.bases = {bits(base)};
+  return made_type(std::move(t), out);
+}
+int __autockpt_MPI_Type_create_indexed_block(int count, int blocklength, const int *displacements,
+                                             MPI_Datatype base, MPI_Datatype *out) {
+  RuntimeHeap heap;
+  Type t;
+  t.kind = TypeKind::IndexedBlock;
+  t.count = count;
+  t.blocklength = blocklength;
+  t.displacements.assign(displacements, displacements + std::max(count, 0));
+  t.bases = {bits(base)};
+  return made_type(std::move(t), out);
+}
+int __autockpt_MPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride,
+                                       MPI_Datatype base, MPI_Datatype *out) {
+  RuntimeHeap heap;
+  Type t;
+  t.kind = TypeKind::Hvector;
+  t.count = count;
+  t.blocklength = blocklength;
+  t.displacements = {int64_t(stride)};
+  t.bases = {bits(base)};
+  return made_type(std::move(t), out);
+}
+int __autockpt_MPI_Type_create_subarray(int ndims, const int *sizes, const int *subsizes,
+                                        const int *starts, int order, MPI_Datatype base,
+                                        MPI_Datatype *out) {
+  RuntimeHeap heap;
+  Type t;
+  t.kind = TypeKind::Subarray;
+  t.count = ndims;
+  t.blocklength = order;
+  int n = std::max(ndims, 0);
+  t.blocklengths.assign(sizes, sizes + n);
+  t.blocklengths.insert(t.blocklengths.end(), subsizes, subsizes + n);
+  t.blocklengths.insert(t.blocklengths.end(), starts, starts + n);
+  t.bases = {bits(base)};
+  return made_type(std::move(t), out);
+}
+int __autockpt_MPI_Type_create_resized(MPI_Datatype base, MPI_Aint lb, MPI_Aint extent,
+                                       MPI_Datatype *out) {
+  RuntimeHeap heap;
+  Type t;
+  t.kind = TypeKind::Resized;
+  t.displacements = {int64_t(lb), int64_t(extent)};
+  t.bases = {bits(base)};
+  return made_type(std::move(t), out);
+}
+int __autockpt_MPI_Type_dup(MPI_Datatype base, MPI_Datatype *out) {
+  RuntimeHeap heap;
+  Type t;
+  t.kind = TypeKind::Dup;
+  t.bases = {bits(base)};
+  return made_type(std::move(t), out);
+}
+
+// ---- MPI_Alloc_mem (M18): the program's heap, so that what it keeps there is in the image ------
+
+int __autockpt_MPI_Alloc_mem(MPI_Aint size, MPI_Info, void *out) {
+  void *p = __autockpt_malloc(autockpt_u64(size > 0 ? size : 1));
+  if (!p)
+    return MPI_ERR_NO_MEM;
+  memcpy(out, &p, sizeof p);
+  return MPI_SUCCESS;
+}
+int __autockpt_MPI_Free_mem(void *p) {
+  __autockpt_free(p);
+  return MPI_SUCCESS;
 }
 
 // ---- Not supported (docs/design.md M9): a message naming the call, never a wrong restart. --------

@@ -94,6 +94,15 @@ bool valid(pthread_key_t key) { return key > 0 && key < kMaxKeys && keys()->keys
 
 void run_key_dtors(uint32_t index) {
   ThreadValues *v = t_values;
+  if (!v) {
+    // A restarted thread that ends before it touches a key again has not looked its values up:
+    // they are in the list all the same (keys.test: a worker restored after its last round
+    // returned at once, and its value's destructor never ran).
+    std::lock_guard<std::mutex> lock(g_mu);
+    for (v = *lists(); v && v->index != index; v = v->next) {
+    }
+    t_values = v;
+  }
   if (!v || v->index != index)
     return;
   for (int round = 0; round < PTHREAD_DESTRUCTOR_ITERATIONS; ++round) {

@@ -17,9 +17,11 @@ NAS kernels use class A here (NPB_SER_LIST) so that a run takes seconds, not a m
 OpenMP ones (npb-omp-*, OMP_NUM_THREADS=2 as run.sh runs them) the classes of NPB_OMP_CLASSES.
 pigz (threaded: issue 9) compresses 10 million lines of `seq` with -p 2; it prints nothing, so
 its runs are judged by the md5 of the compressed file the last run leaves.
-miniMD (MPI, issue 11) runs as run.sh runs it (Open MPI, 2 ranks, 1 OpenMP thread, the upstream
-LJ input) but for MINIMD_STEPS steps; it is built with autockpt-mpicxx, and a kill is SIGKILL to
-mpirun and every rank at once.
+miniMD and PENNANT (MPI, issue 11) run as run.sh runs them (--np ranks, 2 by default, 1 OpenMP
+thread; miniMD the upstream LJ input for MINIMD_STEPS steps, PENNANT nohpoly-c800.pnt stopped at
+PENNANT_CYCLES cycles); they are built with autockpt-mpicxx for --family (openmpi or mpich: the
+plain build with that family's mpicxx, the runs with its launcher), and a kill is SIGKILL to the
+launcher and every rank at once.
 """
 
 import argparse
@@ -38,7 +40,9 @@ NPB_CLASSES = "cg:A ep:A ft:A is:A lu:A bt:A"
 # LU and BT with 2 threads on a shared 2-core machine take minutes at class A: W and S.
 NPB_OMP_CLASSES = "cg:A ep:W ft:A is:A lu:S bt:W"
 MINIMD_STEPS = 200
+PENNANT_CYCLES = 400  # of the input's 800: 4 reports ("End cycle"), 12-20 s plain here
 NP = 2
+FAMILY = "openmpi"
 NPB_DROP = re.compile(r"Initialization time|CPU Time|Time in seconds|Mop/s|Compiler ver")
 
 
@@ -72,7 +76,20 @@ def compare_lines(name, text):
             elif len(f) == 5 and f[0].isdigit() and all(re.fullmatch(r"-?[0-9.e+-]+", x) for x in f):
                 out.append(" ".join(f[:4]))
         return out
+    if name == "pennant":
+        # run.sh's filter: no run-time banner or "****" lines, no ", wall = ..." on cycle lines.
+        return [re.sub(r", wall = .*$", "", l) for l in lines
+                if "hydro cycle run time" not in l and not re.fullmatch(r"\*+", l)]
     return lines
+
+
+def launch(env):
+    """The family's launcher for NP ranks, passing OMP_NUM_THREADS and the AUTOCKPT_ variables."""
+    names = ["OMP_NUM_THREADS"] + [k for k in sorted(env or {}) if k.startswith("AUTOCKPT_")]
+    if FAMILY == "mpich":  # hydra passes the whole environment
+        return ["mpiexec.mpich", "-np", str(NP)]
+    return ["mpirun.openmpi", "--allow-run-as-root", "--oversubscribe", "-np", str(NP)] + \
+        [a for k in names for a in ("-x", k)]
 
 
 def command(name, build, env=None):
@@ -84,10 +101,10 @@ def command(name, build, env=None):
         bins = [f for f in os.listdir(f"{build}/npb-cpp/NPB-{v}/bin") if f.startswith(b + ".")]
         return [f"{build}/npb-cpp/NPB-{v}/bin/{bins[0]}"]
     if name == "minimd":
-        xs = [a for k in sorted(env or {}) if k.startswith("AUTOCKPT_") for a in ("-x", k)]
-        return ["mpirun.openmpi", "--allow-run-as-root", "--oversubscribe", "-np", str(NP),
-                "-x", "OMP_NUM_THREADS"] + xs + [f"{build}/minimd/miniMD_openmpi", "-i",
-                "in.lj.miniMD", "-t", "1", "-n", str(MINIMD_STEPS)]
+        return launch(env) + [f"{build}/minimd/miniMD_openmpi", "-i", "in.lj.miniMD", "-t", "1",
+                              "-n", str(MINIMD_STEPS)]
+    if name == "pennant":
+        return launch(env) + [f"{build}/pennant/build/pennant", "pennant.pnt"]
     if name == "pigz":  # threaded (issue 9): two compression threads, a writer, the reader
         return [f"{build}/pigz/pigz", "-p", "2", "-9", "-n", "-k", "-f", "data.txt"]
     raise SystemExit(f"kill_cycles.py: {name} is not a program this script runs")
@@ -100,6 +117,10 @@ def prepare(name, d, build):
     """The input a program reads in its run directory."""
     if name == "minimd":
         shutil.copy(f"{build}/minimd/in.lj.miniMD", d)
+    if name == "pennant":  # the set's input, stopped earlier
+        text = open(f"{build}/inputs/pennant/nohpoly-c800.pnt").read()
+        with open(os.path.join(d, "pennant.pnt"), "w") as f:
+            f.write(re.sub(r"(?m)^cstop\s+\d+", f"cstop   {PENNANT_CYCLES}", text))
     if name == "pigz":
         with open(os.path.join(d, "data.txt"), "w") as f:
             subprocess.run(["seq", "1", str(PIGZ_LINES)], stdout=f, check=True)
@@ -197,25 +218,33 @@ def main():
     ap.add_argument("--interval", type=float, default=1.0, help="AUTOCKPT_INTERVAL of the runs")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--family", choices=["openmpi", "mpich"], default="openmpi",
+                    help="the MPI of the MPI programs (minimd, pennant)")
+    ap.add_argument("--np", type=int, default=2, help="ranks of the MPI programs")
     ap.add_argument("programs", nargs="+")
     args = ap.parse_args()
+    global NP, FAMILY
+    NP, FAMILY = args.np, args.family
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     config = os.path.abspath(args.config)
     bindir = os.path.dirname(config)
     work = os.path.abspath(args.work)
-    plain, inst = os.path.join(work, "plain"), os.path.join(work, "inst")
+    suffix = "" if FAMILY == "openmpi" else "-" + FAMILY
+    plain, inst = os.path.join(work, "plain" + suffix), os.path.join(work, "inst" + suffix)
     names = [n.replace("npb-ser-", "npb-ser") if False else n for n in args.programs]
     build_names = sorted({n[:7] if n.startswith(("npb-ser-", "npb-omp-")) else n for n in names})
     if not args.no_build:
         env = dict(os.environ, NPB_SER_LIST=NPB_CLASSES, NPB_OMP_LIST=NPB_OMP_CLASSES)
         subprocess.run([f"{REAL}/build.sh", plain] + build_names, env=dict(env, CC="clang-19",
-                       CXX="clang++-19"), check=True, stdout=subprocess.DEVNULL)
+                       CXX="clang++-19", MPICXX=f"mpicxx.{FAMILY}"), check=True,
+                       stdout=subprocess.DEVNULL)
         subprocess.run([f"{REAL}/build.sh", inst] + build_names,
                        env=dict(env, CC=f"{bindir}/autockpt-cc", CXX=f"{bindir}/autockpt-c++",
-                                MPICXX=f"{bindir}/autockpt-mpicxx"),
+                                MPICXX=f"{bindir}/autockpt-mpicxx", AUTOCKPT_MPI_FAMILY=FAMILY),
                        check=True, stdout=subprocess.DEVNULL)
-    print(f"kill_cycles: seed {seed}, {args.kills} kills, AUTOCKPT_INTERVAL={args.interval}")
+    print(f"kill_cycles: seed {seed}, {args.kills} kills, AUTOCKPT_INTERVAL={args.interval}, "
+          f"MPI programs: {NP} ranks of {FAMILY}")
     print("| program | plain s | instrumented s | overhead | image | kills | result |")
     print("|---|---|---|---|---|---|---|")
     failed = 0
@@ -228,7 +257,7 @@ def main():
         base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
         if name.startswith("npb-omp-"):
             base["OMP_NUM_THREADS"] = "2"
-        if name == "minimd":
+        if name in ("minimd", "pennant"):
             base["OMP_NUM_THREADS"] = "1"
         rc, _, t_plain, out = run(command(name, plain), d, base)
         ref = result_lines(name, d, out, True)

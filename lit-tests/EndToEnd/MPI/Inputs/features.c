@@ -8,12 +8,17 @@
 // collectives: an Iallreduce on the dup communicator pending across the whole step (through its
 // blocking calls and collectives), an Ibarrier started before the Reduce and waited for after it.
 // The column of the vector datatype goes to rank 0 by MPI_Bsend, from a buffer attached at the
-// start.  Rank 0 prints a checksum a step.  Arguments: steps, work.
+// start.  The datatypes of docs/design.md M18 (indexed, hvector, subarray, resized, dup), each
+// sent around the ring by Sendrecv every step, the subarray also by MPI_Sendrecv_replace (only
+// its elements are replaced); MPI_Type_get_extent; MPI_Reduce_scatter; MPI_Pack and MPI_Unpack;
+// a running sum kept in memory of MPI_Alloc_mem (the arena's, so in the image).  Rank 0 prints a
+// checksum a step.  Arguments: steps, work.
 // ASK_EVERY=N (instrumented runs): rank (step / N) % size raises SIGUSR1 every N steps.
 #include <mpi.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void maxabs(void *in, void *inout, int *len, MPI_Datatype *type) {
   (void)type;
@@ -40,6 +45,31 @@ int main(int argc, char **argv) {
   MPI_Type_commit(&column);
   MPI_Op op;
   MPI_Op_create(maxabs, 1, &op);
+  MPI_Datatype idx, hvec, sub, pair, pairs, column2, hidx, iblock;
+  int ibl[2] = {1, 2}, idisp[2] = {0, 4};
+  MPI_Type_indexed(2, ibl, idisp, MPI_DOUBLE, &idx);
+  MPI_Type_create_hvector(2, 1, 3 * sizeof(double), MPI_DOUBLE, &hvec);
+  int sizes[2] = {4, 4}, subsizes[2] = {2, 2}, starts[2] = {1, 1};
+  MPI_Type_create_subarray(2, sizes, subsizes, starts, MPI_ORDER_C, MPI_DOUBLE, &sub);
+  MPI_Type_contiguous(2, MPI_DOUBLE, &pair);
+  MPI_Type_create_resized(pair, 0, 3 * sizeof(double), &pairs);  // two doubles every three
+  MPI_Type_dup(column, &column2);
+  MPI_Aint hdisp[2] = {sizeof(double), 6 * sizeof(double)};
+  MPI_Type_create_hindexed(2, ibl, hdisp, MPI_DOUBLE, &hidx);
+  int bdisp[3] = {2, 7, 12};
+  MPI_Type_create_indexed_block(3, 2, bdisp, MPI_DOUBLE, &iblock);
+  enum { kKinds = 7 };
+  MPI_Datatype kinds[kKinds] = {idx, hvec, sub, pairs, column2, hidx, iblock};
+  for (int k = 0; k < kKinds; ++k)
+    MPI_Type_commit(&kinds[k]);
+  MPI_Aint lb, extent, true_lb, true_extent;
+  MPI_Type_get_extent(pairs, &lb, &extent);
+  MPI_Type_get_true_extent(sub, &true_lb, &true_extent);
+  int packed_size;
+  MPI_Pack_size(2, pairs, MPI_COMM_WORLD, &packed_size);
+  double *kept;  // a running sum, in MPI_Alloc_mem's memory
+  MPI_Alloc_mem(16 * sizeof(double), MPI_INFO_NULL, &kept);
+  memset(kept, 0, 16 * sizeof(double));
   int bsize = 1 << 16;
   void *bbuf = malloc(bsize);
   MPI_Buffer_attach(bbuf, bsize);
@@ -138,9 +168,53 @@ int main(int argc, char **argv) {
     MPI_Reduce(&v, &mx, 1, MPI_DOUBLE, op, 0, MPI_COMM_WORLD);
     MPI_Wait(&bar, MPI_STATUS_IGNORE);
     MPI_Wait(&coll, MPI_STATUS_IGNORE);
+    // The M18 datatypes around the ring; the subarray of the left's array replaces ours.
+    double cells[16], from_left[kKinds][16], types_sum = 0;
+    for (int k = 0; k < 16; ++k)
+      cells[k] = x + k;
+    for (int t = 0; t < kKinds; ++t) {
+      memset(from_left[t], 0, sizeof from_left[t]);
+      MPI_Status st;
+      int elements;
+      MPI_Sendrecv(cells, t == 3 ? 2 : 1, kinds[t], right, 60 + t, from_left[t], t == 3 ? 2 : 1,
+                   kinds[t], left, 60 + t, MPI_COMM_WORLD, &st);
+      MPI_Get_elements(&st, kinds[t], &elements);
+      for (int k = 0; k < 16; ++k)
+        types_sum += (t + 1) * from_left[t][k] * (k + 1);
+      types_sum += elements;
+    }
+    MPI_Sendrecv_replace(cells, 1, sub, right, 70, left, 70, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    for (int k = 0; k < 16; ++k)
+      types_sum += cells[k] * (k + 1) * 1e-3;
+    double *contrib = malloc(sizeof(double) * size), scattered;
+    int *ones = malloc(sizeof(int) * size);
+    for (int k = 0; k < size; ++k) {
+      contrib[k] = x * (k + 1);
+      ones[k] = 1;
+    }
+    MPI_Reduce_scatter(contrib, &scattered, ones, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    free(contrib);
+    free(ones);
+    char packed[64];
+    int pos = 0, got_step = 0;
+    double got_x = 0;
+    MPI_Pack(&step, 1, MPI_INT, packed, sizeof packed, &pos, dup);
+    MPI_Pack(&x, 1, MPI_DOUBLE, packed, sizeof packed, &pos, dup);
+    pos = 0;
+    MPI_Unpack(packed, sizeof packed, &pos, &got_step, 1, MPI_INT, dup);
+    MPI_Unpack(packed, sizeof packed, &pos, &got_x, 1, MPI_DOUBLE, dup);
+    double local_max = x;
+    MPI_Reduce_local(&scattered, &local_max, 1, MPI_DOUBLE, op);  // the user-defined operation
+    kept[step % 16] += types_sum * 1e-6 + scattered * 1e-3 + (got_x == x) * got_step +
+                       local_max * 1e-4;
+    double kept_sum = 0;
+    for (int k = 0; k < 16; ++k)
+      kept_sum += kept[k];
     x = 0.25 * (x + got) + 0.25 * (back + token) + 1e-3 * (b + a2a + hsum + isum) / (size * 4.0);
     if (rank == 0)
-      printf("step %d x %.9f col %.6f max %.6f half %.6f\n", step, x, col, mx, hsum);
+      printf("step %d x %.9f col %.6f max %.6f half %.6f kept %.6f extents %ld %ld %ld packed %d\n",
+             step, x, col, mx, hsum, kept_sum, (long)(extent - lb), (long)true_lb,
+             (long)true_extent, packed_size >= 4 * (int)sizeof(double));
     fflush(stdout);
   }
   for (int k = 0; k < 2; ++k) {
@@ -150,6 +224,10 @@ int main(int argc, char **argv) {
   MPI_Buffer_detach(&bbuf, &bsize);
   free(bbuf);
   MPI_Op_free(&op);
+  for (int k = 0; k < kKinds; ++k)
+    MPI_Type_free(&kinds[k]);
+  MPI_Type_free(&pair);
+  MPI_Free_mem(kept);
   MPI_Type_free(&column);
   MPI_Comm_free(&dup);
   MPI_Comm_free(&half);

@@ -4,7 +4,10 @@
  * without the runtime's keys a restarted worker's pthread_setspecific fails (EINVAL) and its
  * values are gone.  Main waits for the workers' rounds, prints them, and asks for its own
  * checkpoint every 3rd round (SIGUSR1; with AUTOCKPT_ON_SIGNAL=exit each run stops there).
- * Usage: keys ROUNDS */
+ * After their last round the workers wait until main lets them go, and main takes the checkpoint
+ * of round ROUNDS - 5 only once both wait there: the run restarted from it has workers that end
+ * without touching the key again (their values' destructors must run all the same).
+ * Usage: keys ROUNDS (ROUNDS - 5 a multiple of 3) */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +17,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int progress[2], rounds;
+static int progress[2], rounds, parked, released;
 static long freed_with[2] = {-1, -1}, set_failed;
 
 struct counter { int who; long n; };
@@ -51,6 +54,12 @@ static void *worker(void *arg) {
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
   }
+  pthread_mutex_lock(&mu);
+  parked++;
+  pthread_cond_broadcast(&cv);
+  while (!released)
+    pthread_cond_wait(&cv, &mu);
+  pthread_mutex_unlock(&mu);
   return NULL;
 }
 
@@ -63,9 +72,15 @@ int main(int argc, char **argv) {
     pthread_mutex_lock(&mu);
     while (progress[0] < r || progress[1] < r)
       pthread_cond_wait(&cv, &mu);
-    if (r == rounds - 3) /* the last checkpoints hold ended workers, not joined yet */
+    if (r == rounds - 5) /* this checkpoint holds workers waiting after their last round */
+      while (parked < 2)
+        pthread_cond_wait(&cv, &mu);
+    if (r == rounds - 3) { /* the last checkpoints hold ended workers, not joined yet */
+      released = 1;
+      pthread_cond_broadcast(&cv);
       while (freed_with[0] < 0 || freed_with[1] < 0)
         pthread_cond_wait(&cv, &mu);
+    }
     pthread_mutex_unlock(&mu);
     printf("round %d\n", r);
     fflush(stdout);
