@@ -95,7 +95,8 @@ static Guards guardsOf(const Loop &L, const LoopFacts &Facts) {
     BasicBlock *D = N->getIDom()->getBlock();
     auto *Br = dyn_cast<BranchInst>(D->getTerminator());
     auto *Cmp = Br && Br->isConditional() ? dyn_cast<ICmpInst>(Br->getCondition()) : nullptr;
-    if (Cmp && Cmp->getOperand(0)->getType()->isIntegerTy() && SE.isSCEVable(Cmp->getOperand(0)->getType()))
+    if (Cmp && Cmp->getOperand(0)->getType()->isIntegerTy() &&
+        SE.isSCEVable(Cmp->getOperand(0)->getType()))
       for (unsigned K = 0; K < 2; ++K) {
         if (Br->getSuccessor(0) == Br->getSuccessor(1) ||
             !Facts.DT.dominates(BasicBlockEdge(D, Br->getSuccessor(K)), BB))
@@ -128,8 +129,9 @@ static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE,
   if (G && Depth < 6 && isa<SCEVAddExpr>(E)) {
     std::optional<int64_t> Best;
     for (auto &[S, C] : G->Facts) {
-      const SCEV *Rest = SE.getMinusSCEV(E, S);
-      if (isa<SCEVCouldNotCompute>(Rest) || SCEVExprContains(Rest, [&](const SCEV *X) { return X == S; }))
+      const SCEV *Rest = SE.getMinusSCEV(E, S);  // useless unless S cancels out of it
+      if (isa<SCEVCouldNotCompute>(Rest) ||
+          SCEVExprContains(Rest, [&](const SCEV *X) { return X == S; }))
         continue;
       int64_t Sum;
       if (std::optional<int64_t> B = upperBound(Rest, SE, nullptr, Depth + 1);
