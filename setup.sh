@@ -123,9 +123,13 @@ case "$mode" in
     # tests of the runtime alone (its code is the same for both LLVMs) run against LLVM 19 only.
     # So the MPI layer is proved by ring.test alone under 22, and the heap, image, timer and
     # signal, background and incremental writer, and build-system tests are left out (they were a
-    # quarter of its time and prove nothing new there).
+    # quarter of its time and prove nothing new there), and so are the tests of the runtime's
+    # file layer and of its thread and lock wrappers (Threads/ keeps async and pipeline: thread
+    # entry points, C++ threads and their lambdas are the pass's work).
     filter22='EndToEnd/MPI/(halo|features|cart|refused|slurm)\.test'
     filter22+='|EndToEnd/(heap-sparse|heap-steady|cxx-heap|incremental|count|signal|full-disk)\.test'
+    filter22+='|EndToEnd/Files/|EndToEnd/Core/heap\.test'
+    filter22+='|EndToEnd/Threads/(cond-pool|spin-pool|churn|keys|recursive-mutex|stuck-read|thread-dtors|barrier)\.test'
     filter22+='|EndToEnd/(corrupt-[a-z-]+|truncated|untrusted[a-z-]*|bad-[a-z]+|other-build)\.test'
     filter22+='|EndToEnd/Async/|EndToEnd/OpenMP/incremental\.test|Tools/build-systems\.test'
     say "Tests: every test against LLVM 19 (build)$([ $llvm22 = no ] || echo ", and the lit suite against LLVM 22 (build-22), beside it")  [$((SECONDS - start)) s so far]"

@@ -2473,82 +2473,90 @@ static MPI_Comm new_comm(MPI_Comm real, Made made, int parent, int color, int ke
   return add_made(real, std::move(c));
 }
 
+// What a constructor of communicators shares: the parent's entry, the creation barrier, then the
+// library's call `make(parent's real communicator, &new real one)`.  `made` is false when the
+// call failed (rc) or the rank stopped at the barrier for a checkpoint (rc is MPI_SUCCESS then).
+struct Creation {
+  int rc = MPI_SUCCESS;
+  int parent = -1;
+  MPI_Comm real = MPI_COMM_NULL;
+  bool made = false;
+};
+
+extern "C++" {  // a template, in the wrappers' extern "C"
+template <class Make>
+static Creation create_comm(MPI_Comm comm, const char *call, Make make) {
+  Creation n;
+  n.parent = comm_index(comm);
+  if (n.parent < 0)
+    unknown_comm(call);
+  if (!creation_barrier(comm, call))
+    return n;
+  n.rc = make(g.comms[n.parent].real, &n.real);
+  n.made = n.rc == MPI_SUCCESS;
+  return n;
+}
+}  // extern "C++"
+
 int __autockpt_MPI_Comm_dup(MPI_Comm comm, MPI_Comm *out) {
   RuntimeHeap heap;
   enter();
-  int p = comm_index(comm);
-  if (p < 0)
-    unknown_comm("MPI_Comm_dup");
-  if (!creation_barrier(comm, "MPI_Comm_dup"))
-    return MPI_SUCCESS;
-  MPI_Comm real{};
-  int rc = PMPI_Comm_dup(g.comms[p].real, &real);
-  if (rc == MPI_SUCCESS)
-    *out = new_comm(real, Made::Dup, p, 0, 0);
-  return rc;
+  Creation n = create_comm(comm, "MPI_Comm_dup", [](MPI_Comm parent, MPI_Comm *real) {
+    return PMPI_Comm_dup(parent, real);
+  });
+  if (n.made)
+    *out = new_comm(n.real, Made::Dup, n.parent, 0, 0);
+  return n.rc;
 }
 
 int __autockpt_MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *out) {
   RuntimeHeap heap;
   enter();
-  int p = comm_index(comm);
-  if (p < 0)
-    unknown_comm("MPI_Comm_split");
-  if (!creation_barrier(comm, "MPI_Comm_split"))
-    return MPI_SUCCESS;
-  MPI_Comm real{};
-  int rc = PMPI_Comm_split(g.comms[p].real, color, key, &real);
-  if (rc == MPI_SUCCESS)
-    *out = new_comm(real, Made::Split, p, color, key);
-  return rc;
+  Creation n = create_comm(comm, "MPI_Comm_split", [&](MPI_Comm parent, MPI_Comm *real) {
+    return PMPI_Comm_split(parent, color, key, real);
+  });
+  if (n.made)
+    *out = new_comm(n.real, Made::Split, n.parent, color, key);
+  return n.rc;
 }
 
 int __autockpt_MPI_Cart_create(MPI_Comm comm, int ndims, const int *dims, const int *periods,
                                int reorder, MPI_Comm *out) {
   RuntimeHeap heap;
   enter();
-  int p = comm_index(comm);
-  if (p < 0)
-    unknown_comm("MPI_Cart_create");
-  if (!creation_barrier(comm, "MPI_Cart_create"))
-    return MPI_SUCCESS;
-  MPI_Comm real{};
-  int rc = PMPI_Cart_create(g.comms[p].real, ndims, dims, periods, reorder, &real);
-  if (rc != MPI_SUCCESS)
-    return rc;
+  Creation n = create_comm(comm, "MPI_Cart_create", [&](MPI_Comm parent, MPI_Comm *real) {
+    return PMPI_Cart_create(parent, ndims, dims, periods, reorder, real);
+  });
+  if (!n.made)
+    return n.rc;
   Comm c;
   c.made = Made::Cart;
-  c.parent = p;
+  c.parent = n.parent;
   c.dims.assign(dims, dims + ndims);
   c.periods.assign(periods, periods + ndims);
   c.reorder = reorder;
-  *out = add_made(real, std::move(c));
-  return rc;
+  *out = add_made(n.real, std::move(c));
+  return n.rc;
 }
 
 // A sub-grid: collective on the grid like a split, replayed with its remain_dims (M18).
 int __autockpt_MPI_Cart_sub(MPI_Comm comm, const int *remain_dims, MPI_Comm *out) {
   RuntimeHeap heap;
   enter();
-  int p = comm_index(comm);
-  if (p < 0)
-    unknown_comm("MPI_Cart_sub");
   int ndims = 0;
-  if (int rc = PMPI_Cartdim_get(g.comms[p].real, &ndims); rc != MPI_SUCCESS)
-    return rc;
-  if (!creation_barrier(comm, "MPI_Cart_sub"))
-    return MPI_SUCCESS;
-  MPI_Comm real{};
-  int rc = PMPI_Cart_sub(g.comms[p].real, remain_dims, &real);
-  if (rc != MPI_SUCCESS)
-    return rc;
+  Creation n = create_comm(comm, "MPI_Cart_sub", [&](MPI_Comm parent, MPI_Comm *real) {
+    int rc = PMPI_Cartdim_get(parent, &ndims);
+    return rc == MPI_SUCCESS ? PMPI_Cart_sub(parent, remain_dims, real) : rc;
+  });
+  if (!n.made)
+    return n.rc;
   Comm c;
   c.made = Made::CartSub;
-  c.parent = p;
+  c.parent = n.parent;
   c.dims.assign(remain_dims, remain_dims + ndims);
   c.periods.assign(size_t(ndims), 0);
-  *out = add_made(real, std::move(c));
-  return rc;
+  *out = add_made(n.real, std::move(c));
+  return n.rc;
 }
 
 // Recorded as the MPI_Comm_split that makes the same members in the same order: colour the world
@@ -2559,28 +2567,24 @@ int __autockpt_MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_I
                                    MPI_Comm *out) {
   RuntimeHeap heap;
   enter();
-  int p = comm_index(comm);
-  if (p < 0)
-    unknown_comm("MPI_Comm_split_type");
-  if (!creation_barrier(comm, "MPI_Comm_split_type"))
-    return MPI_SUCCESS;
-  MPI_Comm real{};
-  int rc = PMPI_Comm_split_type(g.comms[p].real, split_type, key, info, &real);
-  if (rc != MPI_SUCCESS)
-    return rc;
+  Creation n = create_comm(comm, "MPI_Comm_split_type", [&](MPI_Comm parent, MPI_Comm *real) {
+    return PMPI_Comm_split_type(parent, split_type, key, info, real);
+  });
+  if (!n.made)
+    return n.rc;
   int color = MPI_UNDEFINED, rank = 0;
-  if (real != MPI_COMM_NULL) {
+  if (n.real != MPI_COMM_NULL) {
     MPI_Group world, mine;
     PMPI_Comm_group(MPI_COMM_WORLD, &world);
-    PMPI_Comm_group(real, &mine);
+    PMPI_Comm_group(n.real, &mine);
     int zero = 0;
     PMPI_Group_translate_ranks(mine, 1, &zero, world, &color);
     PMPI_Group_free(&world);
     PMPI_Group_free(&mine);
-    PMPI_Comm_rank(real, &rank);
+    PMPI_Comm_rank(n.real, &rank);
   }
-  *out = new_comm(real, Made::Split, p, color, rank);
-  return rc;
+  *out = new_comm(n.real, Made::Split, n.parent, color, rank);
+  return n.rc;
 }
 
 // ---- Groups and MPI_Comm_create (M16) -------------------------------------------------------------
@@ -2661,17 +2665,13 @@ int __autockpt_MPI_Group_translate_ranks(MPI_Group g1, int n, const int ranks1[]
 int __autockpt_MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *out) {
   RuntimeHeap heap;
   enter();
-  int p = comm_index(comm);
-  if (p < 0)
-    unknown_comm("MPI_Comm_create");
   long k = own_group(group, "MPI_Comm_create");
-  if (!creation_barrier(comm, "MPI_Comm_create"))
-    return MPI_SUCCESS;
-  MPI_Comm real{};
-  int rc = PMPI_Comm_create(g.comms[p].real, g.groups[k].real, &real);
-  if (rc == MPI_SUCCESS)
-    *out = new_comm(real, Made::Create, p, int(k), 0);
-  return rc;
+  Creation n = create_comm(comm, "MPI_Comm_create", [&](MPI_Comm parent, MPI_Comm *real) {
+    return PMPI_Comm_create(parent, g.groups[k].real, real);
+  });
+  if (n.made)
+    *out = new_comm(n.real, Made::Create, n.parent, int(k), 0);
+  return n.rc;
 }
 
 int __autockpt_MPI_Comm_free(MPI_Comm *comm) {

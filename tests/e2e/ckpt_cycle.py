@@ -60,6 +60,9 @@ the source, e.g. WORK/count) and leaves WORK/ckpt alone.  With --stop-after-kill
 instrumented program the same way, runs it once with the trigger, kills it at the kill point and
 leaves WORK/ckpt for the commands that follow (the bad-input tests damage it).
 
+A build identical to an earlier one of the same build directory (same command, compiler, inputs,
+pass and runtime) is copied from BUILD/e2e-builds instead (build_cache.py).
+
 Every wait has a timeout (--timeout per run); every process started is killed, with its process
 group, before the harness exits.  Prints a PASS/FAIL report; exit status 0 on PASS, 1 on FAIL,
 2 on a usage error.
@@ -76,6 +79,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import build_cache
 
 POLL_S = 0.005            # how often a running program's checkpoint directory is looked at
 HALTED = "autockpt: halted at poll "      # the runtime at AUTOCKPT_HALT_POLL
@@ -262,7 +267,12 @@ def build(args, work):
                        ["-o", plain]))
     else:
         builds = [b for b in builds if not b[0].startswith("plain")]
+    cache = build_cache.cache_dir(args.config)
     for what, cmd in builds:
+        key = build_cache.key(cmd, work)
+        if build_cache.fetch(cache, key, cmd):
+            say("  build %-13s cached  %s" % (what, shlex.join(cmd)))
+            continue
         t0 = time.monotonic()
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -274,6 +284,7 @@ def build(args, work):
                              (what, describe_status(r.returncode), shlex.join(cmd),
                               r.stderr.rstrip()))
         say("  build %-13s %5.2f s  %s" % (what, time.monotonic() - t0, shlex.join(cmd)))
+        build_cache.store(cache, key, cmd)
     return plain, instrumented
 
 

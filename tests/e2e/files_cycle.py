@@ -48,6 +48,7 @@ import time
 
 # Shared with the checkpoint/restart harness beside this file.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import build_cache  # noqa: E402
 from ckpt_cycle import (HALTED, Fail, PollPlan, SetupError, checkpoint_facts,  # noqa: E402
                         committed_generations as committed, config_query, describe_status,
                         polls_reported, say, tail)
@@ -67,12 +68,19 @@ def build(args, work):
                ["-o", inst])]
     if not args.leave:
         builds.insert(0, ("plain", [cc] + flags + [args.source, "-o", plain]))
+    cache = build_cache.cache_dir(args.config)
     for what, cmd in builds:
+        os.makedirs(os.path.dirname(cmd[-1]), exist_ok=True)
+        key = build_cache.key(cmd, work)
+        if build_cache.fetch(cache, key, cmd):
+            say("  build %-12s cached  %s" % (what, shlex.join(cmd)))
+            continue
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
         if r.returncode != 0:
             raise SetupError("the %s build failed:\n  %s\n%s" % (what, shlex.join(cmd),
                                                                   r.stderr.rstrip()))
         say("  build %-12s %s" % (what, shlex.join(cmd)))
+        build_cache.store(cache, key, cmd)
     return plain, inst
 
 
