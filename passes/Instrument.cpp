@@ -3,6 +3,7 @@
 // then the module tables.
 #include "Instrument.h"
 
+#include "Chunks.h"
 #include "Compat.h"
 #include "FrameLayout.h"
 #include "HeapCalls.h"
@@ -105,6 +106,9 @@ class ModuleInstrumenter {
         });
       };
       Policy.Unpolled = Unpolled;
+      // Counted loops that would poll every iteration poll once per chunk instead (P19).
+      if (chunkLoops(*F, loopFacts(*F), Policy))
+        FAM.invalidate(*F, PreservedAnalyses::none());
       // Checkpointable-ness of calls must be decided on the original IR, so the analyses are
       // computed before anything changes in F.
       placeSafePoints(S, loopFacts(*F), Policy);

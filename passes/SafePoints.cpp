@@ -1,6 +1,7 @@
 // Safe-point placement and the CFG normalisation that isolates each safe point (see .h).
 #include "SafePoints.h"
 
+#include "Chunks.h"
 #include "Marks.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -52,12 +53,7 @@ static void makeEntryBlock(FunctionShape &S) {
   BranchInst::Create(Old, S.Entry);
 }
 
-// A loop may go without a poll when one execution of it, inner loops included, is at most this
-// many instructions: about 20 us at 1 ns each, 2 ms if every one missed the cache.
-constexpr uint64_t kUnpolledWork = 1 << 14;
-
-// Calls that end within a bounded time: intrinsics other than a memory copy or set of unknown size.
-static bool isBoundedCall(const CallBase &CB) {
+bool isBoundedCall(const CallBase &CB) {
   auto *II = dyn_cast<IntrinsicInst>(&CB);
   if (!II)
     return false;
@@ -78,12 +74,73 @@ static const SCEVUnknown *findUnknownPhi(const SCEV *E) {
   return Found;
 }
 
+// What the branches that lead to a loop say: each fact is `S <= C` (signed), from a dominating
+// `icmp` such as the `hi - lo <= 8` or `lo < hi` around a leaf's loop (P20).  Scope is the loop
+// around the phis that upperBound rewrites: an incoming value from a loop before it is taken at
+// its exit.
+struct Guards {
+  const Loop *Scope = nullptr;
+  SmallVector<std::pair<const SCEV *, int64_t>, 4> Facts;
+};
+
+static Guards guardsOf(const Loop &L, const LoopFacts &Facts) {
+  ScalarEvolution &SE = Facts.SE;
+  Guards G;
+  G.Scope = L.getParentLoop();
+  BasicBlock *BB = L.getHeader();
+  for (unsigned Steps = 0; Steps < 8 && G.Facts.size() < 8; ++Steps) {
+    DomTreeNode *N = Facts.DT.getNode(BB);
+    if (!N || !N->getIDom())
+      break;
+    BasicBlock *D = N->getIDom()->getBlock();
+    auto *Br = dyn_cast<BranchInst>(D->getTerminator());
+    auto *Cmp = Br && Br->isConditional() ? dyn_cast<ICmpInst>(Br->getCondition()) : nullptr;
+    if (Cmp && Cmp->getOperand(0)->getType()->isIntegerTy() &&
+        SE.isSCEVable(Cmp->getOperand(0)->getType()))
+      for (unsigned K = 0; K < 2; ++K) {
+        if (Br->getSuccessor(0) == Br->getSuccessor(1) ||
+            !Facts.DT.dominates(BasicBlockEdge(D, Br->getSuccessor(K)), BB))
+          continue;
+        CmpInst::Predicate P = K == 0 ? Cmp->getPredicate() : Cmp->getInversePredicate();
+        const SCEV *A = SE.getSCEV(Cmp->getOperand(0)), *B = SE.getSCEV(Cmp->getOperand(1));
+        if (ICmpInst::isUnsigned(P) && SE.isKnownNonNegative(A) && SE.isKnownNonNegative(B))
+          P = ICmpInst::getSignedPredicate(P);
+        switch (P) {  // A - B <= C, or B - A <= C
+        case ICmpInst::ICMP_SLE: G.Facts.push_back({SE.getMinusSCEV(A, B), 0}); break;
+        case ICmpInst::ICMP_SLT: G.Facts.push_back({SE.getMinusSCEV(A, B), -1}); break;
+        case ICmpInst::ICMP_SGE: G.Facts.push_back({SE.getMinusSCEV(B, A), 0}); break;
+        case ICmpInst::ICMP_SGT: G.Facts.push_back({SE.getMinusSCEV(B, A), -1}); break;
+        default: break;
+        }
+      }
+    BB = D;
+  }
+  return G;
+}
+
 // An upper bound of E (signed), or nullopt.  SCEV's own ranges miss the bound of a blocked loop,
 // `for (j = jj; j < min(jj + 64, n); j++)`: its taken count is smax(jj+1, smin(jj+64, n)) - jj - 1,
 // where jj cancels only once the subtraction is carried into each operand of the min and max.
-static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE, unsigned Depth = 0) {
+// With G, E - S for a guard `S <= C` is bounded too, and C plus that bounds E.
+static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE,
+                                         const Guards *G = nullptr, unsigned Depth = 0) {
   if (auto *C = dyn_cast<SCEVConstant>(E))
     return C->getAPInt().getSExtValue();
+  if (G && Depth < 6 && isa<SCEVAddExpr>(E)) {
+    std::optional<int64_t> Best;
+    for (auto &[S, C] : G->Facts) {
+      const SCEV *Rest = SE.getMinusSCEV(E, S);  // useless unless S cancels out of it
+      if (isa<SCEVCouldNotCompute>(Rest) ||
+          SCEVExprContains(Rest, [&](const SCEV *X) { return X == S; }))
+        continue;
+      int64_t Sum;
+      if (std::optional<int64_t> B = upperBound(Rest, SE, nullptr, Depth + 1);
+          B && !__builtin_add_overflow(*B, C, &Sum))
+        Best = Best ? std::min(*Best, Sum) : Sum;
+    }
+    if (Best)
+      return Best;
+  }
   if (Depth < 6) {
     if (auto *Add = dyn_cast<SCEVAddExpr>(E)) {
       for (unsigned K = 0; K < Add->getNumOperands(); ++K) {
@@ -97,7 +154,7 @@ static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE, uns
         for (const SCEV *Op : MM->operands()) {
           SmallVector<const SCEV *, 4> Sum(Rest);
           Sum.push_back(Op);
-          std::optional<int64_t> B = upperBound(SE.getAddExpr(Sum), SE, Depth + 1);
+          std::optional<int64_t> B = upperBound(SE.getAddExpr(Sum), SE, G, Depth + 1);
           if (IsMax && !B)
             return std::nullopt;  // max(a, b) <= max(ub a, ub b): both are needed
           if (B)
@@ -113,9 +170,9 @@ static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE, uns
       std::optional<int64_t> Bound;
       for (Value *In : Phi->incoming_values()) {
         ValueToSCEVMapTy Map;
-        Map[Phi] = SE.getSCEV(In);
+        Map[Phi] = G ? SE.getSCEVAtScope(In, G->Scope) : SE.getSCEV(In);
         std::optional<int64_t> B =
-            upperBound(SCEVParameterRewriter::rewrite(E, SE, Map), SE, Depth + 1);
+            upperBound(SCEVParameterRewriter::rewrite(E, SE, Map), SE, G, Depth + 1);
         if (!B)
           return std::nullopt;
         Bound = Bound ? std::max(*Bound, *B) : *B;
@@ -124,12 +181,12 @@ static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE, uns
     }
     if (auto *Div = dyn_cast<SCEVUDivExpr>(E))
       if (auto *D = dyn_cast<SCEVConstant>(Div->getRHS()); D && !D->getValue()->isZero())
-        if (std::optional<int64_t> N = upperBound(Div->getLHS(), SE, Depth + 1); N && *N >= 0)
+        if (std::optional<int64_t> N = upperBound(Div->getLHS(), SE, G, Depth + 1); N && *N >= 0)
           return int64_t(uint64_t(*N) / D->getAPInt().getZExtValue());
     if (auto *Add = dyn_cast<SCEVAddExpr>(E)) {  // no min or max in it: bound term by term
       int64_t Sum = 0;
       for (const SCEV *Op : Add->operands()) {
-        std::optional<int64_t> B = upperBound(Op, SE, Depth + 1);
+        std::optional<int64_t> B = upperBound(Op, SE, G, Depth + 1);
         if (!B || __builtin_add_overflow(Sum, *B, &Sum))
           return std::nullopt;
       }
@@ -143,7 +200,8 @@ static std::optional<int64_t> upperBound(const SCEV *E, ScalarEvolution &SE, uns
 }
 
 // The most times L's header runs per execution of L, if at most kUnpolledWork; else 0.
-static uint64_t maxTrips(const Loop &L, ScalarEvolution &SE) {
+static uint64_t maxTrips(const Loop &L, const LoopFacts &Facts) {
+  ScalarEvolution &SE = Facts.SE;
   uint64_t Trips = SE.getSmallConstantMaxTripCount(&L);
   if (Trips != 0 && Trips <= kUnpolledWork)
     return Trips;
@@ -151,6 +209,11 @@ static uint64_t maxTrips(const Loop &L, ScalarEvolution &SE) {
   if (isa<SCEVCouldNotCompute>(Max) || !Max->getType()->isIntegerTy())
     return 0;
   std::optional<int64_t> Taken = upperBound(Max, SE);
+  if (!Taken || *Taken < 0 || uint64_t(*Taken) >= kUnpolledWork) {
+    Guards G = guardsOf(L, Facts);
+    if (!G.Facts.empty())
+      Taken = upperBound(Max, SE, &G);
+  }
   if (!Taken || *Taken < 0 || uint64_t(*Taken) >= kUnpolledWork)
     return 0;
   return uint64_t(*Taken) + 1;
@@ -159,7 +222,7 @@ static uint64_t maxTrips(const Loop &L, ScalarEvolution &SE) {
 // Instructions one execution of L runs at most, inner loops included; 0 when that is not bounded
 // by kUnpolledWork (no constant trip count, a call, an inner loop that is not bounded).
 static uint64_t boundedWork(const Loop &L, const LoopFacts &Facts) {
-  uint64_t Trips = maxTrips(L, Facts.SE);
+  uint64_t Trips = maxTrips(L, Facts);
   if (Trips == 0)
     return 0;
   uint64_t Body = 0;
@@ -254,6 +317,12 @@ SmallVector<BasicBlock *, 8> pollHeaders(const LoopFacts &Facts, const SafePoint
       continue;
     }
     if (const Loop *L = loopOf(*C, Facts)) {
+      if (uint64_t Trips = chunkTrips(*L)) {
+        Skip(("no poll in this loop: it runs in chunks of " + Twine(Trips) +
+              " iterations, and the loop of the chunks polls")
+                 .str());
+        continue;
+      }
       if (boundedWork(*L, Facts)) {
         Skip("no poll in this loop: its work is bounded (at most 16384 instructions)");
         continue;

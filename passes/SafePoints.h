@@ -2,7 +2,8 @@
 //   - the header of every cycle (CycleInfo, so irreducible cycles too) is split after its phis;
 //     the header, now phis and `br autockpt.loop`, becomes a poll.  Except (P12): a loop whose
 //     work is bounded by a small constant (it calls nothing, SCEV bounds its trip count), and a
-//     loop of which every iteration calls a function that polls at its entry;
+//     loop of which every iteration calls a function that polls at its entry, and the chunk loop
+//     of a strip-mined loop (Chunks.h, P19: the loop of its chunks polls);
 //   - functions in recursive call-graph cycles get a poll at entry (`autockpt.entry.poll`);
 //   - every call to a checkpointable function starts its own block `autockpt.call`.
 // The static allocas move into a new entry block `autockpt.entry`.  Lifetime markers are
@@ -20,6 +21,13 @@
 #include <string>
 
 namespace autockpt {
+
+// A loop may go without a poll when one execution of it, inner loops included, is at most this
+// many instructions: about 20 us at 1 ns each, 2 ms if every one missed the cache.
+constexpr uint64_t kUnpolledWork = 1 << 14;
+
+// Calls that end within a bounded time: intrinsics other than a memory copy or set of unknown size.
+bool isBoundedCall(const llvm::CallBase &CB);
 
 struct SafePointPolicy {
   llvm::function_ref<bool(const llvm::CallBase &)> IsCheckpointableCall;
