@@ -49,13 +49,13 @@ int fence(void) {
 }
 // A call the MPI layer neither wraps nor lets through (M18; the pass refuses it too); a wrapped
 // call and one that takes no handle are not warned about.
-int MPI_Type_set_name(int type, const char *name);
+int MPI_Comm_set_info(int comm, int info);
 int MPI_Type_commit(int *type);
 double MPI_Wtime(void);
-int name(int type) {
+int info(int type) {
   MPI_Type_commit(&type);
   (void)MPI_Wtime();
-  return MPI_Type_set_name(type, "t"); // expected-warning {{autockpt's MPI layer does not wrap 'MPI_Type_set_name': the program stops with status 70 when it calls it [-Wautockpt-unsupported-mpi]}} expected-note {{use the calls the layer wraps (include/autockpt/redirects_mpi.def), or build this program without autockpt}}
+  return MPI_Comm_set_info(type, 0); // expected-warning {{autockpt's MPI layer does not wrap 'MPI_Comm_set_info': the program stops with status 70 when it calls it [-Wautockpt-unsupported-mpi]}} expected-note {{use the calls the layer wraps (include/autockpt/redirects_mpi.def), or build this program without autockpt}}
 }
 
 void pragmas(int n, double *a) {

@@ -9,7 +9,7 @@
 ; RUN: %FileCheck %s --check-prefix=DECL < %t.ll
 ; RUN: %FileCheck %s --check-prefix=WARN < %t.err
 
-declare i32 @MPI_Type_set_name(ptr, ptr)
+declare i32 @MPI_Comm_set_info(ptr, ptr)
 declare i32 @PMPI_Send(ptr, i32, ptr, i32, i32, ptr)
 declare i32 @MPI_Comm_rank(ptr, ptr)
 declare double @MPI_Wtime()
@@ -22,7 +22,7 @@ define i32 @MPI_Mine(i32 %x) {
   ret i32 %x
 }
 
-; WARN-DAG: warning: {{.*}}autockpt: MPI_Type_set_name is not supported by autockpt yet: the program stops with an error if it calls it (docs/design.md M18)
+; WARN-DAG: warning: {{.*}}autockpt: MPI_Comm_set_info is not supported by autockpt yet: the program stops with an error if it calls it (docs/design.md M18)
 ; WARN-DAG: warning: {{.*}}autockpt: PMPI_Send is not supported by autockpt yet
 ; WARN-DAG: warning: {{.*}}autockpt: mpi_comm_rank_ is a Fortran MPI binding; autockpt wraps the C bindings only
 ; WARN-NOT: MPI_Comm_rank
@@ -36,7 +36,7 @@ define i32 @MPI_Mine(i32 %x) {
 declare i32 @MPI_Comm_call_errhandler(ptr, i32)
 
 ; CHECK-LABEL: define double @uses(
-; CHECK: call i32 @__autockpt_refused.MPI_Type_set_name(ptr %c, ptr %n)
+; CHECK: call i32 @__autockpt_refused.MPI_Comm_set_info(ptr %c, ptr %n)
 ; CHECK: call i32 @__autockpt_refused.PMPI_Send(ptr %n, i32 1, ptr %c, i32 0, i32 0, ptr %c)
 ; CHECK: call i32 @__autockpt_MPI_Comm_rank(ptr %c, ptr %r)
 ; CHECK: call void @__autockpt_refused.mpi_comm_rank_(ptr %c, ptr %r, ptr %r)
@@ -45,7 +45,7 @@ declare i32 @MPI_Comm_call_errhandler(ptr, i32)
 ; CHECK: call double @MPI_Wtime()
 ; CHECK: call double @PMPI_Wtime()
 define double @uses(ptr %c, ptr %n, ptr %r) {
-  %1 = call i32 @MPI_Type_set_name(ptr %c, ptr %n)
+  %1 = call i32 @MPI_Comm_set_info(ptr %c, ptr %n)
   %2 = call i32 @PMPI_Send(ptr %n, i32 1, ptr %c, i32 0, i32 0, ptr %c)
   %3 = call i32 @MPI_Comm_rank(ptr %c, ptr %r)
   call void @mpi_comm_rank_(ptr %c, ptr %r, ptr %r)
@@ -58,7 +58,7 @@ define double @uses(ptr %c, ptr %n, ptr %r) {
 }
 
 ; The stub: the runtime's refusal, naming the call; never returns.
-; STUB: define internal i32 @__autockpt_refused.MPI_Type_set_name(ptr %0, ptr %1)
+; STUB: define internal i32 @__autockpt_refused.MPI_Comm_set_info(ptr %0, ptr %1)
 ; STUB-NEXT: call void @__autockpt_mpi_refused(ptr @autockpt.mpi.name{{[.0-9]*}})
 ; STUB-NEXT: unreachable
 ; DECL: declare void @__autockpt_mpi_refused(ptr) #[[NR:[0-9]+]]

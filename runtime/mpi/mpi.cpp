@@ -144,6 +144,7 @@ struct Type {
   std::vector<int64_t> displacements;
   std::vector<uintptr_t> bases;  // the program's handles of the types it is made of
   bool committed = false, freed = false;
+  std::string name;  // MPI_Type_set_name's, set again at a restart; empty: none set
   MPI_Datatype real = MPI_DATATYPE_NULL;
 };
 struct Op {
@@ -1239,7 +1240,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 7;
+constexpr uint32_t kSectionVersion = 8;
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -1289,6 +1290,7 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, uint32_t(t.displacements.size()));
     for (int64_t d : t.displacements)
       put(out, d);
+    put_bytes(out, t.name);
   }
   put(out, uint32_t(g.ops.size()));
   for (const Op &o : g.ops) {
@@ -1416,7 +1418,8 @@ void load(const image::ImageMeta &meta, std::string section) {
     uint32_t ndisp = r.get<uint32_t>();
     for (uint32_t b = 0; r.ok && b < ndisp && b < (1u << 20); ++b)
       t.displacements.push_back(r.get<int64_t>());
-    if (t.bases.empty())
+    t.name = r.bytes();
+    if (t.bases.empty() || t.name.size() >= MPI_MAX_OBJECT_NAME)
       r.ok = false;
     g_loaded.types.push_back(std::move(t));
   }
@@ -1581,6 +1584,8 @@ void restart() {
             int(t.kind));
     if (t.committed)
       PMPI_Type_commit(&t.real);
+    if (!t.name.empty())
+      PMPI_Type_set_name(t.real, t.name.c_str());
     g.types.push_back(t);
   }
   for (Op &o : g_loaded.ops) {
@@ -2834,6 +2839,21 @@ int __autockpt_MPI_Comm_set_name(MPI_Comm comm, const char *name) {
 }
 int __autockpt_MPI_Comm_get_name(MPI_Comm comm, char *name, int *length) {
   return PMPI_Comm_get_name(real_comm(comm), name, length);
+}
+
+// A datatype's name, the same way (a predefined type's goes to the library only).
+int __autockpt_MPI_Type_set_name(MPI_Datatype type, const char *name) {
+  RuntimeHeap heap;
+  Type *t = own_type(type);
+  if (!t)
+    return PMPI_Type_set_name(type, name);
+  int rc = PMPI_Type_set_name(t->real, name);
+  if (rc == MPI_SUCCESS)
+    t->name = std::string(name).substr(0, MPI_MAX_OBJECT_NAME - 1);
+  return rc;
+}
+int __autockpt_MPI_Type_get_name(MPI_Datatype type, char *name, int *length) {
+  return PMPI_Type_get_name(rt(type), name, length);
 }
 
 int __autockpt_MPI_Comm_compare(MPI_Comm a, MPI_Comm b, int *result) {

@@ -53,6 +53,7 @@ int main(int argc, char **argv) {
   MPI_Type_create_subarray(2, sizes, subsizes, starts, MPI_ORDER_C, MPI_DOUBLE, &sub);
   MPI_Type_contiguous(2, MPI_DOUBLE, &pair);
   MPI_Type_create_resized(pair, 0, 3 * sizeof(double), &pairs);  // two doubles every three
+  MPI_Type_set_name(pairs, "pairs");  // named again at a restart
   MPI_Type_dup(column, &column2);
   MPI_Aint hdisp[2] = {sizeof(double), 6 * sizeof(double)};
   MPI_Type_create_hindexed(2, ibl, hdisp, MPI_DOUBLE, &hidx);
@@ -211,10 +212,13 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 16; ++k)
       kept_sum += kept[k];
     x = 0.25 * (x + got) + 0.25 * (back + token) + 1e-3 * (b + a2a + hsum + isum) / (size * 4.0);
+    char tname[MPI_MAX_OBJECT_NAME];
+    int tlen = 0;
+    MPI_Type_get_name(pairs, tname, &tlen);
     if (rank == 0)
-      printf("step %d x %.9f col %.6f max %.6f half %.6f kept %.6f extents %ld %ld %ld packed %d\n",
-             step, x, col, mx, hsum, kept_sum, (long)(extent - lb), (long)true_lb,
-             (long)true_extent, packed_size >= 4 * (int)sizeof(double));
+      printf("step %d x %.9f col %.6f max %.6f half %.6f kept %.6f extents %ld %ld %ld packed %d "
+             "%.*s\n", step, x, col, mx, hsum, kept_sum, (long)(extent - lb), (long)true_lb,
+             (long)true_extent, packed_size >= 4 * (int)sizeof(double), tlen, tname);
     fflush(stdout);
   }
   for (int k = 0; k < 2; ++k) {

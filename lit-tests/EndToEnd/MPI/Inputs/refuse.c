@@ -11,8 +11,8 @@ int main(int argc, char **argv) {
   MPI_Group group = MPI_GROUP_EMPTY, gout;
   MPI_Request req;
   int rank, x = 0, y = 0;
-  if (!strcmp(call, "set_name"))
-    MPI_Type_set_name(MPI_INT, "mine");
+  if (!strcmp(call, "set_info"))
+    MPI_Comm_set_info(comm, MPI_INFO_NULL);
   else if (!strcmp(call, "pmpi"))
     PMPI_Comm_rank(comm, &rank);
   else if (!strcmp(call, "keyval"))
