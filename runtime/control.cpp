@@ -733,6 +733,12 @@ int poll_slow_counted(uintptr_t poller_sp, bool count) {
     }
   }
   g_foreign_top = 0;
+  if (handling_exception()) {  // a throw or catch block: the request waits a poll or two (R25)
+    ++t_deferred;
+    __atomic_store_n(&g_deferring, 1, __ATOMIC_RELEASE);
+    log(3, "checkpoint deferred: a C++ exception is being thrown or handled");
+    return 0;
+  }
   Walk w;
   w.bridge = t_nbridges - 1;
   _Unwind_Backtrace(walk_step, &w);

@@ -69,6 +69,10 @@ void pop_bridge();
 // While *blocked is true (when not null), the calling thread's root cannot be unwound to.
 void set_root_blocker(const bool *blocked);
 
+// This thread builds, throws or handles a C++ exception (exceptions.cpp, docs/design.md R25): a
+// checkpoint waits for it.
+bool handling_exception();
+
 // AUTOCKPT_STOP_TIMEOUT: how long a checkpoint waits for every thread to reach a safe point.
 double stop_timeout_s();
 // A checkpoint cannot be taken (`why` names the threads that did not stop and where they are):
