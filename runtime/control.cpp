@@ -74,6 +74,7 @@ thread_local uintptr_t g_foreign_top;
 // Polls this thread passed under a foreign frame while a request waited, and at which counts
 // the slow path looks at the limits again (AUTOCKPT_DEFER_*) and walks the stack again.
 thread_local uint64_t t_deferred, t_next_look, t_next_walk;
+thread_local bool t_exception_said;  // this thread has logged its deferral for an exception
 constexpr uint64_t kLookEvery = 4096, kWalkEvery = 1 << 20;
 int g_defer_reported;  // the pending request has been reported late (said once per request)
 int g_serving;         // a safe point has begun to serve the pending request
@@ -736,9 +737,12 @@ int poll_slow_counted(uintptr_t poller_sp, bool count) {
   if (handling_exception()) {  // a throw or catch block: the request waits a poll or two (R25)
     ++t_deferred;
     __atomic_store_n(&g_deferring, 1, __ATOMIC_RELEASE);
-    log(3, "checkpoint deferred: a C++ exception is being thrown or handled");
+    if (!t_exception_said)  // once, not at every poll of the block
+      log(3, "checkpoint deferred: a C++ exception is being thrown or handled");
+    t_exception_said = true;
     return 0;
   }
+  t_exception_said = false;
   Walk w;
   w.bridge = t_nbridges - 1;
   _Unwind_Backtrace(walk_step, &w);

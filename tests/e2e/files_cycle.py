@@ -70,7 +70,6 @@ def build(args, work):
         builds.insert(0, ("plain", [cc] + flags + [args.source, "-o", plain]))
     cache = build_cache.cache_dir(args.config)
     for what, cmd in builds:
-        os.makedirs(os.path.dirname(cmd[-1]), exist_ok=True)
         key = build_cache.key(cmd, work)
         if build_cache.fetch(cache, key, cmd):
             say("  build %-12s cached  %s" % (what, shlex.join(cmd)))
