@@ -552,6 +552,9 @@ void set_root(void (*root)()) { t_root = reinterpret_cast<uintptr_t>(root); }
 uintptr_t swap_root(uintptr_t root) {
   uintptr_t was = t_root;
   t_root = root;
+  // A foreign frame found under the old root is not on the new one's way (a pooled worker's
+  // next member may run on another stack, O11): its polls walk again.
+  g_foreign_top = 0;
   return was;
 }
 

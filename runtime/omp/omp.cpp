@@ -20,6 +20,7 @@
 #include "threads/threads.h"
 
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <cstdarg>
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <string>
@@ -41,6 +43,35 @@ using kmpc_micro = void (*)(int32_t *gtid, int32_t *btid, ...);
 [[gnu::weak]] int32_t __kmpc_global_thread_num(ident_t *);
 [[gnu::weak]] void __kmpc_barrier(ident_t *, int32_t);
 [[gnu::weak]] void *__kmpc_omp_task_alloc(ident_t *, int32_t, int32_t, size_t, size_t, void *);
+[[gnu::weak]] void __kmpc_for_static_init_4(ident_t *, int32_t, int32_t, int32_t *, int32_t *,
+                                            int32_t *, int32_t *, int32_t, int32_t);
+[[gnu::weak]] void __kmpc_for_static_init_4u(ident_t *, int32_t, int32_t, int32_t *, uint32_t *,
+                                             uint32_t *, int32_t *, int32_t, int32_t);
+[[gnu::weak]] void __kmpc_for_static_init_8(ident_t *, int32_t, int32_t, int32_t *, int64_t *,
+                                            int64_t *, int64_t *, int64_t, int64_t);
+[[gnu::weak]] void __kmpc_for_static_init_8u(ident_t *, int32_t, int32_t, int32_t *, uint64_t *,
+                                             uint64_t *, int64_t *, int64_t, int64_t);
+[[gnu::weak]] void __kmpc_for_static_fini(ident_t *, int32_t);
+[[gnu::weak]] void __kmpc_push_proc_bind(ident_t *, int32_t, int);
+[[gnu::weak]] void __kmpc_serialized_parallel(ident_t *, int32_t);
+[[gnu::weak]] void __kmpc_end_serialized_parallel(ident_t *, int32_t);
+[[gnu::weak]] void __kmpc_copyprivate(ident_t *, int32_t, size_t, void *, void (*)(void *, void *),
+                                      int32_t);
+[[gnu::weak]] void *__kmpc_threadprivate_cached(ident_t *, int32_t, void *, size_t, void ***);
+[[gnu::weak]] int32_t __kmpc_omp_task(ident_t *, int32_t, void *);
+[[gnu::weak]] int32_t __kmpc_omp_task_with_deps(ident_t *, int32_t, void *, int32_t, void *,
+                                                int32_t, void *);
+[[gnu::weak]] void __kmpc_omp_wait_deps(ident_t *, int32_t, int32_t, void *, int32_t, void *);
+[[gnu::weak]] void __kmpc_omp_task_begin_if0(ident_t *, int32_t, void *);
+[[gnu::weak]] void __kmpc_omp_task_complete_if0(ident_t *, int32_t, void *);
+[[gnu::weak]] int32_t __kmpc_omp_taskwait(ident_t *, int32_t);
+[[gnu::weak]] int32_t __kmpc_omp_taskyield(ident_t *, int32_t, int);
+[[gnu::weak]] void __kmpc_taskgroup(ident_t *, int32_t);
+[[gnu::weak]] void __kmpc_end_taskgroup(ident_t *, int32_t);
+[[gnu::weak]] void __kmpc_taskloop(ident_t *, int32_t, void *, int32_t, uint64_t *, uint64_t *,
+                                   int64_t, int32_t, int32_t, uint64_t, void *);
+[[gnu::weak]] void __kmpc_taskloop_5(ident_t *, int32_t, void *, int32_t, uint64_t *, uint64_t *,
+                                     int64_t, int32_t, int32_t, uint64_t, int32_t, void *);
 [[gnu::weak]] int omp_get_num_threads();
 [[gnu::weak]] int omp_get_max_threads();
 [[gnu::weak]] void omp_set_num_threads(int);
@@ -86,6 +117,8 @@ struct Progress {
 
 struct Member {
   std::atomic<uint32_t> state{NotStarted};
+  uint64_t place = ~0ull;    // a nested team's member: its place and stack (member_stack)
+  uintptr_t stack_top = 0;
   uintptr_t sp = 0;       // where its outlined frames start (enter_at)
   Progress progress;
   frames::Stack frames;  // a worker's saved frames (the master's are on its own stack)
@@ -109,6 +142,9 @@ struct Shared {
 };
 
 struct Team {
+  int level = 0;          // 1: forked outside any team of the runtime's; 2: inside one (O11)
+  uint32_t root = 0;      // the thread that forked the level-1 team (threads/' index; main: 0)
+  int parent_member = 0;  // the forking thread's number in its own team (level 2)
   kmpc_micro fn = nullptr;
   int argc = 0;
   void *args[kMaxArgs] = {};
@@ -136,6 +172,10 @@ thread_local bool t_reducing;  // holds its team's reduce_lock
 thread_local Team *t_teams[kMaxDepth];
 thread_local int t_depth;
 thread_local Team *t_team;  // the innermost team this thread runs a member of
+// This thread's libomp id, once it has run a member (a thread keeps its id for its life); -1
+// before.  libomp calls get it, not the id a re-entered frame holds (O11).
+thread_local int32_t t_gtid = -1;
+inline int32_t own_gtid(int32_t frame_gtid) { return t_gtid >= 0 ? t_gtid : frame_gtid; }
 
 // ---- Waiting ------------------------------------------------------------------------------
 
@@ -311,6 +351,100 @@ uintptr_t frame_here() {
   return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) & ~uintptr_t(15);
 }
 
+// ---- Member stacks (O11) ----------------------------------------------------------------------
+// A worker of a nested team (level 2) runs its member on a stack of the runtime's, chosen by its
+// place in the teams (the thread that forked the outer team, the outer member that forked this
+// one, its own number), not on its thread's: libomp hands a nested team whichever pooled threads
+// are free, in no fixed order, and a restart must find the member's frames at their saved
+// addresses.  Places get slots in the order they are first seen; the table is in the OpenMP
+// section, so a restart gives every place its slot again, and new places other slots.
+constexpr uintptr_t kMemberStacksTop = 0x2e0000000000ull;  // under the thread stacks (threads.cpp)
+constexpr uint64_t kMemberSlot = 64ull << 20;
+constexpr uint32_t kMemberSlots = 4096;
+constexpr uint64_t kPageSize = 4096;
+
+std::atomic<uint32_t> g_slots_lock{0};
+std::vector<uint64_t> *g_slot_places;  // by slot: its place (place_of)
+bool g_slot_mapped[kMemberSlots];
+
+void spin_lock(std::atomic<uint32_t> *l);
+void spin_unlock(std::atomic<uint32_t> *l);
+
+uint64_t place_of(const Team *t, int k) {
+  return uint64_t(t->root) << 32 | uint64_t(t->parent_member) << 16 | uint64_t(k);
+}
+uintptr_t member_top(uint32_t slot) { return kMemberStacksTop - uint64_t(slot) * kMemberSlot; }
+
+// The top of the member stack of member k of the nested team t, mapped on first use (a guard
+// page at its bottom).
+uintptr_t member_stack(Team *t, int k) {
+  uint64_t place = place_of(t, k);
+  Member &m = t->members[k];
+  if (m.place == place)
+    return m.stack_top;
+  spin_lock(&g_slots_lock);
+  RuntimeHeap runtime_heap;
+  if (!g_slot_places)
+    g_slot_places = new std::vector<uint64_t>;
+  uint32_t slot = 0;
+  while (slot < g_slot_places->size() && (*g_slot_places)[slot] != place)
+    ++slot;
+  if (slot == g_slot_places->size()) {
+    if (slot == kMemberSlots)
+      fatal("more than %u members of nested OpenMP teams; autockpt supports at most %u",
+            kMemberSlots, kMemberSlots);
+    g_slot_places->push_back(place);
+  }
+  uintptr_t top = member_top(slot);
+  if (!g_slot_mapped[slot]) {
+    void *want = reinterpret_cast<void *>(top - kMemberSlot);
+    void *got = mmap(want, kMemberSlot, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (got != want)
+      fatal("cannot map the stack of a nested OpenMP team's member at %p: %s", want,
+            strerror(errno));
+    mprotect(want, kPageSize, PROT_NONE);
+    g_slot_mapped[slot] = true;
+  }
+  spin_unlock(&g_slots_lock);
+  m.place = place;
+  m.stack_top = top;
+  return top;
+}
+
+}  // namespace
+}  // namespace autockpt::omp
+
+// Calls fn(arg) on the stack that ends at `top` (16-byte aligned) and returns on the caller's.
+// rbp keeps the caller's stack, so unwinders and debuggers cross from one stack to the other.
+extern "C" void autockpt_omp_on_stack(uintptr_t top, void (*fn)(void *), void *arg);
+asm(R"(
+  .text
+  .p2align 4
+  .globl autockpt_omp_on_stack
+  .hidden autockpt_omp_on_stack
+  .type autockpt_omp_on_stack, @function
+autockpt_omp_on_stack:
+  .cfi_startproc
+  pushq %rbp
+  .cfi_def_cfa_offset 16
+  .cfi_offset %rbp, -16
+  movq %rsp, %rbp
+  .cfi_def_cfa_register %rbp
+  movq %rdi, %rsp
+  movq %rdx, %rdi
+  callq *%rsi
+  movq %rbp, %rsp
+  popq %rbp
+  .cfi_def_cfa %rsp, 8
+  retq
+  .cfi_endproc
+  .size autockpt_omp_on_stack, .-autockpt_omp_on_stack
+)");
+
+namespace autockpt::omp {
+namespace {
+
 void check_stack(int k, uintptr_t target) {
   if (threads::Thread *self = threads::self())
     if (target < self->stack_addr || target >= self->stack_addr + self->stack_size)
@@ -328,6 +462,7 @@ void microtask(int32_t *gtid, int32_t *btid, Team *t) {
     fatal("an OpenMP team of %d threads; autockpt supports at most %d", n, kMaxTeam);
   t->size.store(n, std::memory_order_relaxed);
   int k = *btid;
+  t_gtid = *gtid;
   Team *outer = t_team;
   int outer_member = t_member;
   Team *outer_outer = t_outer_team;
@@ -408,20 +543,31 @@ void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
     return leave(t);
   // A checkpoint under way waits for the team's members only: one that comes late starts
   // after it, or not at all if its master is unwinding (the region is forked again).
-  while (!threads::team_enter()) {
+  while (!threads::team_enter(__atomic_load_n(&t->tasks, __ATOMIC_ACQUIRE))) {
     if (t->unwinding.load(std::memory_order_acquire))
       return leave(t);  // state unchanged: NotStarted, or Saved with its frames kept
     usleep(100);
   }
   uintptr_t target;
+  uintptr_t stack_top = 0;  // a nested team's worker: the top of its member stack (O11)
+  if (t->level == 2)
+    stack_top = member_stack(t, k);
   threads::Thread *self = threads::self();
   if (t->restoring && st == Saved) {
     target = m.sp;
-    check_stack(k, target);
+    if (stack_top && (target > stack_top || target < stack_top - kMemberSlot + kWorkerDepth))
+      fatal("the saved frames of nested OpenMP team member %d are not on its member stack; the "
+            "checkpoint does not match this build", k);
+    if (!stack_top)
+      check_stack(k, target);
   } else {
-    target = frame_here() - 1024;
-    if (self && self->stack_addr + self->stack_size - kWorkerDepth < target)
-      target = (self->stack_addr + self->stack_size - kWorkerDepth) & ~uintptr_t(15);
+    if (stack_top) {
+      target = stack_top - 4096;
+    } else {
+      target = frame_here() - 1024;
+      if (self && self->stack_addr + self->stack_size - kWorkerDepth < target)
+        target = (self->stack_addr + self->stack_size - kWorkerDepth) & ~uintptr_t(15);
+    }
     m.sp = target;
     m.frames.records.clear();
     m.frames.buffer.clear();
@@ -435,7 +581,22 @@ void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
     state::mode() = AUTOCKPT_MODE_RESTORING;
   }
   m.state.store(Running, std::memory_order_relaxed);
-  enter_at(target, t, gtid, btid);
+  if (stack_top) {
+    struct Entry {
+      uintptr_t target;
+      Team *t;
+      int32_t *gtid, *btid;
+    } e = {target, t, gtid, btid};
+    autockpt_omp_on_stack(
+        stack_top,
+        [](void *p) {
+          auto *e = static_cast<Entry *>(p);
+          enter_at(e->target, e->t, e->gtid, e->btid);
+        },
+        &e);
+  } else {
+    enter_at(target, t, gtid, btid);
+  }
   if (state::mode() == AUTOCKPT_MODE_UNWINDING) {
     m.state.store(Saved, std::memory_order_relaxed);
     state::mode() = AUTOCKPT_MODE_RUNNING;  // back to libomp's pool
@@ -746,6 +907,11 @@ void save_section(image::ImageMeta *, std::string *bytes) {
     bytes->append(reinterpret_cast<const char *>(head), sizeof head);
     bytes->append(tls);
   }
+  // The member stacks' places (O11), by slot.
+  uint64_t nplaces = g_slot_places ? g_slot_places->size() : 0;
+  bytes->append(reinterpret_cast<const char *>(&nplaces), sizeof nplaces);
+  if (nplaces)
+    bytes->append(reinterpret_cast<const char *>(g_slot_places->data()), nplaces * 8);
 }
 
 void load_section(const image::ImageMeta &, std::string bytes) {
@@ -771,6 +937,18 @@ void load_section(const image::ImageMeta &, std::string bytes) {
     (*g_pool_tls)[head[0] - 1] = bytes.substr(at, head[1]);
     at += head[1];
   }
+  if (at == bytes.size())
+    return;  // an image from before nested teams checkpointed (O11)
+  uint64_t nplaces;
+  if (at + sizeof nplaces > bytes.size())
+    fatal("the OpenMP section of the checkpoint is damaged");
+  memcpy(&nplaces, bytes.data() + at, sizeof nplaces);
+  at += sizeof nplaces;
+  if (nplaces > kMemberSlots || at + nplaces * 8 != bytes.size())
+    fatal("the OpenMP section of the checkpoint is damaged");
+  g_slot_places = new std::vector<uint64_t>(nplaces);
+  if (nplaces)
+    memcpy(g_slot_places->data(), bytes.data() + at, nplaces * 8);
 }
 
 void restart_section() {
@@ -952,9 +1130,13 @@ extern "C" {
     fatal("an OpenMP parallel region with %d shared variables; autockpt supports at most %d",
           argc, kMaxArgs);
   Team *t = fresh_team();
-  // A region inside a region (nested, active or not) takes no checkpoint: its members defer to
-  // the outer level, as they do in a team that made tasks (O8).
-  if (t_team)
+  t->level = t_team ? t_team->level + 1 : 1;
+  threads::Thread *self = threads::self();
+  t->root = t_team ? t_team->root : self ? self->index : 0;
+  t->parent_member = t_team ? t_member : 0;
+  // A region nested two deep (three levels) takes no checkpoint: its members defer to the
+  // level above, as they do in a team that made tasks (O8).
+  if (t->level > 2)
     t->tasks = true;
   t->fn = fn;
   t->argc = argc;
@@ -981,7 +1163,7 @@ extern "C" {
 void __autockpt___kmpc_barrier(ident_t *loc, int32_t gtid) {
   autockpt::omp::Team *t = autockpt::omp::t_team;
   if (!t)
-    return __kmpc_barrier(loc, gtid);  // a team the runtime did not fork
+    return __kmpc_barrier(loc, autockpt::omp::own_gtid(gtid));  // a team the runtime did not fork
   autockpt::omp::barrier(t);
 }
 
@@ -1124,7 +1306,83 @@ void *__autockpt___kmpc_omp_task_alloc(ident_t *loc, int32_t gtid, int32_t flags
                                        size_t shareds, void *entry) {
   if (autockpt::omp::Team *t = autockpt::omp::t_team)
     __atomic_store_n(&t->tasks, true, __ATOMIC_RELEASE);
-  return __kmpc_omp_task_alloc(loc, gtid, flags, size, shareds, entry);
+  return __kmpc_omp_task_alloc(loc, autockpt::omp::own_gtid(gtid), flags, size, shareds, entry);
 }
+
+// The calls that take a gtid (redirects.def): libomp gets the calling thread's (O11).
+#define OWN(g) autockpt::omp::own_gtid(g)
+#define STATIC_INIT(suffix, T, S)                                                              \
+  void __autockpt___kmpc_for_static_init_##suffix(ident_t *loc, int32_t gtid, int32_t sched,   \
+                                                  int32_t *last, T *lb, T *ub, S *st, S incr,  \
+                                                  S chunk) {                                   \
+    __kmpc_for_static_init_##suffix(loc, OWN(gtid), sched, last, lb, ub, st, incr, chunk);     \
+  }
+STATIC_INIT(4, int32_t, int32_t)
+STATIC_INIT(4u, uint32_t, int32_t)
+STATIC_INIT(8, int64_t, int64_t)
+STATIC_INIT(8u, uint64_t, int64_t)
+#undef STATIC_INIT
+void __autockpt___kmpc_for_static_fini(ident_t *loc, int32_t gtid) {
+  __kmpc_for_static_fini(loc, OWN(gtid));
+}
+void __autockpt___kmpc_push_num_threads(ident_t *loc, int32_t gtid, int32_t n) {
+  __kmpc_push_num_threads(loc, OWN(gtid), n);
+}
+void __autockpt___kmpc_push_proc_bind(ident_t *loc, int32_t gtid, int bind) {
+  __kmpc_push_proc_bind(loc, OWN(gtid), bind);
+}
+void __autockpt___kmpc_serialized_parallel(ident_t *loc, int32_t gtid) {
+  __kmpc_serialized_parallel(loc, OWN(gtid));
+}
+void __autockpt___kmpc_end_serialized_parallel(ident_t *loc, int32_t gtid) {
+  __kmpc_end_serialized_parallel(loc, OWN(gtid));
+}
+void __autockpt___kmpc_copyprivate(ident_t *loc, int32_t gtid, size_t size, void *data,
+                                   void (*fn)(void *, void *), int32_t didit) {
+  __kmpc_copyprivate(loc, OWN(gtid), size, data, fn, didit);
+}
+void *__autockpt___kmpc_threadprivate_cached(ident_t *loc, int32_t gtid, void *data, size_t size,
+                                             void ***cache) {
+  return __kmpc_threadprivate_cached(loc, OWN(gtid), data, size, cache);
+}
+int32_t __autockpt___kmpc_omp_task(ident_t *loc, int32_t gtid, void *task) {
+  return __kmpc_omp_task(loc, OWN(gtid), task);
+}
+int32_t __autockpt___kmpc_omp_task_with_deps(ident_t *loc, int32_t gtid, void *task, int32_t n,
+                                             void *deps, int32_t n_noalias, void *noalias) {
+  return __kmpc_omp_task_with_deps(loc, OWN(gtid), task, n, deps, n_noalias, noalias);
+}
+void __autockpt___kmpc_omp_wait_deps(ident_t *loc, int32_t gtid, int32_t n, void *deps,
+                                     int32_t n_noalias, void *noalias) {
+  __kmpc_omp_wait_deps(loc, OWN(gtid), n, deps, n_noalias, noalias);
+}
+void __autockpt___kmpc_omp_task_begin_if0(ident_t *loc, int32_t gtid, void *task) {
+  __kmpc_omp_task_begin_if0(loc, OWN(gtid), task);
+}
+void __autockpt___kmpc_omp_task_complete_if0(ident_t *loc, int32_t gtid, void *task) {
+  __kmpc_omp_task_complete_if0(loc, OWN(gtid), task);
+}
+int32_t __autockpt___kmpc_omp_taskwait(ident_t *loc, int32_t gtid) {
+  return __kmpc_omp_taskwait(loc, OWN(gtid));
+}
+int32_t __autockpt___kmpc_omp_taskyield(ident_t *loc, int32_t gtid, int end_part) {
+  return __kmpc_omp_taskyield(loc, OWN(gtid), end_part);
+}
+void __autockpt___kmpc_taskgroup(ident_t *loc, int32_t gtid) { __kmpc_taskgroup(loc, OWN(gtid)); }
+void __autockpt___kmpc_end_taskgroup(ident_t *loc, int32_t gtid) {
+  __kmpc_end_taskgroup(loc, OWN(gtid));
+}
+void __autockpt___kmpc_taskloop(ident_t *loc, int32_t gtid, void *task, int32_t if_val,
+                                uint64_t *lb, uint64_t *ub, int64_t st, int32_t nogroup,
+                                int32_t sched, uint64_t grainsize, void *dup) {
+  __kmpc_taskloop(loc, OWN(gtid), task, if_val, lb, ub, st, nogroup, sched, grainsize, dup);
+}
+void __autockpt___kmpc_taskloop_5(ident_t *loc, int32_t gtid, void *task, int32_t if_val,
+                                  uint64_t *lb, uint64_t *ub, int64_t st, int32_t nogroup,
+                                  int32_t sched, uint64_t grainsize, int32_t modifier, void *dup) {
+  __kmpc_taskloop_5(loc, OWN(gtid), task, if_val, lb, ub, st, nogroup, sched, grainsize, modifier,
+                    dup);
+}
+#undef OWN
 
 }  // extern "C"

@@ -784,12 +784,12 @@ int create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *), v
   return 0;
 }
 
-bool team_enter() {
+bool team_enter(bool deferring) {
   Thread *t = t_self;
   if (!t)
     return true;  // a thread the runtime does not know (made before the program ran)
   Lock lock;
-  if (g_phase != Phase::Running)
+  if (g_phase == Phase::Writing || (g_phase == Phase::Stopping && !deferring))
     return false;
   t->in_team = true;
   ++g_live;

@@ -58,8 +58,11 @@ void run_key_dtors(uint32_t index);
 
 // A pooled worker (omp/) is about to run the program's code in a team: from now on a checkpoint
 // waits for it.  Returns false, counting nothing, while a checkpoint is being taken: the caller
-// waits and asks again (or learns from its team that it is not to run).
-bool team_enter();
+// waits and asks again (or learns from its team that it is not to run).  A member of a team
+// whose members defer (tasks, a region nested two deep: omp/ O8) enters while threads are still
+// stopping: its master waits for it and cannot stop before the region ends, so the checkpoint
+// cannot be written meanwhile, and it would wait for ever.
+bool team_enter(bool deferring = false);
 // It has finished the team's code (or saved its frames for a checkpoint): no longer waited for.
 void team_leave();
 // The pooled threads alive now: (pool_index, pthread_t).

@@ -1,8 +1,8 @@
 /* Nested parallel regions, 2 x 2 threads (max active levels 2), with omp locks: each of the
  * outer threads runs an inner team whose members fill their part of a row block, and add to a
  * total under a lock.  Built with autockpt (a SIGUSR1 handler is installed before main), the
- * inner thread (1, 1) asks for a checkpoint every 3rd step; it is taken at the outer level, once
- * the inner regions have ended (docs/design.md O8).
+ * inner thread (1, 1) asks for a checkpoint every 3rd step; it is taken inside the inner regions
+ * (docs/design.md O11).
  * Usage: nested STEPS */
 #include <omp.h>
 #include <signal.h>
