@@ -362,6 +362,7 @@ constexpr uintptr_t kMemberStacksTop = 0x2e0000000000ull;  // under the thread s
 constexpr uint64_t kMemberSlot = 64ull << 20;
 constexpr uint32_t kMemberSlots = 4096;
 constexpr uint64_t kPageSize = 4096;
+constexpr uintptr_t kMemberIds = 64;  // the member's gtid and btid, at its stack's top
 
 std::atomic<uint32_t> g_slots_lock{0};
 std::vector<uint64_t> *g_slot_places;  // by slot: its place (place_of)
@@ -582,13 +583,19 @@ void run_worker(Team *t, int k, int32_t *gtid, int32_t *btid) {
   }
   m.state.store(Running, std::memory_order_relaxed);
   if (stack_top) {
+    // The outlined function gets its ids through pointers, and at -O0 keeps the pointers in its
+    // frame: they must point at cells of the member stack (its top 64 bytes), not into the stack
+    // of the thread that ran the member before, which a restart does not make again.
+    auto *ids = reinterpret_cast<int32_t *>(stack_top - kMemberIds);
+    ids[0] = *gtid;
+    ids[1] = *btid;
     struct Entry {
       uintptr_t target;
       Team *t;
       int32_t *gtid, *btid;
-    } e = {target, t, gtid, btid};
+    } e = {target, t, &ids[0], &ids[1]};
     autockpt_omp_on_stack(
-        stack_top,
+        stack_top - kMemberIds,
         [](void *p) {
           auto *e = static_cast<Entry *>(p);
           enter_at(e->target, e->t, e->gtid, e->btid);
