@@ -178,6 +178,15 @@ struct Errh {
 };
 constexpr uintptr_t kErrhBase = 0x5f000000;
 
+// An info object (M19): kInfoBase + index, its pairs kept here and set again on a new object at a
+// restart (the library's handle is stale after one).
+struct Info {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  bool freed = false;
+  MPI_Info real = MPI_INFO_NULL;
+};
+constexpr uintptr_t kInfoBase = 0x59000000;
+
 struct Msg {
   int src, tag;
   std::vector<long long> data;
@@ -195,6 +204,7 @@ struct State {
   std::vector<Op> ops;
   std::vector<Group> groups;
   std::vector<Errh> errhs;
+  std::vector<Info> infos;
   std::vector<Request> reqs;
   std::deque<Drained> drained;
   Phase phase = Phase::Idle;
@@ -245,6 +255,10 @@ MPI_Group rg(MPI_Group v) {
 MPI_Errhandler re(MPI_Errhandler v) {
   uintptr_t k = bits(v) - kErrhBase;
   return k < g.errhs.size() ? g.errhs[k].real : v;
+}
+MPI_Info ri(MPI_Info v) {
+  uintptr_t k = bits(v) - kInfoBase;
+  return k < g.infos.size() ? g.infos[k].real : v;
 }
 
 int env_int(const char *const *names, int fallback) {
@@ -1240,7 +1254,7 @@ struct Reader {
   }
 };
 
-constexpr uint32_t kSectionVersion = 8;
+constexpr uint32_t kSectionVersion = 9;  // 9: info objects (M19); 8 is read too
 
 void save(image::ImageMeta *, std::string *out) {
   put(out, kSectionVersion);
@@ -1314,6 +1328,15 @@ void save(image::ImageMeta *, std::string *out) {
     put(out, e.fn);
     put(out, e.refs);
   }
+  put(out, uint32_t(g.infos.size()));
+  for (const Info &in : g.infos) {
+    put(out, uint8_t(in.freed));
+    put(out, uint32_t(in.pairs.size()));
+    for (const auto &[key, value] : in.pairs) {
+      put_bytes(out, key);
+      put_bytes(out, value);
+    }
+  }
   put(out, uint32_t(g.reqs.size()));
   for (const Request &q : g.reqs) {
     put(out, uint8_t(q.state));
@@ -1348,6 +1371,7 @@ struct Loaded {
   std::vector<Op> ops;
   std::vector<Group> groups;
   std::vector<Errh> errhs;
+  std::vector<Info> infos;
 };
 Loaded &g_loaded = *new Loaded;
 
@@ -1356,7 +1380,8 @@ void load(const image::ImageMeta &meta, std::string section) {
   Reader r{section};
   if (section.empty())
     return;  // the checkpoint was taken before MPI_Init: nothing to make again
-  if (r.get<uint32_t>() != kSectionVersion)
+  uint32_t version = r.get<uint32_t>();
+  if (version != kSectionVersion && version != 8)
     fatal("the MPI section of the checkpoint has a version this runtime does not read");
   g_loaded.present = true;
   g_loaded.size = r.get<int32_t>();
@@ -1453,6 +1478,20 @@ void load(const image::ImageMeta &meta, std::string section) {
     e.refs = r.get<int32_t>();
     g_loaded.errhs.push_back(e);
   }
+  uint32_t ni = version >= 9 ? r.get<uint32_t>() : 0;
+  for (uint32_t k = 0; r.ok && k < ni && k < (1u << 20); ++k) {
+    Info in;
+    in.freed = r.get<uint8_t>();
+    uint32_t np = r.get<uint32_t>();
+    for (uint32_t i = 0; r.ok && i < np && i < (1u << 16); ++i) {
+      std::string key = r.bytes();
+      std::string value = r.bytes();
+      if (key.size() >= MPI_MAX_INFO_KEY || value.size() >= MPI_MAX_INFO_VAL)
+        r.ok = false;
+      in.pairs.emplace_back(std::move(key), std::move(value));
+    }
+    g_loaded.infos.push_back(std::move(in));
+  }
   uint32_t nr = r.get<uint32_t>();
   for (uint32_t k = 0; r.ok && k < nr && k < (1u << 24); ++k) {
     Request q;
@@ -1541,6 +1580,15 @@ void restart() {
   for (Errh &e : g_loaded.errhs) {
     PMPI_Comm_create_errhandler(reinterpret_cast<MPI_Comm_errhandler_function *>(e.fn), &e.real);
     g.errhs.push_back(e);
+  }
+  // Info objects (M19): the ones not freed, with their pairs in the order they were set.
+  for (Info &in : g_loaded.infos) {
+    if (!in.freed) {
+      PMPI_Info_create(&in.real);
+      for (const auto &[key, value] : in.pairs)
+        PMPI_Info_set(in.real, key.c_str(), value.c_str());
+    }
+    g.infos.push_back(std::move(in));
   }
   // The program's communicators, datatypes and operations, made again in the order they were
   // made (each made from earlier ones), then freed where the program had freed them (M10).
@@ -2573,7 +2621,7 @@ int __autockpt_MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_I
   RuntimeHeap heap;
   enter();
   Creation n = create_comm(comm, "MPI_Comm_split_type", [&](MPI_Comm parent, MPI_Comm *real) {
-    return PMPI_Comm_split_type(parent, split_type, key, info, real);
+    return PMPI_Comm_split_type(parent, split_type, key, ri(info), real);
   });
   if (!n.made)
     return n.rc;
@@ -2965,6 +3013,107 @@ int __autockpt_MPI_Errhandler_free(MPI_Errhandler *errh) {
     return PMPI_Errhandler_free(&g.errhs[k].real);
   return MPI_SUCCESS;
 }
+
+// ---- Info objects (M19) -------------------------------------------------------------------------
+// The program's handle is virtual and its pairs are kept here, so an info object made before a
+// checkpoint means the same after a restart; reading one asks the library's object.
+
+int __autockpt_MPI_Info_create(MPI_Info *out) {
+  RuntimeHeap heap;
+  Info in;
+  int rc = PMPI_Info_create(&in.real);
+  if (rc == MPI_SUCCESS) {
+    g.infos.push_back(std::move(in));
+    *out = autockpt::mpi::handle<MPI_Info>(kInfoBase + g.infos.size() - 1);
+  }
+  return rc;
+}
+
+Info *info_of(MPI_Info v) {
+  uintptr_t k = bits(v) - kInfoBase;
+  return k < g.infos.size() ? &g.infos[k] : nullptr;
+}
+
+int __autockpt_MPI_Info_set(MPI_Info info, const char *key, const char *value) {
+  RuntimeHeap heap;
+  int rc = PMPI_Info_set(ri(info), key, value);
+  if (Info *in = info_of(info); in && rc == MPI_SUCCESS) {
+    auto at = std::find_if(in->pairs.begin(), in->pairs.end(),
+                           [&](const auto &p) { return p.first == key; });
+    if (at != in->pairs.end())
+      at->second = value;
+    else
+      in->pairs.emplace_back(key, value);
+  }
+  return rc;
+}
+
+int __autockpt_MPI_Info_delete(MPI_Info info, const char *key) {
+  RuntimeHeap heap;
+  int rc = PMPI_Info_delete(ri(info), key);
+  if (Info *in = info_of(info); in && rc == MPI_SUCCESS)
+    in->pairs.erase(std::remove_if(in->pairs.begin(), in->pairs.end(),
+                                   [&](const auto &p) { return p.first == key; }),
+                    in->pairs.end());
+  return rc;
+}
+
+int __autockpt_MPI_Info_dup(MPI_Info info, MPI_Info *out) {
+  RuntimeHeap heap;
+  Info copy;
+  int rc = PMPI_Info_dup(ri(info), &copy.real);
+  if (rc != MPI_SUCCESS)
+    return rc;
+  if (const Info *in = info_of(info)) {
+    copy.pairs = in->pairs;
+  } else {  // MPI_INFO_ENV: its pairs, read from the copy
+    int n = 0;
+    PMPI_Info_get_nkeys(copy.real, &n);
+    for (int k = 0; k < n; ++k) {
+      char key[MPI_MAX_INFO_KEY + 1] = {}, value[MPI_MAX_INFO_VAL + 1] = {};
+      int flag = 0;
+      PMPI_Info_get_nthkey(copy.real, k, key);
+      PMPI_Info_get(copy.real, key, MPI_MAX_INFO_VAL, value, &flag);
+      if (flag)
+        copy.pairs.emplace_back(key, value);
+    }
+  }
+  g.infos.push_back(std::move(copy));
+  *out = autockpt::mpi::handle<MPI_Info>(kInfoBase + g.infos.size() - 1);
+  return rc;
+}
+
+int __autockpt_MPI_Info_free(MPI_Info *info) {
+  Info *in = info_of(*info);
+  if (!in)
+    return PMPI_Info_free(info);
+  int rc = PMPI_Info_free(&in->real);
+  if (rc == MPI_SUCCESS) {
+    in->freed = true;
+    in->pairs.clear();
+    *info = MPI_INFO_NULL;
+  }
+  return rc;
+}
+
+int __autockpt_MPI_Info_get(MPI_Info info, const char *key, int valuelen, char *value, int *flag) {
+  return PMPI_Info_get(ri(info), key, valuelen, value, flag);
+}
+int __autockpt_MPI_Info_get_valuelen(MPI_Info info, const char *key, int *valuelen, int *flag) {
+  return PMPI_Info_get_valuelen(ri(info), key, valuelen, flag);
+}
+int __autockpt_MPI_Info_get_nkeys(MPI_Info info, int *nkeys) {
+  return PMPI_Info_get_nkeys(ri(info), nkeys);
+}
+int __autockpt_MPI_Info_get_nthkey(MPI_Info info, int n, char *key) {
+  return PMPI_Info_get_nthkey(ri(info), n, key);
+}
+#if MPI_VERSION >= 4
+int __autockpt_MPI_Info_get_string(MPI_Info info, const char *key, int *buflen, char *value,
+                                   int *flag) {
+  return PMPI_Info_get_string(ri(info), key, buflen, value, flag);
+}
+#endif
 
 // ---- Groups of ranges (M18): recorded as the ranks they name, like MPI_Group_incl/_excl -------
 

@@ -11,8 +11,8 @@
 // start.  The datatypes of docs/design.md M18 (indexed, hvector, subarray, resized, dup), each
 // sent around the ring by Sendrecv every step, the subarray also by MPI_Sendrecv_replace (only
 // its elements are replaced); MPI_Type_get_extent; MPI_Reduce_scatter; MPI_Pack and MPI_Unpack;
-// a running sum kept in memory of MPI_Alloc_mem (the arena's, so in the image).  Rank 0 prints a
-// checksum a step.  Arguments: steps, work.
+// a running sum kept in memory of MPI_Alloc_mem (the arena's, so in the image); two info objects
+// made at the start (one a dup) and read every step (M19).  Rank 0 prints a checksum a step.  Arguments: steps, work.
 // ASK_EVERY=N (instrumented runs): rank (step / N) % size raises SIGUSR1 every N steps.
 #include <mpi.h>
 #include <signal.h>
@@ -71,6 +71,14 @@ int main(int argc, char **argv) {
   double *kept;  // a running sum, in MPI_Alloc_mem's memory
   MPI_Alloc_mem(16 * sizeof(double), MPI_INFO_NULL, &kept);
   memset(kept, 0, 16 * sizeof(double));
+  MPI_Info hints, copy;  // kept across the steps, read every step: a restart keeps them (M19)
+  MPI_Info_create(&hints);
+  MPI_Info_set(hints, "sweeps", "3");
+  MPI_Info_set(hints, "scratch", "x");
+  MPI_Info_set(hints, "sweeps", "4");  // replaced
+  MPI_Info_delete(hints, "scratch");
+  MPI_Info_dup(hints, &copy);
+  MPI_Info_set(copy, "rank", rank % 2 ? "odd" : "even");
   int bsize = 1 << 16;
   void *bbuf = malloc(bsize);
   MPI_Buffer_attach(bbuf, bsize);
@@ -215,16 +223,24 @@ int main(int argc, char **argv) {
     char tname[MPI_MAX_OBJECT_NAME];
     int tlen = 0;
     MPI_Type_get_name(pairs, tname, &tlen);
+    char sweeps[16] = "", parity[16] = "";
+    int flag = 0, flag2 = 0, nkeys = 0;
+    MPI_Info_get(hints, "sweeps", sizeof sweeps - 1, sweeps, &flag);
+    MPI_Info_get(copy, "rank", sizeof parity - 1, parity, &flag2);
+    MPI_Info_get_nkeys(copy, &nkeys);
     if (rank == 0)
       printf("step %d x %.9f col %.6f max %.6f half %.6f kept %.6f extents %ld %ld %ld packed %d "
-             "%.*s\n", step, x, col, mx, hsum, kept_sum, (long)(extent - lb), (long)true_lb,
-             (long)true_extent, packed_size >= 4 * (int)sizeof(double), tlen, tname);
+             "%.*s info %s %s %d %d\n", step, x, col, mx, hsum, kept_sum, (long)(extent - lb),
+             (long)true_lb, (long)true_extent, packed_size >= 4 * (int)sizeof(double), tlen, tname,
+             sweeps, parity, flag + flag2, nkeys);
     fflush(stdout);
   }
   for (int k = 0; k < 2; ++k) {
     MPI_Cancel(&ahead[k]);
     MPI_Wait(&ahead[k], MPI_STATUS_IGNORE);
   }
+  MPI_Info_free(&hints);
+  MPI_Info_free(&copy);
   MPI_Buffer_detach(&bbuf, &bsize);
   free(bbuf);
   MPI_Op_free(&op);
