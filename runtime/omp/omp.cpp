@@ -175,6 +175,7 @@ thread_local Team *t_team;  // the innermost team this thread runs a member of
 // This thread's libomp id, once it has run a member (a thread keeps its id for its life); -1
 // before.  libomp calls get it, not the id a re-entered frame holds (O11).
 thread_local int32_t t_gtid = -1;
+bool g_said_nested_tls;  // logged that nested teams defer (O11)
 inline int32_t own_gtid(int32_t frame_gtid) { return t_gtid >= 0 ? t_gtid : frame_gtid; }
 
 // ---- Waiting ------------------------------------------------------------------------------
@@ -1142,9 +1143,15 @@ extern "C" {
   t->root = t_team ? t_team->root : self ? self->index : 0;
   t->parent_member = t_team ? t_member : 0;
   // A region nested two deep (three levels) takes no checkpoint: its members defer to the
-  // level above, as they do in a team that made tasks (O8).
-  if (t->level > 2)
+  // level above, as they do in a team that made tasks (O8).  So does a nested team of a program
+  // with thread-local variables: a worker's frames may hold the address of its thread's copy
+  // (threadprivate), and a restart may hand the member to another thread (O11).
+  if (t->level > 2 || (t->level == 2 && threads::thread_local_bytes() > 0))
     t->tasks = true;
+  if (t->level == 2 && t->tasks && !__atomic_exchange_n(&g_said_nested_tls, true, __ATOMIC_RELAXED))
+    log(2, "nested OpenMP teams take checkpoints at the outer level: the program has "
+           "thread-local variables (threadprivate), which a nested team's member would not find "
+           "on the thread that resumes it");
   t->fn = fn;
   t->argc = argc;
   va_list ap;

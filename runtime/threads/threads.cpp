@@ -849,6 +849,11 @@ void set_own_tls(const std::string &bytes) {
   }
 }
 
+uint64_t thread_local_bytes() {
+  Lock lock;
+  return g_tls ? g_tls_bytes : 0;  // found when the first thread was started
+}
+
 bool running_phase() {
   Lock lock;
   return g_phase == Phase::Running;

@@ -72,6 +72,10 @@ std::vector<std::pair<uint32_t, pthread_t>> pooled_threads();
 std::string tls_of(pthread_t th);
 void set_own_tls(const std::string &bytes);
 
+// The bytes of the instrumented modules' thread-local variables (threadprivate, thread_local);
+// 0 before the program started its first thread.
+uint64_t thread_local_bytes();
+
 // Whether no checkpoint is being taken now (a pooled worker waiting to enter a team looks).
 bool running_phase();
 

@@ -2,7 +2,8 @@
  * outer threads runs an inner team whose members fill their part of a row block, and add to a
  * total under a lock.  Built with autockpt (a SIGUSR1 handler is installed before main), the
  * inner thread (1, 1) asks for a checkpoint every 3rd step; it is taken inside the inner regions
- * (docs/design.md O11).
+ * (docs/design.md O11).  With -DTP each inner member also keeps a threadprivate variable: then
+ * the checkpoints are taken at the outer level, between the inner regions (O11).
  * Usage: nested STEPS */
 #include <omp.h>
 #include <signal.h>
@@ -12,6 +13,10 @@
 enum { N = 4000 };
 static long a[2][N];
 static omp_lock_t lock;
+#ifdef TP
+static long tp;  // threadprivate: each inner member's own within a region
+#pragma omp threadprivate(tp)
+#endif
 
 int main(int argc, char **argv) {
   int steps = argc > 1 ? atoi(argv[1]) : 12;
@@ -29,6 +34,9 @@ int main(int argc, char **argv) {
       {
         int inner = omp_get_thread_num();
         long part = 0;
+#ifdef TP
+        tp = outer * 10 + inner + 1;
+#endif
 #pragma omp for schedule(static)
         for (int i = 0; i < N; i++) {
           if (self_checkpoint && s % 3 == 1 && outer == 1 && inner == 1 && i == N - 5)
@@ -38,8 +46,14 @@ int main(int argc, char **argv) {
             v = (v * 1103515245 + 12345) % 1000003;
           a[outer][i] = v;
           part += v % 1000;
+#ifdef TP
+          tp = (tp * 7 + v) % 1000003;
+#endif
         }
         omp_set_lock(&lock);
+#ifdef TP
+        part += tp;
+#endif
         total += part;
         omp_unset_lock(&lock);
       }
