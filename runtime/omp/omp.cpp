@@ -1,4 +1,4 @@
-// OpenMP parallel regions that checkpoint from inside (DESIGN D8, docs/design.md O1-O9).
+// OpenMP parallel regions that checkpoint from inside (DESIGN D8, docs/design.md O1-O11).
 // Instrumented code calls the runtime's __kmpc_fork_call (include/autockpt/redirects.def): the
 // master forks through libomp with a microtask of the runtime's, which runs the program's
 // outlined function on each thread of the team.  At a checkpoint every member saves its own
@@ -9,7 +9,8 @@
 // What lives in libomp's memory is lost at a restart, so each wait of a team (barriers, the
 // end of the region) is the runtime's and a safe point.  What it leaves to others: threads/
 // counts the pool's workers while they are in a team; control.cpp's stack walk crosses the
-// libomp frames between the fork and the microtask (push_bridge).
+// libomp frames between the fork and the microtask (push_bridge).  A nested team's workers run
+// their members on stacks of the runtime's, chosen by their place in the teams (O11).
 #include "autockpt/abi.h"
 #include "control.h"
 #include "frames.h"
