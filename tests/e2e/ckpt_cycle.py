@@ -657,12 +657,15 @@ def cycle_mode(args, plain, instrumented, work, rng):
     ref, ref_rc = run_reference(args, plain, work)
     plan = PollPlan(calibrate(args, instrumented, work, ref), args.cycles, rng)
     runs = []
+    started = []  # every process started, judged or not: none outlives a failure (a halted
+                  # program waits to be killed for ever)
     try:
         for c in range(1, args.cycles + 2):
             label = "run %d" % c
             if c == args.cycles + 1:
                 run = Run(label, [instrumented] + args.prog_args,
                           run_environment(args, ckpt, None), work, ckpt)
+                started.append(run)
                 run.watch(lambda r: False, args.timeout)
                 run.wait(args.timeout)
             else:
@@ -674,6 +677,7 @@ def cycle_mode(args, plain, instrumented, work, rng):
                     shutil.copytree(ckpt, before, copy_function=os.link, symlinks=True)
                 for attempt in range(5):
                     run = start_interrupted(args, plan, instrumented, work, ckpt, label)
+                    started.append(run)
                     interrupt(run, args)
                     if run.how != "finished" or run.rc != ref_rc or attempt == 4:
                         break
@@ -702,7 +706,7 @@ def cycle_mode(args, plain, instrumented, work, rng):
                         plan.done = r.base + r.poll_at[newest]
                         break
     finally:
-        for run in runs:
+        for run in started:
             run.cleanup()
     return judge_cycles(args, ref, ref_rc, runs)
 
