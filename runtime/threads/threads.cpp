@@ -192,16 +192,17 @@ void find_tls() {
         return 0;
       },
       &blocks);
-  g_tls = new std::vector<TlsVar>;
+  auto *vars = new std::vector<TlsVar>;
   uintptr_t tp = thread_pointer();
   for (const registry::Global &g : registry::globals()) {
     auto a = reinterpret_cast<uintptr_t>(g.addr);
     for (const Block &b : blocks)
       if (a >= b.lo && a + g.size <= b.hi) {
-        g_tls->push_back({intptr_t(a - tp), g.size});
+        vars->push_back({intptr_t(a - tp), g.size});
         g_tls_bytes += g.size;
       }
   }
+  __atomic_store_n(&g_tls, vars, __ATOMIC_RELEASE);  // read without a lock (thread_local_bytes)
 }
 
 void save_tls(Thread *t) {
@@ -849,9 +850,8 @@ void set_own_tls(const std::string &bytes) {
   }
 }
 
-uint64_t thread_local_bytes() {
-  Lock lock;
-  return g_tls ? g_tls_bytes : 0;  // found when the first thread was started
+uint64_t thread_local_bytes() {  // at every nested fork: no lock
+  return __atomic_load_n(&g_tls, __ATOMIC_ACQUIRE) ? g_tls_bytes : 0;  // found at the first start
 }
 
 bool running_phase() {
