@@ -235,9 +235,10 @@ def kernel_env(work, name):
     return env
 
 
-def run_kernel(path, args, env, timeout=120):
+def run_kernel(path, args, env, timeout=120, cpu=None):
+    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     try:
-        r = sh([path] + args, env=env, timeout=timeout)
+        r = sh([path] + args, env=env, timeout=timeout, preexec_fn=pin)
     except subprocess.TimeoutExpired:
         return None, f"no result after {timeout} s"
     m = BENCH_LINE.search(r.stdout)
@@ -246,8 +247,12 @@ def run_kernel(path, args, env, timeout=120):
     return (float(m.group(3)), float(m.group(2)), m.group(4)), None
 
 
-def run_kernels(built, work, rounds, reps_scale, errors):
-    """Returns {name: {"plain": [cpu s], "instr": [...], "plain_wall": [...], "instr_wall": [...]}}."""
+def run_kernels(built, work, rounds, reps_scale, errors, cpus):
+    """Returns {name: {"plain": [cpu s], "instr": [...], "plain_wall": [...], "instr_wall": [...]}}.
+
+    Both runs of a pair are pinned to the same CPU, the CPU taken in turn from `cpus` round by
+    round: the cores of a VM need not be alike (here one ran every kernel 1.32 times slower than
+    the other), and unpinned runs compared the cores more than the builds."""
     times = {k.name: {"plain": [], "instr": [], "plain_wall": [], "instr_wall": []}
              for k in KERNELS}
     checksums = {k.name: {"plain": set(), "instr": set()} for k in KERNELS}
@@ -256,8 +261,9 @@ def run_kernels(built, work, rounds, reps_scale, errors):
         t0 = time.monotonic()
         for i, k in enumerate(KERNELS):
             order = ("plain", "instr") if (rnd + i) % 2 == 0 else ("instr", "plain")
+            cpu = cpus[rnd % len(cpus)] if cpus else None
             for mode in order:
-                res, err = run_kernel(built[k.name][mode], args, kernel_env(work, k.name))
+                res, err = run_kernel(built[k.name][mode], args, kernel_env(work, k.name), cpu=cpu)
                 if err:
                     errors.append(f"{k.name} ({mode}) failed: {err}")
                     continue
@@ -601,6 +607,8 @@ def render(meta, built, times, counts, img, lat, errors, sizes=None):
     w(f"autockpt benchmarks  {meta['date']}  git {meta['git']}  {meta['cpu']}, {meta['ncpu']} cores")
     w(f"clang {meta['clang']}: {' '.join(FLAGS)}; {meta['rounds']} interleaved rounds, "
       f"repetition scale {meta['reps_scale']}; load average {meta['load_start']} -> {meta['load_end']}")
+    w(f"each round's plain and instrumented runs pinned to one CPU, in turn: "
+      f"{', '.join(map(str, meta.get('cpus', [])))}")
     w("")
     w("time = CPU time of the kernel (clock_gettime(CLOCK_PROCESS_CPUTIME_ID) around it), median of")
     w("the rounds; ratio = instrumented / plain; paired = range of the per-round ratios; wall = the")
@@ -845,6 +853,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--image-mib", type=int, help="heap of the image benchmark (default 1024, quick 256)")
     ap.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
+    ap.add_argument("--cpus", help="CPUs the kernel pairs are pinned to, in turn by round "
+                    "(default: every CPU this process may run on)")
     ap.add_argument("--only", help="comma-separated kernel names (skips image and latency)")
     ap.add_argument("--json", help="also write the raw figures to this file")
     ap.add_argument("--images", action="store_true",
@@ -898,10 +908,11 @@ def main():
         "clang": sh([tc.cc, "--version"]).stdout.split("\n")[0].split("version")[-1].strip(),
         "rounds": rounds, "reps_scale": reps_scale,
         "load_start": "%.1f" % os.getloadavg()[0],
+        "cpus": [int(c) for c in a.cpus.split(",")] if a.cpus else sorted(os.sched_getaffinity(0)),
     }
     try:
         built = build_all(tc, work, a.jobs)
-        times = run_kernels(built, work, rounds, reps_scale, errors)
+        times = run_kernels(built, work, rounds, reps_scale, errors, meta["cpus"])
         counts = {} if (a.quick or a.no_callgrind) else callgrind_counts(built, work, errors)
         img = lat = None
         peers = {}
