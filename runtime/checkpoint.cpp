@@ -224,15 +224,38 @@ Status prepare(GenerationStore &store, const Options &opts, const std::string &r
   uint32_t rank = job ? uint32_t(job->rank()) : 0, nranks = job ? uint32_t(job->size()) : 1;
   const std::vector<GenerationInfo> gens = store.list();
   uint64_t gen = gens.empty() ? 1 : gens.back().number + 1;
-  if (job)
-    gen = job->max(gen);
-  if (!(defer_directory && !job)) {
-    std::string gen_dir;
+  std::string gen_dir;
+  if (job) {
+    // One collective (M20): rank 0 makes the directory of the number it sees, and the ranks
+    // agree on the highest number any sees, whether rank 0's directory is made, and whether any
+    // rank's checkpoint came from its signal.  Only where another rank saw a higher number
+    // (a directory listing that lagged) does rank 0 make that one, with a second collective.
+    // The others go by committed generations alone: rank 0's new directory may be there already.
     Status began = rank == 0 ? store.begin(gen, &gen_dir) : Status::ok();
-    if (job && !job->all(bool(began)))
-      return began ? Status::error("another rank could not create generation " +
-                                   std::to_string(gen)) : began;
-    if (!began)
+    uint64_t seen = 1;
+    for (const GenerationInfo &g : gens)
+      if (g.committed)
+        seen = g.number + 1;
+    uint64_t v[4] = {rank == 0 ? gen : seen, rank == 0 ? gen : 0, rank == 0 && !began,
+                     snap->signal};
+    job->max(v, 4);
+    snap->signal = v[3] != 0;
+    if (v[2])
+      return began ? Status::error("rank 0 could not create generation " + std::to_string(v[1]))
+                   : began;
+    if (v[0] != v[1]) {
+      if (rank == 0) {
+        (void)store.abandon(gen);
+        began = store.begin(v[0], &gen_dir);
+      }
+      if (!job->all(bool(began)))
+        return began ? Status::error("rank 0 could not create generation " +
+                                     std::to_string(v[0])) : began;
+    }
+    gen = v[0];
+    snap->begun = true;
+  } else if (!defer_directory) {
+    if (Status began = store.begin(gen, &gen_dir); !began)
       return began;
     snap->begun = true;
   }
@@ -308,16 +331,29 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
   if (s && snap.rank == 0)
     s = store.commit(gen, snap.nranks);
   double t_manifest = monotonic_s();
-  if (job && !job->all(bool(s)) && s)
-    s = Status::error("rank 0 could not commit generation " + std::to_string(gen));
+  uint64_t retired = 0;  // a job: the old generation whose images every rank removes (M20)
+  if (job) {
+    // Every rank told whether rank 0 committed, and which generation rank 0 took out of use.
+    uint64_t v[2] = {snap.rank == 0 && !s, s && snap.rank == 0 ? store.retire(opts.keep) : 0};
+    job->max(v, 2);
+    if (v[0] && s)
+      s = Status::error("rank 0 could not commit generation " + std::to_string(gen));
+    retired = v[1];
+  }
   if (!s) {
     if (snap.rank == 0)
       (void)store.abandon(gen);
     return s;
   }
   double t_told = monotonic_s();
-  if (snap.rank == 0)
+  if (retired) {
+    // The rank that removes the last image removes the directory too (the others' rmdir finds
+    // it not empty); whatever stays, a later prune removes.
+    (void)::unlink(store.image_path(retired, snap.rank).c_str());
+    (void)::rmdir(store.gen_path(retired).c_str());
+  } else if (!job) {
     store.prune(opts.keep);
+  }
   // The job's share of a checkpoint beside the writing (docs/design.md M13; bench/mpi/coord.py
   // reads this line): agreeing on the generation and making its directory, then the commit
   // (the manifest, every rank told, the old generations pruned).
@@ -354,11 +390,14 @@ Status finish(GenerationStore &store, const Options &opts, const Snapshot &snap)
 }
 
 Status write(GenerationStore &store, const Options &opts, const std::string &reason,
-             uint64_t stop_begin_ns, ProcessState *ps) {
+             uint64_t stop_begin_ns, ProcessState *ps, bool *signal) {
   Snapshot snap;
   snap.stop_begin_ns = stop_begin_ns;
+  snap.signal = *signal;
   uint64_t t_prepare = monotonic_ns();
-  if (Status s = prepare(store, opts, reason, ps, &snap); !s)
+  Status prepared = prepare(store, opts, reason, ps, &snap);
+  *signal = snap.signal;
+  if (Status s = std::move(prepared); !s)
     return s;
   snap.prepare_ns = monotonic_ns() - t_prepare;
   Status s = finish(store, opts, snap);

@@ -43,6 +43,9 @@ struct Snapshot {
   // written, and then its writer waits to be killed instead of committing it.
   bool hold_before_commit = false;
   HeapPlan heap;  // AUTOCKPT_INCREMENTAL: the heap as it was at the stop (R24)
+  // In: this checkpoint came from this process's checkpoint signal.  Out, for a rank of a job
+  // (set by prepare() even when it fails): from any rank's (M6: every rank then exits).
+  bool signal = false;
 };
 
 // Describes generation `store.next_number()` (the job's maximum for a rank) from the saved
@@ -61,8 +64,9 @@ Status prepare(image::GenerationStore &store, const Options &opts, const std::st
 Status finish(image::GenerationStore &store, const Options &opts, const Snapshot &snap);
 
 // prepare() and finish() in one, with the program stopped for the whole write.
+// `*signal` as Snapshot::signal.
 Status write(image::GenerationStore &store, const Options &opts, const std::string &reason,
-             uint64_t stop_begin_ns, ProcessState *ps);
+             uint64_t stop_begin_ns, ProcessState *ps, bool *signal);
 
 // Finds the newest committed generation that verifies, with every generation an incremental
 // one builds on (R24), falling back to older ones with a message.  Returns false in *found when there is none to use (fresh start).  An error means

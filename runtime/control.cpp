@@ -480,7 +480,8 @@ Status take_async(const std::string &reason, bool exit_after, uint64_t stop_ns) 
     (void)g_store->abandon(snap.gen);
     warn("cannot write checkpoint %llu in the background (%s); writing it in place",
          (unsigned long long)snap.gen, s.message().c_str());
-    return checkpoint::write(*g_store, *g_opts, reason, stop_ns, &g_ps);
+    bool signal = exit_after;
+    return checkpoint::write(*g_store, *g_opts, reason, stop_ns, &g_ps, &signal);
   }
   if (exit_after)  // the job script may start the next run at once: it must find this one
     s = background::wait(*g_store, &g_ps, "exit");
@@ -493,11 +494,10 @@ void take_checkpoint(uint64_t stop_ns) {
   std::string reason = trigger::take_reason(&was_signal);
   Status s = write_async()
                  ? take_async(reason, was_signal && g_opts->on_signal == OnSignal::Exit, stop_ns)
-                 : checkpoint::write(*g_store, *g_opts, reason, stop_ns, &g_ps);
+                 : checkpoint::write(*g_store, *g_opts, reason, stop_ns, &g_ps, &was_signal);
   // A rank of a job: the checkpoint signal reached one rank or all (mpirun and srun forward it);
-  // either way every rank does the same after the checkpoint (exits 75, or goes on).
-  if (const layers::Job *job = layers::job())
-    was_signal = job->max(was_signal ? 1 : 0) != 0;
+  // either way every rank does the same after the checkpoint (exits 75, or goes on): write()
+  // told it whether any rank's came from the signal, in its first collective.
   if (!s)
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
   if (g_opts->max_checkpoints && g_ps.checkpoints >= g_opts->max_checkpoints)

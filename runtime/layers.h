@@ -21,8 +21,9 @@ struct Job {
   // Known before the program's constructors run (from the launcher's environment).
   int (*rank)();
   int (*size)();
-  // Collectives over the job: the maximum of `v` over all ranks; whether `ok` on every rank.
-  uint64_t (*max)(uint64_t v);
+  // Collectives over the job: v[0..n) becomes the maximum of each over all ranks (n <= 8);
+  // whether `ok` on every rank.
+  void (*max)(uint64_t *v, int n);
   bool (*all)(bool ok);
 };
 

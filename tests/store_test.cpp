@@ -280,6 +280,25 @@ TEST(StoreTest, PruneKeepsTheNewestCommittedGenerations) {
   EXPECT_TRUE(fs::exists(tmp / "gen-000006"));
 }
 
+// A job's commit (M20): retire takes only the MANIFEST of the newest generation prune would
+// remove, and removes the older ones; the images stay for the ranks, and a later prune removes
+// the rest.
+TEST(StoreTest, RetireUncommitsTheNewestOfThoseToPrune) {
+  TempDir tmp;
+  GenerationStore store(tmp.path());
+  EXPECT_EQ(store.retire(2), 0u);  // nothing committed
+  for (uint64_t gen = 1; gen <= 4; ++gen) write_generation(store, gen, 2);
+  EXPECT_EQ(store.retire(2), 2u);  // 4 and 3 kept; 2 uncommitted, 1 removed
+  EXPECT_EQ(numbers(store.list(), true), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(numbers(store.list(), false), std::vector<uint64_t>{2});
+  EXPECT_FALSE(fs::exists(tmp / "gen-000001"));
+  EXPECT_TRUE(fs::exists(store.image_path(2, 0)));
+  EXPECT_TRUE(fs::exists(store.image_path(2, 1)));
+  EXPECT_EQ(store.retire(2), 0u);  // 2 is older than the newest committed: it goes, whole
+  EXPECT_FALSE(fs::exists(tmp / "gen-000002"));
+  EXPECT_EQ(numbers(store.list(), true), (std::vector<uint64_t>{3, 4}));
+}
+
 // Incremental generations (R24): pruning keeps every generation a kept one builds on, however
 // old; a chain with a missing, replaced or damaged link is refused, naming the link.
 TEST(StoreTest, IncrementalChainsArePrunedTogetherAndChecked) {

@@ -8,11 +8,13 @@ with AUTOCKPT_VERBOSE=2 it logs each checkpoint's phases (docs/design.md M13):
 
   cut      rank 0 saw the request -> stop sent to all (the protocol: intent, reports, targets,
            every rank at its target)
-  stop     -> every rank stopped at a safe point, its frames saved, the messages in flight
-           drained (the drain ends with a barrier)
-  prepare  -> the generation agreed on and its directory made (two collectives and a mkdir)
+  stop     -> rank 0 stopped at a safe point, its frames saved, the messages in flight to it
+           drained
+  prepare  -> every rank stopped and drained, the generation agreed on and its directory made
+           (rank 0's mkdir and one collective, M20)
   write    -> every rank's image durable (its write and fsync, and the wait for the slowest)
-  commit   -> the manifest written and made durable, every rank told, old generations pruned
+  commit   -> the manifest written and made durable, every rank told, the generation before
+           last taken out of use (rank 0 removes its MANIFEST, each rank its own image, M20)
 
 coordination = cut + stop + prepare + commit: what the job pays beside writing the images.
 Each row prints the medians over the checkpoints of its runs, in milliseconds.
@@ -39,7 +41,7 @@ sys.path.insert(0, HERE)
 from run import FAMILIES  # noqa: E402
 
 CUT = re.compile(r"rank 0: checkpoint round \d+: rank 0 saw the request and sent stop to all in "
-                 r"([0-9.]+) ms; every rank was stopped and drained ([0-9.]+) ms later")
+                 r"([0-9.]+) ms; stopped and drained itself ([0-9.]+) ms later")
 COMMIT = re.compile(r"rank 0: checkpoint \d+: prepared in ([0-9.]+) ms; images durable on every "
                     r"rank ([0-9.]+) ms after the write began \(rank 0's own write ([0-9.]+) ms\); "
                     r"committed ([0-9.]+) ms after that \(the manifest ([0-9.]+) ms, every rank "

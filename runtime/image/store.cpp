@@ -352,12 +352,12 @@ Status GenerationStore::remove(uint64_t gen) {
   return Status::ok();
 }
 
-void GenerationStore::prune(unsigned keep) {
+std::vector<std::pair<uint64_t, bool>> GenerationStore::doomed(unsigned keep) const {
   keep = std::max(keep, 1u);
   const std::vector<GenerationInfo> gens = list();
   auto newest =
       std::find_if(gens.rbegin(), gens.rend(), [](const GenerationInfo &g) { return g.committed; });
-  if (newest == gens.rend()) return;
+  if (newest == gens.rend()) return {};
   std::set<uint64_t> needed;  // the newest `keep` and what they are incremental on
   unsigned kept = 0;
   for (auto g = gens.rbegin(); g != gens.rend() && kept < keep; ++g) {
@@ -366,12 +366,36 @@ void GenerationStore::prune(unsigned keep) {
     needed.insert(g->number);
     for (uint64_t base : bases_of(*g)) needed.insert(base);
   }
+  std::vector<std::pair<uint64_t, bool>> out;
   for (auto g = gens.rbegin(); g != gens.rend(); ++g) {
     if (needed.count(g->number)) continue;
-    if (g->committed || g->number < newest->number) {
-      (void)remove(g->number);  // best effort: what stays is removed by a later prune
-    }
+    if (g->committed || g->number < newest->number) out.push_back({g->number, g->committed});
   }
+  return out;
+}
+
+void GenerationStore::prune(unsigned keep) {
+  for (const auto &[gen, committed] : doomed(keep)) {
+    (void)remove(gen);  // best effort: what stays is removed by a later prune
+  }
+}
+
+uint64_t GenerationStore::retire(unsigned keep) {
+  uint64_t out = 0;
+  for (const auto &[gen, committed] : doomed(keep)) {
+    if (out || !committed) {
+      (void)remove(gen);  // older, or uncommitted (what a failed attempt or a retire left)
+      continue;
+    }
+    // Only the MANIFEST: the generation is uncommitted from here on.  No fsync of the
+    // directory: the generations kept are durable already, and a crash of the machine that lost
+    // this unlink would leave a committed-looking generation with images missing, which a
+    // restart finds and passes over for a newer one (it is never the newest).
+    const std::string manifest = gen_path(gen) + "/" + kManifest;
+    if (::unlink(manifest.c_str()) != 0 && errno != ENOENT) return 0;
+    out = gen;
+  }
+  return out;
 }
 
 std::vector<uint64_t> GenerationStore::bases_of(const GenerationInfo &info) const {

@@ -19,6 +19,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "status.h"
@@ -69,6 +70,12 @@ class GenerationStore {
   // newest committed one.
   void prune(unsigned keep);
 
+  // For a job (docs/design.md M20): removes what prune(keep) would, except that the newest
+  // committed generation among them only loses its MANIFEST (it is uncommitted from then on)
+  // and its number is returned (0 for none): every rank then removes its own image from it,
+  // side by side, and a later prune removes what is left of it.
+  uint64_t retire(unsigned keep);
+
   // Checks the manifest against the files and verifies every image.  On failure `why` (when not
   // null) gets the reason alone; the Status says which generation.
   // Contents: every section's checksum is checked (reads every byte).  Structure: the
@@ -100,6 +107,9 @@ class GenerationStore {
   Status check_trusted(const GenerationInfo &info) const;
 
  private:
+  // What prune(keep) removes, newest first, and whether each is committed.
+  std::vector<std::pair<uint64_t, bool>> doomed(unsigned keep) const;
+
   std::string dir_;
 };
 

@@ -304,12 +304,12 @@ void wait_yielding(MPI_Request *r) {
     }
   }
 }
-uint64_t job_max(uint64_t v) {
-  uint64_t out = v;
+void job_max(uint64_t *v, int n) {
+  uint64_t in[8];
+  memcpy(in, v, sizeof *v * size_t(n));
   MPI_Request r;
-  PMPI_Iallreduce(&v, &out, 1, MPI_UINT64_T, MPI_MAX, g.cut, &r);
+  PMPI_Iallreduce(in, v, n, MPI_UINT64_T, MPI_MAX, g.cut, &r);
   wait_yielding(&r);
-  return out;
 }
 bool job_all(bool ok) {
   int in = ok, out = 0;
@@ -1010,15 +1010,10 @@ void drain() {
     drain_available();
     backoff(&spins);
   }
-  PMPI_Ibarrier(g.cut, &r);
-  spins = 0;
-  for (int done = 0;;) {
-    PMPI_Test(&r, &done, MPI_STATUS_IGNORE);
-    if (done)
-      break;
-    progress_requests();
-    backoff(&spins);
-  }
+  // No barrier here: the core's first collective of the checkpoint (the generation, M20) comes
+  // next, and once it completes every rank has drained.  A rank that is through waits there: it
+  // has received all that was sent to it, and each of its sends is complete, so no other rank's
+  // drain needs it to act.
   if (!g.drained.empty())
     log(2, "%zu messages in flight drained into the image", g.drained.size());
 }
@@ -1126,11 +1121,11 @@ bool stop() {
     RuntimeHeap heap;
     drain();
     files::library_fds_open_now();  // connections the library opened since
-    // The cut's share of the checkpoint (M13; bench/mpi/coord.py reads this line).  After the
-    // drain's barrier every rank is stopped and nothing is in flight.
+    // The cut's share of the checkpoint (M13; bench/mpi/coord.py reads this line): rank 0 is
+    // stopped and drained (the others are once the core's first collective completes, M20).
     if (g.rank == 0 && g.t_request && g.t_stop_sent)
       log(2, "checkpoint round %lld: rank 0 saw the request and sent stop to all in %.3f ms; "
-          "every rank was stopped and drained %.3f ms later", (long long)g.rounds,
+          "stopped and drained itself %.3f ms later", (long long)g.rounds,
           double(g.t_stop_sent - g.t_request) / 1e6, double(now_ns() - g.t_stop_sent) / 1e6);
     g.t_request = g.t_stop_sent = 0;
   }
