@@ -78,6 +78,19 @@ if _kernel >= (6, 7):
 else:
     lit_config.note("the incremental checkpoint tests are unsupported: Linux %s has no "
                     "asynchronous userfaultfd write protection (6.7 has)" % platform.release())
+# The writer of a background checkpoint puts the program's heap back into huge pages with
+# process_madvise(MADV_COLLAPSE) (docs/design.md R26): Linux 6.1 or later, and transparent huge
+# pages not turned off.
+try:
+    _thp = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+except OSError:
+    _thp = "[never]"
+if _kernel >= (6, 1) and "[never]" not in _thp:
+    config.available_features.add("thp-collapse")
+else:
+    lit_config.note("the huge-page test of background checkpoints is unsupported: Linux %s, "
+                    "transparent huge pages %s (it needs 6.1 and not [never])"
+                    % (platform.release(), _thp.strip()))
 # The end-to-end tests run programs that checkpoint into directories: keep them per test.
 config.environment["AUTOCKPT_VERBOSE"] = "1"
 for var in ["HOME", "TMPDIR", "PATH"]:
