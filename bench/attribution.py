@@ -14,6 +14,7 @@ diagnostic for whoever works on passes/; run.py is the benchmark.
 
     python3 bench/attribution.py                  # matmul, recursion, stl_virtual, triad_l1
     python3 bench/attribution.py --only matmul --rounds 9
+    python3 bench/attribution.py --only all --code   # where the code size goes (no runs)
 """
 
 import argparse
@@ -138,6 +139,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--config", default=os.path.join(run.ROOT, "build", "bin", "autockpt-config"))
     ap.add_argument("--callgrind", action="store_true", help="also count instructions")
+    ap.add_argument("--code", action="store_true",
+                    help="only the code size of each step (bytes of .text* of the kernel's object)")
     a = ap.parse_args()
     names = None if a.only == "all" else set(a.only.split(","))
     kernels = [k for k in run.KERNELS if names is None or k.name in names]
@@ -148,6 +151,15 @@ def main():
     try:
         bins = {k.name: build(tc, k, work) for k in kernels}
         modes = ["plain"] + VARIANTS
+        if a.code:
+            print("code of the kernel's object (bytes of .text*, size -A), as a ratio to the plain "
+                  "build (cumulative: each column also has the edits to its left)")
+            print(f"{'kernel':<12} {'plain B':>8}" + "".join(f" {m:>11}" for m in VARIANTS))
+            for k in kernels:
+                size = {m: run.text_bytes(bins[k.name][m] + ".o") for m in modes}
+                print(f"{k.name:<12} {size['plain']:8d}" +
+                      "".join(f" {size[m] / size['plain']:11.2f}" for m in VARIANTS))
+            return
         times = {k.name: {m: [] for m in modes} for k in kernels}
         sums = {k.name: set() for k in kernels}
         for rnd in range(a.rounds):
