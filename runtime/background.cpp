@@ -19,6 +19,7 @@
 #include "control.h"
 #include "log.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -31,6 +32,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace autockpt::background {
 
@@ -75,29 +77,30 @@ void collapse_heap(int program_fd) {
   RuntimeHeap heap;
   uint64_t t0 = monotonic_ns();
   const uintptr_t base = arena::base();
-  iovec v[64];
-  unsigned n = 0, calls = 0, failed = 0;
-  int err = 0;
+  std::vector<iovec> stretches;
   uint64_t bytes = 0;
-  auto flush = [&] {
-    if (n && syscall(SYS_process_madvise, program_fd, v, n, MADV_COLLAPSE, 0) < 0) {
-      ++failed;  // EAGAIN for a stretch in use, ENOMEM, or a kernel without it: said below
-      err = errno;
-    }
-    calls += n != 0;
-    n = 0;
-  };
   for (const arena::Extent &e : arena::saved_extents()) {
     uint64_t from = (base + e.offset + kHuge - 1) & ~(kHuge - 1);
     uint64_t to = (base + e.offset + e.length) & ~(kHuge - 1);
     if (to <= from)
       continue;
-    v[n++] = {reinterpret_cast<void *>(from), size_t(to - from)};
+    stretches.push_back({reinterpret_cast<void *>(from), size_t(to - from)});
     bytes += to - from;
-    if (n == 64)
-      flush();
   }
-  flush();
+  // The writer's own copy of the heap goes first: the pages it still shares with the program
+  // are the program's alone then, and the collapse does not hold both (the program's memory
+  // would otherwise double until the writer exits).
+  madvise(reinterpret_cast<void *>(base), arena::used_bytes(), MADV_DONTNEED);
+  unsigned calls = 0, failed = 0;
+  int err = 0;
+  for (size_t k = 0; k < stretches.size(); k += 64) {
+    size_t n = std::min<size_t>(64, stretches.size() - k);
+    if (syscall(SYS_process_madvise, program_fd, &stretches[k], n, MADV_COLLAPSE, 0) < 0) {
+      ++failed;  // EAGAIN for a stretch in use, ENOMEM, or a kernel without it: said below
+      err = errno;
+    }
+    ++calls;
+  }
   if (bytes)
     log(3, "writer: the program's heap back in 2 MiB pages: %.1f MiB in %.1f ms (%u of %u calls "
         "failed in part%s%s)", double(bytes) / (1 << 20), double(monotonic_ns() - t0) / 1e6, failed,

@@ -397,8 +397,8 @@ Status write(GenerationStore &store, const Options &opts, const std::string &rea
   uint64_t t_prepare = monotonic_ns();
   Status prepared = prepare(store, opts, reason, ps, &snap);
   *signal = snap.signal;
-  if (Status s = std::move(prepared); !s)
-    return s;
+  if (!prepared)
+    return prepared;
   snap.prepare_ns = monotonic_ns() - t_prepare;
   Status s = finish(store, opts, snap);
   if (!s)
