@@ -107,6 +107,19 @@ void collapse_heap(int program_fd) {
         calls, failed ? ": " : "", failed ? strerror(err) : "");
 }
 
+// Closes every descriptor from 3 up but `a` and `b` (-1: none).
+void close_all_but(int a, int b) {
+  unsigned from = 3;
+  for (int fd : {std::min(a, b), std::max(a, b)}) {
+    if (fd < int(from))
+      continue;
+    if (fd > int(from))
+      close_range(from, unsigned(fd) - 1, 0);
+    from = unsigned(fd) + 1;
+  }
+  close_range(from, ~0U, 0);
+}
+
 // The writer: the program's copy, one thread, signals blocked (a signal of the program's must
 // not run its handler here).  Descriptors of the program's are closed, so a pipe of the
 // program's sees its end when the program closes it, not when the write ends.
@@ -118,11 +131,8 @@ void collapse_heap(int program_fd) {
     dup2(null, STDIN_FILENO);
     dup2(null, STDOUT_FILENO);
   }
-  int keep = w->result_fd, program = w->program_fd;  // program < keep when it is open
-  if (program > 3)
-    close_range(3, program - 1, 0);
-  close_range(program >= 0 ? program + 1 : 3, keep - 1, 0);
-  close_range(keep + 1, ~0U, 0);
+  int keep = w->result_fd, program = w->program_fd;
+  close_all_but(keep, program);
   Status s = checkpoint::finish(*w->store, *w->opts, *w->snap);
   if (!s)
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
@@ -173,8 +183,8 @@ Status start(image::GenerationStore &store, const Options &opts, checkpoint::Sna
     g_stack = static_cast<char *>(m);
   }
   uint64_t t_fork = monotonic_ns();
-  // The program's pidfd (R26) before the pipe, so that the writer's descriptors to keep are in
-  // that order; none where the kernel has no pidfd_open or the heap has no huge pages.
+  // The program's pidfd, for the writer's collapse (R26); none where the kernel has no
+  // pidfd_open or the heap has no huge pages.
   int program_fd = getenv("AUTOCKPT__SMALL_PAGES")
                        ? -1 : int(syscall(SYS_pidfd_open, getpid(), 0));
   if (program_fd >= 0)
@@ -184,10 +194,6 @@ Status start(image::GenerationStore &store, const Options &opts, checkpoint::Sna
     if (program_fd >= 0)
       close(program_fd);
     return Status::error(std::string("cannot make the writer's pipe: ") + strerror(errno));
-  }
-  if (program_fd > fds[1]) {  // a descriptor below it was free: keep the order the writer needs
-    close(program_fd);
-    program_fd = -1;
   }
   Writer w{&store, &opts, &snap, fds[1], program_fd, 0};
   sigset_t all, was;

@@ -257,9 +257,13 @@ MPI_Errhandler re(MPI_Errhandler v) {
   uintptr_t k = bits(v) - kErrhBase;
   return k < g.errhs.size() ? g.errhs[k].real : v;
 }
-MPI_Info ri(MPI_Info v) {
+Info *info_of(MPI_Info v) {  // null for the library's own (MPI_INFO_ENV, MPI_INFO_NULL)
   uintptr_t k = bits(v) - kInfoBase;
-  return k < g.infos.size() ? g.infos[k].real : v;
+  return k < g.infos.size() ? &g.infos[k] : nullptr;
+}
+MPI_Info ri(MPI_Info v) {
+  const Info *in = info_of(v);
+  return in ? in->real : v;
 }
 
 int env_int(const char *const *names, int fallback) {
@@ -306,10 +310,8 @@ void wait_yielding(MPI_Request *r) {
   }
 }
 void job_max(uint64_t *v, int n) {
-  uint64_t in[8];
-  memcpy(in, v, sizeof *v * size_t(n));
   MPI_Request r;
-  PMPI_Iallreduce(in, v, n, MPI_UINT64_T, MPI_MAX, g.cut, &r);
+  PMPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_UINT64_T, MPI_MAX, g.cut, &r);
   wait_yielding(&r);
 }
 bool job_all(bool ok) {
@@ -700,7 +702,6 @@ long request_index(MPI_Request r) {
   return long(v - kRequestBase);
 }
 
-// Whether virtual request k has completed (its status is then kept in it).
 // Request q's library request has completed with status st: a receive counts its message.
 void completed(Request &q, const MPI_Status &st) {
   int cancelled = 0;
@@ -710,6 +711,7 @@ void completed(Request &q, const MPI_Status &st) {
   q.state = ReqState::Done;
 }
 
+// Whether virtual request k has completed (its status is then kept in it).
 bool test_request(long k) {
   Request &q = g.reqs[k];
   if (q.state != ReqState::Pending)
@@ -3063,11 +3065,6 @@ int __autockpt_MPI_Info_create(MPI_Info *out) {
     *out = autockpt::mpi::handle<MPI_Info>(kInfoBase + g.infos.size() - 1);
   }
   return rc;
-}
-
-Info *info_of(MPI_Info v) {
-  uintptr_t k = bits(v) - kInfoBase;
-  return k < g.infos.size() ? &g.infos[k] : nullptr;
 }
 
 int __autockpt_MPI_Info_set(MPI_Info info, const char *key, const char *value) {
