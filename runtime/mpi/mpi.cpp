@@ -327,7 +327,7 @@ bool job_all(bool ok) {
 // its own) reaches arrive() at its next poll and answers the protocol there, instead of at its
 // next MPI call, which may be seconds away or never come before others need its answer.  A timer
 // of libc's thread, armed from the rank's own request (async-signal-safe) or once the protocol
-// reaches the rank, disarmed when the checkpoint is done; nothing runs between checkpoints.
+// reaches the rank, disarmed once the rank has stopped; nothing runs between checkpoints.
 timer_t g_poke;
 bool g_poke_made;
 int g_poke_on;
@@ -1182,6 +1182,7 @@ bool arrive() {
 bool stop() {
   if (g.initialised && !g.finalized) {
     RuntimeHeap heap;
+    poke_stop();  // stopped: a poke now only costs a thread (M11)
     drain();
     files::library_fds_open_now();  // connections the library opened since
     // The cut's share of the checkpoint (M13; bench/mpi/coord.py reads this line): rank 0 is
