@@ -63,6 +63,11 @@ Status prepare(image::GenerationStore &store, const Options &opts, const std::st
 // the previous generation stays intact; the caller takes the checkpoint off ps->checkpoints.
 Status finish(image::GenerationStore &store, const Options &opts, const Snapshot &snap);
 
+// Returns once the old generations the last checkpoint written in place no longer keeps are
+// removed (finish() leaves that to a thread of the runtime's: docs/design.md M21).  prepare()
+// calls it; the program's exit must.
+void wait_for_removal();
+
 // prepare() and finish() in one, with the program stopped for the whole write.
 // `*signal` as Snapshot::signal.
 Status write(image::GenerationStore &store, const Options &opts, const std::string &reason,

@@ -329,9 +329,11 @@ std::string completed_marker() { return g_store->dir() + "/COMPLETED"; }
 void mark_completed() {
   if (g_exiting_after_checkpoint || !g_store)
     return;
-  // A checkpoint still being written is committed (or has failed) before the program ends.
+  // A checkpoint still being written is committed (or has failed) before the program ends,
+  // and what the last one no longer keeps is removed.
   if (Status s = background::wait(*g_store, &g_ps, "exit"); !s)
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
+  checkpoint::wait_for_removal();
   if (__atomic_load_n(&g_request_seen, __ATOMIC_ACQUIRE) && exit_requested()) {
     // Never a silent 0 after the checkpoint signal: the job script must requeue or fail.
     bool was_signal = false;
@@ -511,6 +513,7 @@ void take_checkpoint(uint64_t stop_ns) {
       fatal("stopping on %s without a new checkpoint", reason.c_str());
     log(1, "stopping after the checkpoint (%s); run the same command again to resume",
         reason.c_str());
+    checkpoint::wait_for_removal();
     _exit(g_opts->exit_code);
   }
   autockpt_user_main_running = true;

@@ -353,6 +353,28 @@ TEST(StoreTest, IncrementalChainsArePrunedTogetherAndChecked) {
   EXPECT_THAT(s.message(), HasSubstr("generation 6 in " + tmp.path() + " is not valid"));
 }
 
+// What bases_of() read is kept (a prune in a job's stop reads no header twice), but an image
+// replaced at the same path is read again: a stale base would let a prune remove what a kept
+// generation needs, or keep what none does.
+TEST(StoreTest, BasesOfReadsAReplacedImageAgain) {
+  TempDir tmp;
+  GenerationStore store(tmp.path());
+  write_generation(store, 1, 1);
+  write_generation(store, 2, 1, 100, 1);
+  EXPECT_EQ(store.bases_of(store.list()[1]), std::vector<uint64_t>{1});
+  EXPECT_EQ(store.bases_of(store.list()[1]), std::vector<uint64_t>{1});  // from what was kept
+  ASSERT_TRUE(store.remove(2).is_ok());
+  write_generation(store, 2, 1, 100);  // full this time, the same size
+  EXPECT_EQ(store.bases_of(store.list()[1]), std::vector<uint64_t>{});
+  store.prune(1);
+  EXPECT_EQ(numbers(store.list(), true), std::vector<uint64_t>{2});
+  write_generation(store, 3, 1, 100, 2);
+  ASSERT_TRUE(store.remove(3).is_ok());
+  write_generation(store, 3, 1, 100, 2);
+  store.prune(1);  // 3 on 2
+  EXPECT_EQ(numbers(store.list(), true), (std::vector<uint64_t>{2, 3}));
+}
+
 TEST(StoreTest, VerifyGenerationChecksFilesAgainstTheManifest) {
   TempDir tmp;
   GenerationStore store(tmp.path());

@@ -398,16 +398,34 @@ uint64_t GenerationStore::retire(unsigned keep) {
   return out;
 }
 
+bool GenerationStore::base_of(const std::string &path, uint64_t *base) const {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return false;
+  const int64_t mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  auto seen = bases_seen_.find(path);
+  if (seen != bases_seen_.end() && seen->second.dev == st.st_dev && seen->second.ino == st.st_ino &&
+      seen->second.size == uint64_t(st.st_size) && seen->second.mtime_ns == mtime_ns) {
+    *base = seen->second.base;
+    return true;
+  }
+  std::unique_ptr<ImageReader> r;
+  if (!ImageReader::open(path, &r)) return false;
+  const FileHeader &h = r->header();
+  *base = (h.flags & kImageIncremental) ? h.base_generation : 0;
+  if (bases_seen_.size() > 4096) bases_seen_.clear();  // a bound; what is gone is read again
+  bases_seen_[path] = {uint64_t(st.st_dev), uint64_t(st.st_ino), uint64_t(st.st_size), mtime_ns,
+                       *base};
+  return true;
+}
+
 std::vector<uint64_t> GenerationStore::bases_of(const GenerationInfo &info) const {
   std::vector<uint64_t> bases;
   for (const std::string &file : info.files) {
     uint64_t gen = info.number;
     for (;;) {
-      std::unique_ptr<ImageReader> r;
-      if (!ImageReader::open(gen_path(gen) + "/" + file, &r)) break;
-      const FileHeader &h = r->header();
-      if (!(h.flags & kImageIncremental) || h.base_generation >= gen) break;
-      gen = h.base_generation;
+      uint64_t base = 0;
+      if (!base_of(gen_path(gen) + "/" + file, &base) || !base || base >= gen) break;
+      gen = base;
       if (std::find(bases.begin(), bases.end(), gen) != bases.end()) break;  // known from here
       bases.push_back(gen);
     }

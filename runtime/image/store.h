@@ -19,6 +19,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -110,7 +111,22 @@ class GenerationStore {
   // What prune(keep) removes, newest first, and whether each is committed.
   std::vector<std::pair<uint64_t, bool>> doomed(unsigned keep) const;
 
+  // The generation the image at `path` is incremental on (0 for a full image); false when it
+  // cannot be read.
+  bool base_of(const std::string &path, uint64_t *base) const;
+
   std::string dir_;
+  // What base_of() read from each image, by path, with the file's identity (device, inode, size,
+  // modification time): a prune reads the header of every image of each generation it keeps,
+  // and in a job that is in the checkpoint's stop (M20), while an image once written never
+  // changes.  One thread at a time uses a store (the runtime's removal thread runs between
+  // checkpoints, M21).
+  struct BaseSeen {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+    uint64_t base;
+  };
+  mutable std::unordered_map<std::string, BaseSeen> bases_seen_;
 };
 
 }  // namespace autockpt::image
