@@ -92,6 +92,9 @@ Status restore(const image::GenerationStore &store, const std::string &path, Pro
 constexpr const char *kSkipVariable = "AUTOCKPT__SKIP_GENERATIONS";
 // Internal environment variable, for tests: the generation whose writer holds before its commit.
 constexpr const char *kHoldVariable = "AUTOCKPT__HOLD_BEFORE_COMMIT";
+// Internal environment variable, for tests: a generation that rank 0 of a job does not see when
+// it lists the checkpoint directory, as a shared file system's listing may lag (M20).
+constexpr const char *kLaggingVariable = "AUTOCKPT__LAGGING_LISTING";
 // Reads the internal settings above that concern writing; called at start, before the
 // program's environment (without them) replaces the process's.
 void read_test_settings();

@@ -10,6 +10,9 @@ MPICH; prints the medians and their ratio next to the targets (latency <= 1.01, 
 
 --baseline adds a third build, instrumented by another autockpt (an earlier commit's), to the
 same alternation: a change to the layer is measured against what it replaces, side by side.
+--floor adds two plain builds with a minimal layer of floor.c linked in: forwarding each call to
+PMPI_* alone, and that plus a virtual request and a per-peer count (what any layer that drains
+and re-posts needs at least): the least an interposition layer can cost, beside the targets.
 
 Latency is wall time by nature: on a machine whose cores other processes take, a rank that waits
 loses its core now and then, in either build; the medians of alternating rounds are the fair
@@ -31,6 +34,10 @@ LINE = re.compile(r"BENCH pingpong_us=([0-9.]+) rate_us=([0-9.]+) check=(\S+)")
 FAMILIES = {"openmpi": ("mpicc.openmpi", ["mpirun.openmpi", "--allow-run-as-root",
                                           "--oversubscribe", "-np"]),
             "mpich": ("mpicc.mpich", ["mpiexec.mpich", "-np"])}
+# Each of the 2 ranks on a core of its own: this VM's cores differ (one runs 1.32 times slower,
+# bench/run.py), and MPICH's launcher binds nothing by default, so its ranks moved between them
+# from run to run (message rate 0.21 or 0.29 us in either build).
+BIND = {"openmpi": ["--bind-to", "core"], "mpich": ["-bind-to", "core"]}
 
 
 def main():
@@ -38,6 +45,8 @@ def main():
     ap.add_argument("--config", required=True, help="autockpt-config of the build to measure")
     ap.add_argument("--family", choices=sorted(FAMILIES), action="append")
     ap.add_argument("--baseline", help="autockpt-config of another build to compare with")
+    ap.add_argument("--floor", action="store_true",
+                    help="add plain builds with floor.c's minimal layers")
     ap.add_argument("--rounds", type=int, default=5, help="runs of each build, alternating")
     ap.add_argument("--trips", type=int, default=20000)
     ap.add_argument("--windows", type=int, default=1000)
@@ -67,6 +76,10 @@ def main():
             src = os.path.join(HERE, "pingpong.c")
             subprocess.run([cc, "-O2", src, "-o", exe["plain"]], check=True,
                            stderr=subprocess.DEVNULL)
+            for floor in (["FORWARD", "TABLE"] if args.floor else []):
+                exe[floor] = os.path.join(tmp, f"pp-{fam}.{floor}")
+                subprocess.run([cc, "-O2", f"-D{floor}", src, os.path.join(HERE, "floor.c"), "-o",
+                                exe[floor]], check=True, stderr=subprocess.DEVNULL)
             for build, wrapper in wrappers.items():
                 subprocess.run([wrapper, "-O2", src, "-o", exe[build]], check=True,
                                env=dict(env, AUTOCKPT_MPI_FAMILY=fam), stderr=subprocess.DEVNULL)
@@ -75,7 +88,8 @@ def main():
             for r in range(args.rounds):
                 order = list(exe)
                 for build in (order if r % 2 == 0 else order[::-1]):
-                    p = subprocess.run(launch + ["2", exe[build], str(args.trips), str(args.windows)],
+                    p = subprocess.run(launch[:1] + BIND[fam] + launch[1:] +
+                                       ["2", exe[build], str(args.trips), str(args.windows)],
                                        capture_output=True, text=True, timeout=600, cwd=tmp,
                                        env=dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt")))
                     m = LINE.search(p.stdout)
@@ -96,7 +110,9 @@ def main():
                 for build in [b for b in exe if b != "plain"]:
                     ins = [x[i] for x in got[build]]
                     ratio = statistics.median(ins) / statistics.median(pl)
-                    label = name if build == "instr" else f"{name}, baseline"
+                    label = {"instr": name, "baseline": f"{name}, baseline",
+                             "FORWARD": f"{name}, floor: forwarding",
+                             "TABLE": f"{name}, floor: virtual requests and counts"}[build]
                     print(f"| {fam} | {label} ({unit}) | {statistics.median(pl):.3f} "
                           f"({min(pl):.2f}-{max(pl):.2f}) | {statistics.median(ins):.3f} "
                           f"({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "

@@ -236,6 +236,9 @@ struct State {
   uintptr_t attached = 0;
   int32_t attached_size = 0;
   unsigned calls = 0;
+  // Bumped whenever the library's requests behind virtual ones may have changed other than by
+  // completing: the protocol looked at (the cut may follow), receives taken back or posted again.
+  unsigned epoch = 0;
 };
 
 State &g = *new State;  // never destroyed: MPI calls may come from exit handlers
@@ -570,6 +573,7 @@ void service() {
   if (!g.initialised || g.finalized)
     return;
   RuntimeHeap heap;
+  ++g.epoch;
   if (g.phase == Phase::Idle && !g.req_sent && control::request_pending()) {
     g.req_sent = true;
     post(0, kReq, {g.rounds});
@@ -613,6 +617,7 @@ void service() {
 bool stop_here() {
   if (g.phase != Phase::Stopping)
     return false;
+  ++g.epoch;
   state::raise(&__autockpt_state);
   return __autockpt_poll_slow() != 0;
 }
@@ -622,6 +627,18 @@ bool stop_here() {
 inline void now_and_then() {
   if ((++g.calls & 63) == 0 || (g.phase == Phase::Idle && !g.req_sent &&
                                  (state::flag() & state::kRequestBit)))
+    service();
+}
+
+// In a wait whose first test found it not done: the protocol is looked at every 16th test (a
+// rank that waits answers it), and after the first only now and then (every 64th call, or at
+// once for this rank's own request).  Looking at it is a probe of the protocol's communicator,
+// i.e. a run of the library's progress: 100-200 ns under MPICH, in every blocking receive of a
+// ping-pong whose message was not there at the first probe.
+inline void waiting(bool first, unsigned tests) {
+  if (first)
+    now_and_then();
+  else if ((tests & 15) == 0)
     service();
 }
 
@@ -729,35 +746,47 @@ bool test_request(long k) {
 
 // Whether every request of the program's array (null ones aside) has completed: those pending
 // are tested together, with one MPI_Testsome, which runs the library's progress once (a test of
-// each ran it once per request: 128 times a pass in a window of 64 sends and receives).
-bool test_requests(int count, const MPI_Request *requests, const char *call) {
+// each ran it once per request: 128 times a pass in a window of 64 sends and receives).  With
+// `again`, a wait's next pass over the same array: the library's requests gathered by the pass
+// before are tested again as they are (MPI_Testsome nulls those it completes), unless g.epoch
+// moved since (at the cut a pending receive is taken back, and its library request freed):
+// scanning the program's array on every pass was an eighth of a receiving
+// rank's time in a window of 64 receives (bench/mpi's message rate, perf).
+bool test_requests(int count, const MPI_Request *requests, const char *call, bool again = false) {
   static std::vector<MPI_Request> reals;  // one thread calls the layer at a time (like g)
   static std::vector<long> which;
   static std::vector<int> indices;
   static std::vector<MPI_Status> statuses;
-  reals.clear();
-  which.clear();
-  bool waiting = false;  // a receive taken back at the cut, not posted again yet (M4)
-  for (int i = 0; i < count; ++i) {
-    if (requests[i] == MPI_REQUEST_NULL)
-      continue;
-    long k = request_index(requests[i]);
-    if (k < 0)
-      unsupported(call, "a request autockpt did not make");
-    const Request &q = g.reqs[k];
-    if (q.state != ReqState::Pending)
-      continue;
-    if (q.real == MPI_REQUEST_NULL) {
-      waiting = true;
-      continue;
+  static size_t left;          // of reals, not completed yet
+  static bool waiting;         // a receive taken back at the cut, not posted again yet (M4)
+  static unsigned epoch;       // g.epoch when reals was gathered
+  if (!again || epoch != g.epoch) {
+    reals.clear();
+    which.clear();
+    waiting = false;
+    epoch = g.epoch;
+    for (int i = 0; i < count; ++i) {
+      if (requests[i] == MPI_REQUEST_NULL)
+        continue;
+      long k = request_index(requests[i]);
+      if (k < 0)
+        unsupported(call, "a request autockpt did not make");
+      const Request &q = g.reqs[k];
+      if (q.state != ReqState::Pending)
+        continue;
+      if (q.real == MPI_REQUEST_NULL) {
+        waiting = true;
+        continue;
+      }
+      reals.push_back(q.real);
+      which.push_back(k);
     }
-    reals.push_back(q.real);
-    which.push_back(k);
+    left = reals.size();
+    indices.resize(reals.size());
+    statuses.resize(reals.size());
   }
-  if (reals.empty())
+  if (left == 0)
     return !waiting;
-  indices.resize(reals.size());
-  statuses.resize(reals.size());
   int n = 0;
   PMPI_Testsome(int(reals.size()), reals.data(), &n, indices.data(), statuses.data());
   if (n == MPI_UNDEFINED)
@@ -767,7 +796,8 @@ bool test_requests(int count, const MPI_Request *requests, const char *call) {
     q.real = MPI_REQUEST_NULL;
     completed(q, statuses[j]);
   }
-  return !waiting && size_t(n) == reals.size();
+  left -= size_t(n);
+  return !waiting && left == 0;
 }
 
 void empty_status(MPI_Status *st) {
@@ -807,15 +837,13 @@ bool active(MPI_Request r) {
 }
 
 // Waits for a message matching (source, tag, comm) and receives it; a safe point while none
-// has come.  Returns false when it stopped instead (the caller returns at once).  Two ways, one
-// for each family (M12): OpenMPI's receive is posted and tested, MPICH's is probed first.
-//
-// Posted: the library's own receive is posted and tested (its fast path: the message lands in buf
-// as it arrives), looking at the protocol every 16th test; at the cut it is taken back
-// (cancelled) before the rank stops, as a pending Irecv is (M4), and one that completed meanwhile
-// is simply received.
-bool receive_posted(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
-                     MPI_Status *status, int *rc) {
+// has come.  Returns false when it stopped instead (the caller returns at once).  The library's
+// own receive is posted and tested (its fast path: the message lands in buf as it arrives),
+// looking at the protocol every 16th test; at the cut it is taken back (cancelled) before the
+// rank stops, as a pending Irecv is (M4), and one that completed meanwhile is simply received
+// (M12).
+bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
+             MPI_Status *status, int *rc) {
   if (!g.drained.empty())
     if (long k = find_drained(c, source, tag); k >= 0) {
       *rc = deliver(k, buf, count, type, status);
@@ -838,8 +866,7 @@ bool receive_posted(void *buf, int count, MPI_Datatype type, int source, int tag
     *rc = PMPI_Test(&r, &done, &st);
     if (done || *rc != MPI_SUCCESS)
       return received();
-    if ((tests & 15) == 0)
-      service();
+    waiting(tests == 0, tests);
     if (g.phase == Phase::Stopping) {
       PMPI_Cancel(&r);
       PMPI_Wait(&r, &st);
@@ -857,48 +884,6 @@ bool receive_posted(void *buf, int count, MPI_Datatype type, int source, int tag
   }
 }
 
-// Probed: MPI_Improbe until a message matches, then MPI_Mrecv.  Under MPICH a posted receive's
-// MPI_Test made a loaded machine's ping-pong many times slower (bench/mpi/run.py, M12).
-bool receive_probed(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
-                     MPI_Status *status, int *rc) {
-  MPI_Comm comm = g.comms[c].real;
-  unsigned spins = 0;
-  for (bool first = true;; first = false) {
-    if (!g.drained.empty())
-      if (long k = find_drained(c, source, tag); k >= 0) {
-        *rc = deliver(k, buf, count, type, status);
-        return true;
-      }
-    int flag = 0;
-    MPI_Message msg;
-    MPI_Status st;
-    PMPI_Improbe(source, tag, comm, &flag, &msg, &st);
-    if (flag) {
-      *rc = PMPI_Mrecv(buf, count, rt(type), &msg, &st);
-      count_received(c, st);
-      if (status != MPI_STATUS_IGNORE)
-        *status = st;
-      return true;
-    }
-    if (first || (spins & 15) == 0)
-      service();
-    if (stop_here())
-      return false;
-    backoff(&spins);
-  }
-}
-
-#ifdef MPICH_VERSION
-constexpr bool kPostReceives = false;
-#else
-constexpr bool kPostReceives = true;
-#endif
-
-bool receive(void *buf, int count, MPI_Datatype type, int source, int tag, int c,
-             MPI_Status *status, int *rc) {
-  return kPostReceives ? receive_posted(buf, count, type, source, tag, c, status, rc)
-                       : receive_probed(buf, count, type, source, tag, c, status, rc);
-}
 
 // Waits for virtual request k without stopping (a send that must complete: M5).
 void finish_request(long k) {
@@ -1088,6 +1073,7 @@ void drain() {
 // received is drained meanwhile (M4, M5).
 void take_back_receives() {
   RuntimeHeap heap;
+  ++g.epoch;
   for (Request &q : g.reqs) {
     if (q.state != ReqState::Pending || !q.recv || q.real == MPI_REQUEST_NULL)
       continue;
@@ -1130,6 +1116,7 @@ void finish_collectives() {
 // the table's order: a freed slot is reused, so a later receive may sit before an earlier one.
 void repost() {
   RuntimeHeap heap;
+  ++g.epoch;
   g.repost_due = false;
   std::vector<Request *> taken;
   for (Request &q : g.reqs)
@@ -2093,8 +2080,7 @@ int __autockpt_MPI_Wait(MPI_Request *request, MPI_Status *status) {
     return PMPI_Wait(request, status);
   unsigned spins = 0;
   for (bool first = true; !test_request(k); first = false) {
-    if (first || (spins & 15) == 0)
-      service();
+    waiting(first, spins);
     if (stop_here())
       return MPI_SUCCESS;
     backoff(&spins);
@@ -2126,10 +2112,9 @@ int __autockpt_MPI_Waitall(int count, MPI_Request *requests, MPI_Status *statuse
   enter();
   unsigned spins = 0;
   for (bool first = true;; first = false) {
-    if (test_requests(count, requests, "MPI_Waitall"))
+    if (test_requests(count, requests, "MPI_Waitall", !first))
       break;
-    if (first || (spins & 15) == 0)
-      service();
+    waiting(first, spins);
     if (stop_here())
       return MPI_SUCCESS;
     backoff(&spins);
@@ -2191,8 +2176,7 @@ int __autockpt_MPI_Waitany(int count, MPI_Request *requests, int *index, MPI_Sta
         release(&requests[i], status);
       return MPI_SUCCESS;
     }
-    if (first || (spins & 15) == 0)
-      service();
+    waiting(first, spins);
     if (stop_here())
       return MPI_SUCCESS;
     backoff(&spins);
@@ -2237,8 +2221,7 @@ int __autockpt_MPI_Waitsome(int incount, MPI_Request *requests, int *outcount, i
       *outcount = n;
       return MPI_SUCCESS;
     }
-    if (first || (spins & 15) == 0)
-      service();
+    waiting(first, spins);
     if (stop_here())
       return MPI_SUCCESS;
     backoff(&spins);
