@@ -10,6 +10,10 @@ MPICH; prints the medians and their ratio next to the targets (latency <= 1.01, 
 
 --baseline adds a third build, instrumented by another autockpt (an earlier commit's), to the
 same alternation: a change to the layer is measured against what it replaces, side by side.
+Each build also runs layer.c: one rank (no launcher) on CPU 0, Isends and Irecvs to
+MPI_PROC_NULL and Waitalls; its nanoseconds a call, and what a build adds to plain's, are the
+layer's own cost without a second rank's noise (this VM's ping-pong moves between 0.27 and
+0.84 us with where the host puts its two virtual CPUs).
 --floor adds two plain builds with a minimal layer of floor.c linked in: forwarding each call to
 PMPI_* alone, and that plus a virtual request and a per-peer count (what any layer that drains
 and re-posts needs at least): the least an interposition layer can cost, beside the targets.
@@ -30,6 +34,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LINE = re.compile(r"BENCH pingpong_us=([0-9.]+) rate_us=([0-9.]+) check=(\S+)")
+LAYER = re.compile(r"BENCH layer_ns=([0-9.]+)")
 # The family's compiler, and its launcher up to the number of ranks (bench/mpi/coord.py too).
 FAMILIES = {"openmpi": ("mpicc.openmpi", ["mpirun.openmpi", "--allow-run-as-root",
                                           "--oversubscribe", "-np"]),
@@ -74,15 +79,22 @@ def main():
                 wrappers["baseline"] = os.path.join(
                     os.path.dirname(os.path.abspath(args.baseline)), "autockpt-mpicc")
             src = os.path.join(HERE, "pingpong.c")
+            layer_src = os.path.join(HERE, "layer.c")
             subprocess.run([cc, "-O2", src, "-o", exe["plain"]], check=True,
+                           stderr=subprocess.DEVNULL)
+            subprocess.run([cc, "-O2", layer_src, "-o", exe["plain"] + ".layer"], check=True,
                            stderr=subprocess.DEVNULL)
             for floor in (["FORWARD", "TABLE"] if args.floor else []):
                 exe[floor] = os.path.join(tmp, f"pp-{fam}.{floor}")
-                subprocess.run([cc, "-O2", f"-D{floor}", src, os.path.join(HERE, "floor.c"), "-o",
-                                exe[floor]], check=True, stderr=subprocess.DEVNULL)
+                for s, out in ((src, exe[floor]), (layer_src, exe[floor] + ".layer")):
+                    subprocess.run([cc, "-O2", f"-D{floor}", s, os.path.join(HERE, "floor.c"),
+                                    "-o", out], check=True, stderr=subprocess.DEVNULL)
             for build, wrapper in wrappers.items():
-                subprocess.run([wrapper, "-O2", src, "-o", exe[build]], check=True,
-                               env=dict(env, AUTOCKPT_MPI_FAMILY=fam), stderr=subprocess.DEVNULL)
+                for s, out in ((src, exe[build]), (layer_src, exe[build] + ".layer")):
+                    subprocess.run([wrapper, "-O2", s, "-o", out], check=True,
+                                   env=dict(env, AUTOCKPT_MPI_FAMILY=fam),
+                                   stderr=subprocess.DEVNULL)
+            layer = {b: [] for b in exe}
             got = {b: [] for b in exe}
             checks = set()
             for r in range(args.rounds):
@@ -99,6 +111,15 @@ def main():
                         continue
                     got[build].append((float(m.group(1)), float(m.group(2))))
                     checks.add(m.group(3))
+                    p = subprocess.run(["taskset", "-c", "0", exe[build] + ".layer", "100000"],
+                                       capture_output=True, text=True, timeout=600, cwd=tmp,
+                                       env=dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt")))
+                    m = LAYER.search(p.stdout)
+                    if p.returncode != 0 or not m:
+                        print(f"{fam} {build} layer.c: exit {p.returncode}: {p.stderr[-400:]}")
+                        ok = False
+                        continue
+                    layer[build].append(float(m.group(1)))
             if len(checks) > 1:
                 print(f"{fam}: the builds' checksums differ: {sorted(checks)}")
                 ok = False
@@ -117,6 +138,17 @@ def main():
                           f"({min(pl):.2f}-{max(pl):.2f}) | {statistics.median(ins):.3f} "
                           f"({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "
                           f"| <= {target} {'met' if ratio <= target else 'NOT met'} |")
+            if all(layer.values()):
+                pl = statistics.median(layer["plain"])
+                for build in [b for b in exe if b != "plain"]:
+                    ins = statistics.median(layer[build])
+                    label = {"instr": "layer.c", "baseline": "layer.c, baseline",
+                             "FORWARD": "layer.c, floor: forwarding",
+                             "TABLE": "layer.c, floor: virtual requests and counts"}[build]
+                    print(f"| {fam} | {label} (ns/call, 1 rank) | {pl:.2f} "
+                          f"({min(layer['plain']):.2f}-{max(layer['plain']):.2f}) | {ins:.2f} "
+                          f"({min(layer[build]):.2f}-{max(layer[build]):.2f}) | {ins / pl:.2f} "
+                          f"(+{ins - pl:.1f} ns) | - |")
             sys.stdout.flush()
     return 0 if ok else 1
 
