@@ -252,6 +252,9 @@ void *removal_thread(void *arg) {
 void remove_in_background(const Removal &r) {
   RuntimeHeap heap;
   wait_for_removal();
+  static bool at_fork;  // a child of the program has no removal thread to wait for (a join
+  if (!at_fork)         // would wait forever): it forgets the parent's
+    at_fork = pthread_atfork(nullptr, nullptr, [] { g_removing = false; }) == 0;
   auto *arg = new Removal(r);
   if (pthread_create(&g_remover, nullptr, removal_thread, arg) == 0) {
     g_removing = true;

@@ -325,9 +325,12 @@ void report_deferred() {
 std::string completed_marker() { return g_store->dir() + "/COMPLETED"; }
 
 // A run that ended normally leaves a marker, so that running the same command again starts
-// over instead of resuming from the last checkpoint before the end.
+// over instead of resuming from the last checkpoint before the end.  Only the process that
+// started the run: a child the program forks and ends with exit() runs the same exit handlers,
+// and its marker made the next run start over while the program was still running.
+pid_t g_run_pid;
 void mark_completed() {
-  if (g_exiting_after_checkpoint || !g_store)
+  if (g_exiting_after_checkpoint || !g_store || getpid() != g_run_pid)
     return;
   // A checkpoint still being written is committed (or has failed) before the program ends,
   // and what the last one no longer keeps is removed.
@@ -857,6 +860,7 @@ int run(int argc, char **argv, char **envp) {
   }
   environ = environment::arena_environment(environ);  // this run's, in the arena (R6)
 
+  g_run_pid = getpid();
   atexit(mark_completed);
   if (g_opts->count_polls)
     atexit(report_polls);
