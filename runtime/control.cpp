@@ -58,6 +58,7 @@ int g_user_ret;
 // or the libraries'.
 thread_local uintptr_t t_root;
 unsigned long long *g_main_state;  // the main thread's state word, for requests
+pid_t g_run_pid;  // the process that runs the program (not a child it forked): R27
 int g_request_seen;  // a request not yet served by a checkpoint being written
 // This thread has re-entered its frames and waits for the others at its next safe point; its
 // own flag was raised to bring it to poll_slow.
@@ -327,8 +328,7 @@ std::string completed_marker() { return g_store->dir() + "/COMPLETED"; }
 // A run that ended normally leaves a marker, so that running the same command again starts
 // over instead of resuming from the last checkpoint before the end.  Only the process that
 // started the run: a child the program forks and ends with exit() runs the same exit handlers,
-// and its marker made the next run start over while the program was still running.
-pid_t g_run_pid;
+// and its marker made the next run start over while the program was still running (R27).
 void mark_completed() {
   if (g_exiting_after_checkpoint || !g_store || getpid() != g_run_pid)
     return;
@@ -536,6 +536,12 @@ uint64_t take_request_age_ns() {
 }
 
 void request() {
+  // A child the program forked (without exec) has the runtime and the signal handler too, and
+  // a process group's signal (a Slurm step's USR1, kill -USR1 -PGID) reaches it: it wrote into
+  // the run's directory beside the program, and the two collided or, one after the other, the
+  // child's state became the newest checkpoint (R27).  Only the run's own process checkpoints.
+  if (g_run_pid && getpid() != g_run_pid)
+    return;
   uint64_t none = 0;
   if (__atomic_compare_exchange_n(&g_request_ns, &none, monotonic_ns(), false, __ATOMIC_ACQ_REL,
                                   __ATOMIC_RELAXED))
