@@ -645,11 +645,11 @@ inline void now_and_then() {
     service();
 }
 
-// In a wait whose first test found it not done: the protocol is looked at every 16th test (a
-// rank that waits answers it), and after the first only now and then (every 64th call, or at
-// once for this rank's own request).  Looking at it is a probe of the protocol's communicator,
-// i.e. a run of the library's progress: 100-200 ns under MPICH, in every blocking receive of a
-// ping-pong whose message was not there at the first probe.
+// In a wait whose first test found it not done, the protocol is looked at: after that first
+// test only now and then (every 64th call, or at once for this rank's own request), then every
+// 16th test (a rank that waits answers it).  A look is a probe of the protocol's communicator,
+// a run of the library's progress: 100-200 ns under MPICH, in every blocking receive of a
+// ping-pong whose message was not there at the first test.
 inline void waiting(bool first, unsigned tests) {
   if (first)
     now_and_then();
@@ -765,8 +765,8 @@ bool test_request(long k) {
 // `again`, a wait's next pass over the same array: the library's requests gathered by the pass
 // before are tested again as they are (MPI_Testsome nulls those it completes), unless g.epoch
 // moved since (at the cut a pending receive is taken back, and its library request freed):
-// scanning the program's array on every pass was an eighth of a receiving
-// rank's time in a window of 64 receives (bench/mpi's message rate, perf).
+// scanning the program's array on every pass was an eighth of a receiving rank's time in a
+// window of 64 receives (bench/mpi's message rate, perf).
 bool test_requests(int count, const MPI_Request *requests, const char *call, bool again = false) {
   static std::vector<MPI_Request> reals;  // one thread calls the layer at a time (like g)
   static std::vector<long> which;
