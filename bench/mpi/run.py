@@ -43,6 +43,19 @@ FAMILIES = {"openmpi": ("mpicc.openmpi", ["mpirun.openmpi", "--allow-run-as-root
 # bench/run.py), and MPICH's launcher binds nothing by default, so its ranks moved between them
 # from run to run (message rate 0.21 or 0.29 us in either build).
 BIND = {"openmpi": ["--bind-to", "core"], "mpich": ["-bind-to", "core"]}
+# How each build other than plain is named in the table's rows.
+SUFFIX = {"instr": "", "baseline": ", baseline", "FORWARD": ", floor: forwarding",
+          "TABLE": ", floor: virtual requests and counts"}
+
+
+def run_bench(cmd, pattern, what, **kw):
+    """Runs one benchmark binary; its BENCH line's match, or None (said) when it failed."""
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
+    m = pattern.search(p.stdout)
+    if p.returncode != 0 or not m:
+        print(f"{what}: exit {p.returncode}: {p.stderr[-400:]}")
+        return None
+    return m
 
 
 def main():
@@ -100,23 +113,18 @@ def main():
             for r in range(args.rounds):
                 order = list(exe)
                 for build in (order if r % 2 == 0 else order[::-1]):
-                    p = subprocess.run(launch[:1] + BIND[fam] + launch[1:] +
-                                       ["2", exe[build], str(args.trips), str(args.windows)],
-                                       capture_output=True, text=True, timeout=600, cwd=tmp,
-                                       env=dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt")))
-                    m = LINE.search(p.stdout)
-                    if p.returncode != 0 or not m:
-                        print(f"{fam} {build}: exit {p.returncode}: {p.stderr[-400:]}")
+                    run_env = dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt"))
+                    m = run_bench(launch[:1] + BIND[fam] + launch[1:] +
+                                  ["2", exe[build], str(args.trips), str(args.windows)], LINE,
+                                  f"{fam} {build}", cwd=tmp, env=run_env)
+                    if not m:
                         ok = False
                         continue
                     got[build].append((float(m.group(1)), float(m.group(2))))
                     checks.add(m.group(3))
-                    p = subprocess.run(["taskset", "-c", "0", exe[build] + ".layer", "100000"],
-                                       capture_output=True, text=True, timeout=600, cwd=tmp,
-                                       env=dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt")))
-                    m = LAYER.search(p.stdout)
-                    if p.returncode != 0 or not m:
-                        print(f"{fam} {build} layer.c: exit {p.returncode}: {p.stderr[-400:]}")
+                    m = run_bench(["taskset", "-c", "0", exe[build] + ".layer", "100000"], LAYER,
+                                  f"{fam} {build} layer.c", cwd=tmp, env=run_env)
+                    if not m:
                         ok = False
                         continue
                     layer[build].append(float(m.group(1)))
@@ -131,9 +139,7 @@ def main():
                 for build in [b for b in exe if b != "plain"]:
                     ins = [x[i] for x in got[build]]
                     ratio = statistics.median(ins) / statistics.median(pl)
-                    label = {"instr": name, "baseline": f"{name}, baseline",
-                             "FORWARD": f"{name}, floor: forwarding",
-                             "TABLE": f"{name}, floor: virtual requests and counts"}[build]
+                    label = name + SUFFIX[build]
                     print(f"| {fam} | {label} ({unit}) | {statistics.median(pl):.3f} "
                           f"({min(pl):.2f}-{max(pl):.2f}) | {statistics.median(ins):.3f} "
                           f"({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "
@@ -142,9 +148,7 @@ def main():
                 pl = statistics.median(layer["plain"])
                 for build in [b for b in exe if b != "plain"]:
                     ins = statistics.median(layer[build])
-                    label = {"instr": "layer.c", "baseline": "layer.c, baseline",
-                             "FORWARD": "layer.c, floor: forwarding",
-                             "TABLE": "layer.c, floor: virtual requests and counts"}[build]
+                    label = "layer.c" + SUFFIX[build]
                     print(f"| {fam} | {label} (ns/call, 1 rank) | {pl:.2f} "
                           f"({min(layer['plain']):.2f}-{max(layer['plain']):.2f}) | {ins:.2f} "
                           f"({min(layer[build]):.2f}-{max(layer[build]):.2f}) | {ins / pl:.2f} "
