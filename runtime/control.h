@@ -7,8 +7,10 @@
 // True while the user's main runs: the global operator new then allocates in the arena.
 extern bool autockpt_user_main_running;
 // Non-zero on a thread while the runtime allocates for itself: operator new then uses the system
-// heap even while the user's main runs (frame records, thread records).
-extern thread_local int autockpt_runtime_heap;
+// heap even while the user's main runs (frame records, thread records).  __thread, not
+// thread_local: an extern thread_local is reached through a check of its initialisation function
+// (two instructions and a branch in every MPI call and every allocation).
+extern __thread int autockpt_runtime_heap;
 
 namespace autockpt {
 struct RuntimeHeap {

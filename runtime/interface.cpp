@@ -278,7 +278,7 @@ void __autockpt__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, std::align_val_t,
 // libraries) they are the libraries' own and stay in the system heap, which is never restored.
 
 bool autockpt_user_main_running;
-thread_local int autockpt_runtime_heap;
+__thread int autockpt_runtime_heap;
 
 static void *global_new(std::size_t n, std::size_t align) {
   return redirected_new(n, align, false);

@@ -115,12 +115,14 @@ struct Request {
   int peer = 0, tag = 0;
   uint64_t posted = 0;  // a receive: when it was posted (M4: posted again in that order)
   MPI_Request real = MPI_REQUEST_NULL;  // not saved
-  // The send half of a Sendrecv_replace: what it sends, not saved (a vector: its bytes stay where
-  // they are when the table grows, unlike a short string's).
-  std::vector<char> copy;
   MPI_Status status{};
   bool cancel_asked = false;  // the program called MPI_Cancel on it (completed() asks then)
 };
+// Plain bytes, so that emptying a slot (on every request handed back) is a copy of kEmptyRequest:
+// what a Sendrecv_replace sends is kept beside the table (State::copies).  A copy, not
+// `q = Request{}`, which GCC builds on the stack with rep stos first.
+static_assert(std::is_trivially_copyable_v<Request>);
+const Request kEmptyRequest{};
 
 // A message drained at the cut: delivered before anything new, in the order it came (M5).
 struct Drained {
@@ -207,6 +209,9 @@ struct State {
   std::vector<Errh> errhs;
   std::vector<Info> infos;
   std::vector<Request> reqs;
+  // The send half of a Sendrecv_replace: request index and a copy of what it sends, until that
+  // send completes (not saved: it completes at the cut).
+  std::vector<std::pair<long, std::vector<char>>> copies;
   size_t req_cursor = 0;  // where new_request looks first: after the slot it handed out last
   std::deque<Drained> drained;
   Phase phase = Phase::Idle;
@@ -242,10 +247,18 @@ struct State {
   unsigned epoch = 0;
 };
 
-State &g = *new State;  // never destroyed: MPI calls may come from exit handlers
+// Never destroyed: MPI calls may come from exit handlers.  A reference to a static object (not to
+// one made by new), so that the compiler finds the state at a fixed address, not through a pointer
+// loaded anew after every call into the library.
+union Holder {
+  State state;
+  Holder() : state() {}
+  ~Holder() {}
+} holder;
+State &g = holder.state;
 
 // The library's handle behind what the program holds (a virtual one, or a predefined one).
-MPI_Datatype rt(MPI_Datatype t) {
+inline MPI_Datatype rt(MPI_Datatype t) {
   uintptr_t k = bits(t) - kTypeBase;
   return k < g.types.size() ? g.types[k].real : t;
 }
@@ -396,7 +409,7 @@ void backoff(unsigned *spins) {
 
 // ---- Communicators ------------------------------------------------------------------------------
 
-int comm_index(MPI_Comm c) {
+inline int comm_index(MPI_Comm c) {
   for (size_t k = 0; k < g.comms.size(); ++k)
     if (g.comms[k].handle == c)
       return int(k);
@@ -697,20 +710,26 @@ int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status)
 // program that keeps a window of requests in flight and waits for them all finds a free one at
 // once (from the start, each search passed every request still in flight: 128 in a window of 64
 // sends and receives, bench/mpi's message rate).
+// A new slot at the end of the table (out of line: new_request's loop then keeps to few
+// registers).
+[[gnu::noinline]] int grow_requests() {
+  g.reqs.emplace_back();
+  g.req_cursor = 0;
+  return int(g.reqs.size() - 1);
+}
+
 int new_request() {
   const size_t n = g.reqs.size();
   for (size_t i = 0, k = g.req_cursor; i < n; ++i, k = k + 1 == n ? 0 : k + 1) {
     Request &q = g.reqs[k];
     if (q.internal && q.state == ReqState::Done)  // a send the program freed, completed
-      q = Request{};
+      q = kEmptyRequest;
     if (q.state == ReqState::Free) {
       g.req_cursor = k + 1 == n ? 0 : k + 1;
       return int(k);
     }
   }
-  g.reqs.emplace_back();
-  g.req_cursor = 0;
-  return int(n);
+  return grow_requests();
 }
 
 long request_index(MPI_Request r) {
@@ -761,35 +780,46 @@ bool test_requests(int count, const MPI_Request *requests, const char *call, boo
   static size_t left;          // of reals, not completed yet
   static bool waiting;         // a receive taken back at the cut, not posted again yet (M4)
   static unsigned epoch;       // g.epoch when reals was gathered
+  static int gathered;          // how many (the arrays are at least count long)
   if (!again || epoch != g.epoch) {
-    reals.clear();
-    which.clear();
-    waiting = false;
-    epoch = g.epoch;
+    if (reals.size() < size_t(count)) {
+      reals.resize(size_t(count));
+      which.resize(size_t(count));
+      indices.resize(size_t(count));
+      statuses.resize(size_t(count));
+    }
+    // Into locals, not through the vectors: their stores would make every value be loaded again.
+    MPI_Request *out = reals.data();
+    long *out_k = which.data();
+    Request *table = g.reqs.data();
+    const uintptr_t n_reqs = g.reqs.size();
+    int n = 0;
+    bool w = false;
     for (int i = 0; i < count; ++i) {
       if (requests[i] == MPI_REQUEST_NULL)
         continue;
-      long k = request_index(requests[i]);
-      if (k < 0)
+      uintptr_t k = bits(requests[i]) - kRequestBase;
+      if (k >= n_reqs)
         unsupported(call, "a request autockpt did not make");
-      const Request &q = g.reqs[k];
+      const Request &q = table[k];
       if (q.state != ReqState::Pending)
         continue;
       if (q.real == MPI_REQUEST_NULL) {
-        waiting = true;
+        w = true;
         continue;
       }
-      reals.push_back(q.real);
-      which.push_back(k);
+      out[n] = q.real;
+      out_k[n++] = long(k);
     }
-    left = reals.size();
-    indices.resize(reals.size());
-    statuses.resize(reals.size());
+    gathered = n;
+    left = size_t(n);
+    waiting = w;
+    epoch = g.epoch;
   }
   if (left == 0)
     return !waiting;
   int n = 0;
-  PMPI_Testsome(int(reals.size()), reals.data(), &n, indices.data(), statuses.data());
+  PMPI_Testsome(gathered, reals.data(), &n, indices.data(), statuses.data());
   if (n == MPI_UNDEFINED)
     n = 0;
   for (int j = 0; j < n; ++j) {
@@ -824,7 +854,7 @@ void release(MPI_Request *r, MPI_Status *status) {
     q.status = MPI_Status{};
     return;
   }
-  q = Request{};
+  q = kEmptyRequest;
   *r = MPI_REQUEST_NULL;
 }
 
@@ -982,7 +1012,7 @@ int icollective(MPI_Comm comm, const char *name, MPI_Request *request, Start sta
   Request &q = g.reqs[k];
   int rc = start(g.comms[c].real, &q.real);
   if (rc != MPI_SUCCESS) {
-    q = Request{};
+    q = kEmptyRequest;
     return rc;
   }
   ++g.comms[c].seq;
@@ -1876,7 +1906,7 @@ static int blocking_send(const char *name,
   Request &q = g.reqs[k];
   int rc = isend(buf, count, rt(type), dest, tag, g.comms[c].real, &q.real);
   if (rc != MPI_SUCCESS) {
-    q = Request{};
+    q = kEmptyRequest;
     return rc;
   }
   count_sent(c, dest);
@@ -1889,7 +1919,7 @@ static int blocking_send(const char *name,
     g.reqs[k].state = ReqState::Done;
   else
     finish_request(k);
-  g.reqs[k] = Request{};
+  g.reqs[k] = kEmptyRequest;
   return MPI_SUCCESS;
 }
 
@@ -1958,6 +1988,15 @@ int __autockpt_MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int
   return rc;
 }
 
+// Drops the copy kept for request k's send, if any (Sendrecv_replace).
+static void forget_copy(long k) {
+  for (size_t i = 0; i < g.copies.size(); ++i)
+    if (g.copies[i].first == k) {
+      g.copies.erase(g.copies.begin() + long(i));
+      return;
+    }
+}
+
 // MPI_Sendrecv, and MPI_Sendrecv_replace with `replace`: what it sends is copied first (the
 // bytes the datatype spans), and the copy is sent while the message received lands in the buffer.
 static int sendrecv(const char *name, const void *sbuf, int scount, MPI_Datatype stype, int dest,
@@ -1973,8 +2012,10 @@ static int sendrecv(const char *name, const void *sbuf, int scount, MPI_Datatype
     auto *rec = static_cast<char *>(__autockpt_pop_frame(kSendrecvFid, 0));
     int64_t sent;
     memcpy(&sent, rec + sizeof(autockpt_frame_head), sizeof sent);
-    if (sent >= 0 && size_t(sent) < g.reqs.size())
-      g.reqs[sent] = Request{};  // completed at the cut
+    if (sent >= 0 && size_t(sent) < g.reqs.size()) {
+      g.reqs[sent] = kEmptyRequest;  // completed at the cut
+      forget_copy(sent);
+    }
     enter();
   } else if (dest != MPI_PROC_NULL) {
     k = new_request();
@@ -1985,12 +2026,13 @@ static int sendrecv(const char *name, const void *sbuf, int scount, MPI_Datatype
       PMPI_Type_get_true_extent(rt(stype), &true_lb, &true_extent);
       size_t span = scount > 0 ? size_t((scount - 1) * extent + true_extent) : 0;
       const char *from = static_cast<const char *>(sbuf) + true_lb;
-      q.copy.assign(from, from + span);
-      sbuf = q.copy.data() - true_lb;
+      g.copies.emplace_back(k, std::vector<char>(from, from + span));
+      sbuf = g.copies.back().second.data() - true_lb;
     }
     int rc = PMPI_Isend(sbuf, scount, rt(stype), dest, stag, g.comms[c].real, &q.real);
     if (rc != MPI_SUCCESS) {
-      q = Request{};
+      q = kEmptyRequest;
+      forget_copy(k);
       return rc;
     }
     count_sent(c, dest);
@@ -2009,7 +2051,8 @@ static int sendrecv(const char *name, const void *sbuf, int scount, MPI_Datatype
   }
   if (k >= 0) {
     finish_request(k);
-    g.reqs[k] = Request{};
+    g.reqs[k] = kEmptyRequest;
+    forget_copy(k);
   }
   return rc;
 }
@@ -2262,7 +2305,7 @@ int __autockpt_MPI_Request_free(MPI_Request *request) {
     q.internal = true;  // completes at the latest at the next cut; then it is let go
     q.persistent = false;
   } else {
-    q = Request{};
+    q = kEmptyRequest;
   }
   *request = MPI_REQUEST_NULL;
   return MPI_SUCCESS;
