@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 """What the MPI layer costs between checkpoints (issue 11): 8-byte ping-pong latency and the rate
-of 8-byte messages (pingpong.c, 2 ranks), built plain (the family's mpicc) and with
-autockpt-mpicc, run alternately (plain, instrumented, instrumented, plain, ...) under OpenMPI and
-MPICH; prints the medians and their ratio next to the targets (latency <= 1.01, rate <= 1.02).
+of 8-byte messages (pingpong.c, 2 ranks), and a halo-exchange kernel (halo.c, 2 ranks: Jacobi
+sweeps of a band of 512 x 128 cells each, Isend/Irecv/Waitall of the edge rows every step, an
+Allreduce every 10th), built plain (the family's mpicc) and with autockpt-mpicc, run alternately
+(plain, instrumented, instrumented, plain, ...) under OpenMPI and MPICH; prints the medians and
+their ratio next to the targets (latency and halo <= 1.01, rate <= 1.02).  halo.c computes, so
+every build of it is compiled by the clang autockpt-mpicc uses (the family's mpicc with
+OMPI_CC / MPICH_CC set): the ratio is autockpt's, not one compiler's against another's.  And
+with -falign-loops=64: where its sweep's inner loop starts moved its time by 1.45x on this VM's
+AMD EPYC (the same 18 instructions 16 bytes apart, either build), more than anything autockpt
+adds; every build places it alike.
 
     python3 bench/mpi/run.py --config build/bin/autockpt-config            # about 1 minute
     python3 bench/mpi/run.py --config build/bin/autockpt-config --rounds 9 --family mpich
@@ -35,10 +42,13 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 LINE = re.compile(r"BENCH pingpong_us=([0-9.]+) rate_us=([0-9.]+) check=(\S+)")
 LAYER = re.compile(r"BENCH layer_ns=([0-9.]+)")
+HALO = re.compile(r"BENCH halo_ms=([0-9.]+) check=(\S+)")
 # The family's compiler, and its launcher up to the number of ranks (bench/mpi/coord.py too).
 FAMILIES = {"openmpi": ("mpicc.openmpi", ["mpirun.openmpi", "--allow-run-as-root",
                                           "--oversubscribe", "-np"]),
             "mpich": ("mpicc.mpich", ["mpiexec.mpich", "-np"])}
+# The variable that makes the family's mpicc run another compiler.
+CC_VARIABLE = {"openmpi": "OMPI_CC", "mpich": "MPICH_CC"}
 # Each of the 2 ranks on a core of its own: this VM's cores differ (one runs 1.32 times slower,
 # bench/run.py), and MPICH's launcher binds nothing by default, so its ranks moved between them
 # from run to run (message rate 0.21 or 0.29 us in either build).
@@ -68,6 +78,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="runs of each build, alternating")
     ap.add_argument("--trips", type=int, default=20000)
     ap.add_argument("--windows", type=int, default=1000)
+    ap.add_argument("--halo-steps", type=int, default=2000)
     args = ap.parse_args()
     bindir = os.path.dirname(os.path.abspath(args.config))
     have = subprocess.run([args.config, "--mpi-families"], capture_output=True,
@@ -76,6 +87,8 @@ def main():
     if not families:
         sys.exit("bench/mpi/run.py: this build has no MPI layer whose compiler is installed")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCKPT_")}
+    clang = subprocess.run([args.config, "--cc"], capture_output=True, text=True,
+                           check=True).stdout.strip()
     ok = True
     print(f"8-byte ping-pong and message rate, 2 ranks, {args.trips} round trips, "
           f"{args.windows} windows of 64; medians of {args.rounds} alternating runs (min-max)")
@@ -93,21 +106,30 @@ def main():
                     os.path.dirname(os.path.abspath(args.baseline)), "autockpt-mpicc")
             src = os.path.join(HERE, "pingpong.c")
             layer_src = os.path.join(HERE, "layer.c")
-            subprocess.run([cc, "-O2", src, "-o", exe["plain"]], check=True,
-                           stderr=subprocess.DEVNULL)
-            subprocess.run([cc, "-O2", layer_src, "-o", exe["plain"] + ".layer"], check=True,
-                           stderr=subprocess.DEVNULL)
+            halo_src = os.path.join(HERE, "halo.c")
+            align = {"": [], ".layer": [], ".halo": ["-falign-loops=64"]}
+            clang_env = dict(env, **{CC_VARIABLE[fam]: clang})
+            for s, suffix, cenv in ((src, "", env), (layer_src, ".layer", env),
+                                    (halo_src, ".halo", clang_env)):
+                subprocess.run([cc, "-O2", *align[suffix], s, "-o", exe["plain"] + suffix, "-lm"],
+                               check=True, stderr=subprocess.DEVNULL, env=cenv)
             for floor in (["FORWARD", "TABLE"] if args.floor else []):
                 exe[floor] = os.path.join(tmp, f"pp-{fam}.{floor}")
-                for s, out in ((src, exe[floor]), (layer_src, exe[floor] + ".layer")):
-                    subprocess.run([cc, "-O2", f"-D{floor}", s, os.path.join(HERE, "floor.c"),
-                                    "-o", out], check=True, stderr=subprocess.DEVNULL)
+                for s, suffix, cenv in ((src, "", env), (layer_src, ".layer", env),
+                                        (halo_src, ".halo", clang_env)):
+                    subprocess.run([cc, "-O2", *align[suffix], f"-D{floor}", s,
+                                    os.path.join(HERE, "floor.c"), "-o", exe[floor] + suffix,
+                                    "-lm"], check=True,
+                                   stderr=subprocess.DEVNULL, env=cenv)
             for build, wrapper in wrappers.items():
-                for s, out in ((src, exe[build]), (layer_src, exe[build] + ".layer")):
-                    subprocess.run([wrapper, "-O2", s, "-o", out], check=True,
-                                   env=dict(env, AUTOCKPT_MPI_FAMILY=fam),
+                for s, suffix in ((src, ""), (layer_src, ".layer"), (halo_src, ".halo")):
+                    subprocess.run([wrapper, "-O2", *align[suffix], s, "-o", exe[build] + suffix,
+                                    "-lm"],
+                                   check=True, env=dict(env, AUTOCKPT_MPI_FAMILY=fam),
                                    stderr=subprocess.DEVNULL)
             layer = {b: [] for b in exe}
+            halo = {b: [] for b in exe}
+            halo_checks = set()
             got = {b: [] for b in exe}
             checks = set()
             for r in range(args.rounds):
@@ -128,8 +150,16 @@ def main():
                         ok = False
                         continue
                     layer[build].append(float(m.group(1)))
-            if len(checks) > 1:
-                print(f"{fam}: the builds' checksums differ: {sorted(checks)}")
+                    m = run_bench(launch[:1] + BIND[fam] + launch[1:] +
+                                  ["2", exe[build] + ".halo", str(args.halo_steps)], HALO,
+                                  f"{fam} {build} halo.c", cwd=tmp, env=run_env)
+                    if not m:
+                        ok = False
+                        continue
+                    halo[build].append(float(m.group(1)))
+                    halo_checks.add(m.group(2))
+            if len(checks) > 1 or len(halo_checks) > 1:
+                print(f"{fam}: the builds' checksums differ: {sorted(checks)} {sorted(halo_checks)}")
                 ok = False
             if not all(got.values()):
                 continue
@@ -144,6 +174,15 @@ def main():
                           f"({min(pl):.2f}-{max(pl):.2f}) | {statistics.median(ins):.3f} "
                           f"({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "
                           f"| <= {target} {'met' if ratio <= target else 'NOT met'} |")
+            if all(halo.values()):
+                pl = statistics.median(halo["plain"])
+                for build in [b for b in exe if b != "plain"]:
+                    ins = statistics.median(halo[build])
+                    ratio = ins / pl
+                    print(f"| {fam} | halo exchange{SUFFIX[build]} (ms/step) | {pl:.4f} "
+                          f"({min(halo['plain']):.4f}-{max(halo['plain']):.4f}) | {ins:.4f} "
+                          f"({min(halo[build]):.4f}-{max(halo[build]):.4f}) | {ratio:.3f} "
+                          f"| <= 1.01 {'met' if ratio <= 1.01 else 'NOT met'} |")
             if all(layer.values()):
                 pl = statistics.median(layer["plain"])
                 for build in [b for b in exe if b != "plain"]:
