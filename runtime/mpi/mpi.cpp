@@ -706,10 +706,6 @@ int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status)
   return rc;
 }
 
-// A free slot of the request table.  The search goes on from the slot handed out last, so that a
-// program that keeps a window of requests in flight and waits for them all finds a free one at
-// once (from the start, each search passed every request still in flight: 128 in a window of 64
-// sends and receives, bench/mpi's message rate).
 // A new slot at the end of the table (out of line: new_request's loop then keeps to few
 // registers).
 [[gnu::noinline]] int grow_requests() {
@@ -718,6 +714,10 @@ int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status)
   return int(g.reqs.size() - 1);
 }
 
+// A free slot of the request table.  The search goes on from the slot handed out last, so that a
+// program that keeps a window of requests in flight and waits for them all finds a free one at
+// once (from the start, each search passed every request still in flight: 128 in a window of 64
+// sends and receives, bench/mpi's message rate).
 int new_request() {
   const size_t n = g.reqs.size();
   for (size_t i = 0, k = g.req_cursor; i < n; ++i, k = k + 1 == n ? 0 : k + 1) {
