@@ -732,7 +732,7 @@ int new_request() {
   return grow_requests();
 }
 
-long request_index(MPI_Request r) {
+inline long request_index(MPI_Request r) {
   uintptr_t v = bits(r);
   if (v < kRequestBase || v >= kRequestBase + g.reqs.size())
     return -1;
@@ -740,7 +740,7 @@ long request_index(MPI_Request r) {
 }
 
 // Request q's library request has completed with status st: a receive counts its message.
-void completed(Request &q, const MPI_Status &st) {
+inline void completed(Request &q, const MPI_Status &st) {
   int cancelled = 0;
   if (q.recv && (!q.cancel_asked || (PMPI_Test_cancelled(&st, &cancelled), !cancelled)))
     count_received(q.comm, st);
@@ -842,7 +842,7 @@ void empty_status(MPI_Status *st) {
 
 // Hands completed request *r back to the program: its status, and MPI_REQUEST_NULL; a persistent
 // request becomes inactive instead and the program keeps it (an inactive one: an empty status).
-void release(MPI_Request *r, MPI_Status *status) {
+inline void release(MPI_Request *r, MPI_Status *status) {
   long k = request_index(*r);
   Request &q = g.reqs[k];
   if (q.state == ReqState::Inactive)
