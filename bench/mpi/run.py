@@ -127,6 +127,7 @@ def main():
                                     "-lm"],
                                    check=True, env=dict(env, AUTOCKPT_MPI_FAMILY=fam),
                                    stderr=subprocess.DEVNULL)
+            two_ranks = launch[:1] + BIND[fam] + launch[1:] + ["2"]
             layer = {b: [] for b in exe}
             halo = {b: [] for b in exe}
             halo_checks = set()
@@ -136,8 +137,7 @@ def main():
                 order = list(exe)
                 for build in (order if r % 2 == 0 else order[::-1]):
                     run_env = dict(env, AUTOCKPT_DIR=os.path.join(tmp, "ckpt"))
-                    m = run_bench(launch[:1] + BIND[fam] + launch[1:] +
-                                  ["2", exe[build], str(args.trips), str(args.windows)], LINE,
+                    m = run_bench(two_ranks + [exe[build], str(args.trips), str(args.windows)], LINE,
                                   f"{fam} {build}", cwd=tmp, env=run_env)
                     if not m:
                         ok = False
@@ -150,8 +150,7 @@ def main():
                         ok = False
                         continue
                     layer[build].append(float(m.group(1)))
-                    m = run_bench(launch[:1] + BIND[fam] + launch[1:] +
-                                  ["2", exe[build] + ".halo", str(args.halo_steps)], HALO,
+                    m = run_bench(two_ranks + [exe[build] + ".halo", str(args.halo_steps)], HALO,
                                   f"{fam} {build} halo.c", cwd=tmp, env=run_env)
                     if not m:
                         ok = False
@@ -163,26 +162,23 @@ def main():
                 ok = False
             if not all(got.values()):
                 continue
-            for i, (name, unit, target) in enumerate([("ping-pong latency", "us/round trip", 1.01),
-                                                      ("message rate", "us/message", 1.02)]):
-                pl = [x[i] for x in got["plain"]]
-                for build in [b for b in exe if b != "plain"]:
-                    ins = [x[i] for x in got[build]]
-                    ratio = statistics.median(ins) / statistics.median(pl)
-                    label = name + SUFFIX[build]
-                    print(f"| {fam} | {label} ({unit}) | {statistics.median(pl):.3f} "
-                          f"({min(pl):.2f}-{max(pl):.2f}) | {statistics.median(ins):.3f} "
-                          f"({min(ins):.2f}-{max(ins):.2f}) | {ratio:.2f} "
-                          f"| <= {target} {'met' if ratio <= target else 'NOT met'} |")
+            figures = [("ping-pong latency", "us/round trip", 1.01, 3,
+                        {b: [x[0] for x in v] for b, v in got.items()}),
+                       ("message rate", "us/message", 1.02, 3,
+                        {b: [x[1] for x in v] for b, v in got.items()})]
             if all(halo.values()):
-                pl = statistics.median(halo["plain"])
+                figures.append(("halo exchange", "ms/step", 1.01, 4, halo))
+            for name, unit, target, digits, runs in figures:
+                pl = runs["plain"]
                 for build in [b for b in exe if b != "plain"]:
-                    ins = statistics.median(halo[build])
-                    ratio = ins / pl
-                    print(f"| {fam} | halo exchange{SUFFIX[build]} (ms/step) | {pl:.4f} "
-                          f"({min(halo['plain']):.4f}-{max(halo['plain']):.4f}) | {ins:.4f} "
-                          f"({min(halo[build]):.4f}-{max(halo[build]):.4f}) | {ratio:.3f} "
-                          f"| <= 1.01 {'met' if ratio <= 1.01 else 'NOT met'} |")
+                    ins = runs[build]
+                    ratio = statistics.median(ins) / statistics.median(pl)
+                    print(f"| {fam} | {name}{SUFFIX[build]} ({unit}) | "
+                          f"{statistics.median(pl):.{digits}f} ({min(pl):.{digits - 1}f}-"
+                          f"{max(pl):.{digits - 1}f}) | {statistics.median(ins):.{digits}f} "
+                          f"({min(ins):.{digits - 1}f}-{max(ins):.{digits - 1}f}) | "
+                          f"{ratio:.{digits - 1}f} | <= {target} "
+                          f"{'met' if ratio <= target else 'NOT met'} |")
             if all(layer.values()):
                 pl = statistics.median(layer["plain"])
                 for build in [b for b in exe if b != "plain"]:

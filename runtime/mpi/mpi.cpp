@@ -791,17 +791,15 @@ bool test_requests(int count, const MPI_Request *requests, const char *call, boo
     // Into locals, not through the vectors: their stores would make every value be loaded again.
     MPI_Request *out = reals.data();
     long *out_k = which.data();
-    Request *table = g.reqs.data();
-    const uintptr_t n_reqs = g.reqs.size();
     int n = 0;
     bool w = false;
     for (int i = 0; i < count; ++i) {
       if (requests[i] == MPI_REQUEST_NULL)
         continue;
-      uintptr_t k = bits(requests[i]) - kRequestBase;
-      if (k >= n_reqs)
+      long k = request_index(requests[i]);
+      if (k < 0)
         unsupported(call, "a request autockpt did not make");
-      const Request &q = table[k];
+      const Request &q = g.reqs[size_t(k)];
       if (q.state != ReqState::Pending)
         continue;
       if (q.real == MPI_REQUEST_NULL) {
@@ -809,7 +807,7 @@ bool test_requests(int count, const MPI_Request *requests, const char *call, boo
         continue;
       }
       out[n] = q.real;
-      out_k[n++] = long(k);
+      out_k[n++] = k;
     }
     gathered = n;
     left = size_t(n);
