@@ -22,8 +22,9 @@ MPI_PROC_NULL and Waitalls; its nanoseconds a call, and what a build adds to pla
 layer's own cost without a second rank's noise (this VM's ping-pong moves between 0.27 and
 0.84 us with where the host puts its two virtual CPUs).
 --floor adds two plain builds with a minimal layer of floor.c linked in: forwarding each call to
-PMPI_* alone, and that plus a virtual request and a per-peer count (what any layer that drains
-and re-posts needs at least): the least an interposition layer can cost, beside the targets.
+PMPI_* alone, and that plus what any layer that drains and re-posts must do at least (a virtual
+request holding a receive's arguments, per-peer counts, waits that test until done and stay safe
+points): the least an interposition layer can cost, beside the targets.
 
 Latency is wall time by nature: on a machine whose cores other processes take, a rank that waits
 loses its core now and then, in either build; the medians of alternating rounds are the fair
@@ -55,7 +56,7 @@ CC_VARIABLE = {"openmpi": "OMPI_CC", "mpich": "MPICH_CC"}
 BIND = {"openmpi": ["--bind-to", "core"], "mpich": ["-bind-to", "core"]}
 # How each build other than plain is named in the table's rows.
 SUFFIX = {"instr": "", "baseline": ", baseline", "FORWARD": ", floor: forwarding",
-          "TABLE": ", floor: virtual requests and counts"}
+          "TABLE": ", floor: virtual requests, counts, safe-point waits"}
 
 
 def run_bench(cmd, pattern, what, **kw):
