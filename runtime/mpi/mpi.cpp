@@ -639,8 +639,8 @@ bool stop_here() {
 // Between the calls that do not wait: look at the protocol now and then, so that a rank that
 // never waits still takes part.
 inline void now_and_then() {
-  if ((++g.calls & 63) == 0 || (g.phase == Phase::Idle && !g.req_sent &&
-                                 (state::flag() & state::kRequestBit)))
+  if ((++g.calls & 63) == 0 || ((state::flag() & state::kRequestBit) && g.phase == Phase::Idle &&
+                                 !g.req_sent))
     service();
 }
 
@@ -710,26 +710,37 @@ int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status)
 // registers).
 [[gnu::noinline]] int grow_requests() {
   g.reqs.emplace_back();
-  g.req_cursor = 0;
+  g.req_cursor = g.reqs.size();
   return int(g.reqs.size() - 1);
 }
 
 // A free slot of the request table.  The search goes on from the slot handed out last, so that a
 // program that keeps a window of requests in flight and waits for them all finds a free one at
 // once (from the start, each search passed every request still in flight: 128 in a window of 64
-// sends and receives, bench/mpi's message rate).
-int new_request() {
+// sends and receives, bench/mpi's message rate).  The slot after the last one handed out is
+// looked at inline (free in such a window); the search is out of line.
+[[gnu::noinline]] int find_request() {
   const size_t n = g.reqs.size();
-  for (size_t i = 0, k = g.req_cursor; i < n; ++i, k = k + 1 == n ? 0 : k + 1) {
+  size_t k = g.req_cursor < n ? g.req_cursor : 0;
+  for (size_t i = 0; i < n; ++i, k = k + 1 == n ? 0 : k + 1) {
     Request &q = g.reqs[k];
     if (q.internal && q.state == ReqState::Done)  // a send the program freed, completed
       q = kEmptyRequest;
     if (q.state == ReqState::Free) {
-      g.req_cursor = k + 1 == n ? 0 : k + 1;
+      g.req_cursor = k + 1;
       return int(k);
     }
   }
   return grow_requests();
+}
+
+inline int new_request() {
+  const size_t k = g.req_cursor;  // may be the table's size: find_request starts over then
+  if (k < g.reqs.size() && g.reqs[k].state == ReqState::Free) {
+    g.req_cursor = k + 1;
+    return int(k);
+  }
+  return find_request();
 }
 
 inline long request_index(MPI_Request r) {
