@@ -706,7 +706,7 @@ int deliver(long k, void *buf, int count, MPI_Datatype type, MPI_Status *status)
   return rc;
 }
 
-// A new slot at the end of the table (out of line: new_request's loop then keeps to few
+// A new slot at the end of the table (out of line: find_request's loop then keeps to few
 // registers).
 [[gnu::noinline]] int grow_requests() {
   g.reqs.emplace_back();
