@@ -505,6 +505,8 @@ void take_checkpoint(uint64_t stop_ns) {
   // told it whether any rank's came from the signal, in its first collective.
   if (!s)
     warn("checkpoint failed, the previous one is intact: %s", s.message().c_str());
+  else
+    trigger::checkpoint_taken();
   if (g_opts->max_checkpoints && g_ps.checkpoints >= g_opts->max_checkpoints)
     trigger::disarm();
   else
@@ -854,6 +856,7 @@ int user_argc() { return g_ps.argc; }
 char **user_argv() { return g_ps.argv; }
 
 int run(int argc, char **argv, char **envp) {
+  const bool halt_after_checkpoint = getenv("AUTOCKPT__HALT_AFTER_CHECKPOINT") != nullptr;
   if (g_restart_image) {
     restore(*g_restart_image);
     compare_arguments(argc, argv);
@@ -877,8 +880,8 @@ int run(int argc, char **argv, char **envp) {
   // Before the threads of a restart are made: each takes the counting bit as it starts, and one
   // that started before this saw none, so its polls went uncounted and a test's halt came late or
   // never (thread-dtors.test ran to its end in a loaded whole-suite run).
-  trigger::count_polls(g_opts->poll_interval, g_opts->halt_poll,
-                       g_opts->count_polls);
+  trigger::count_polls(g_opts->poll_interval, g_opts->halt_poll, g_opts->count_polls,
+                       halt_after_checkpoint);  // read before the arena's environ drops it
   if (g_restart_image) {
     // The other threads are made again and wait until this one goes on (threads/).
     layers::each([](const layers::Layer &l) {

@@ -28,6 +28,7 @@ char g_reason[64];
 
 // Progress: polls counted, the next poll that asks for a checkpoint, the period, the halt.
 std::uint64_t g_polls, g_next_poll, g_every, g_halt, g_poll_seen;
+std::uint64_t g_halt_after;  // polls from the first checkpoint to the halt (0: from the start)
 bool g_halted;
 
 void request() { control::request(); }  // every thread's request bit
@@ -173,13 +174,20 @@ void arm_watchdog() {  // async-signal-safe: timer_settime is
   one_shot(g_watchdog, g_watchdog_s);
 }
 
-void count_polls(std::uint64_t every, std::uint64_t halt, bool count) {
+void count_polls(std::uint64_t every, std::uint64_t halt, bool count,
+                 bool halt_after_checkpoint) {
   if (!every && !halt && !count)
     return;
   g_every = every;
   g_next_poll = every;
-  g_halt = halt;
+  g_halt = halt_after_checkpoint ? 0 : halt;
+  g_halt_after = halt_after_checkpoint ? halt : 0;
   control::add_flag_bits(kCountingBit);
+}
+
+void checkpoint_taken() {
+  if (g_halt_after && !g_halt)
+    g_halt = polls() + g_halt_after;
 }
 
 bool counted_poll() {

@@ -33,8 +33,14 @@ constexpr int kCountingBit = 2;
 
 // Progress triggers: a checkpoint every `every` polls (0: none); at poll `halt` (0: never)
 // the program stops where it is and waits to be killed, still taking the checkpoints asked
-// for.  Either, or `count`, turns counting on.  Call before the program runs.
-void count_polls(std::uint64_t every, std::uint64_t halt, bool count);
+// for.  Either, or `count`, turns counting on.  Call before the program runs.  With
+// `halt_after_checkpoint` (AUTOCKPT__HALT_AFTER_CHECKPOINT, tests), `halt` polls are counted
+// from the end of this process's first checkpoint instead: a program that asks for its
+// checkpoints itself gets to ask before any of its ranks halts.
+void count_polls(std::uint64_t every, std::uint64_t halt, bool count,
+                 bool halt_after_checkpoint = false);
+// A checkpoint of this process has been taken (the halt counted from it starts now).
+void checkpoint_taken();
 // Called by every poll while polls are counted; returns whether a checkpoint is requested.
 bool counted_poll();
 // Whether the program waits at AUTOCKPT_HALT_POLL.

@@ -88,7 +88,9 @@ int MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_C
   MPI_Request r;
   MPI_Status st;
   int rc = PMPI_Irecv(buf, count, type, source, tag, comm, &r), done = 0;
-  while (rc == MPI_SUCCESS && (rc = PMPI_Test(&r, &done, &st)) == MPI_SUCCESS && !done)
+  if (rc != MPI_SUCCESS)
+    return rc;
+  while ((rc = PMPI_Test(&r, &done, &st)) == MPI_SUCCESS && !done)
     if (stop)
       return MPI_ERR_OTHER;
   if (st.MPI_SOURCE >= 0)

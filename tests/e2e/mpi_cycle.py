@@ -23,7 +23,8 @@ What happens:
   3. --cycles interrupted runs in one checkpoint directory, then one run left to finish.  Each
      interrupted run halts every rank at poll H (drawn at random, H <= T / (cycles + 2), so that
      work is left for the runs after it), and with the progress trigger asks for a checkpoint
-     every P polls (P < H).  As soon as a new generation is committed (its MANIFEST), every
+     every P polls (P < H); with the program trigger H polls after the run's first checkpoint
+     (AUTOCKPT__HALT_AFTER_CHECKPOINT), so that the program always gets to ask.  As soon as a new generation is committed (its MANIFEST), every
      process of the job (the launcher and every rank) is killed with SIGKILL at once.
   4. Checks: every restarted run's ranks all said "resuming from checkpoint G" for the newest
      committed generation G; the last run exits 0 with the reference's last line; the runs'
@@ -279,6 +280,13 @@ def main():
                 env = base_env(args, ckpt)
                 env["AUTOCKPT_HALT_POLL"] = str(halt)
                 plan = f"halt at poll {halt}"
+                if args.trigger == "program":
+                    # Counted from the run's first checkpoint: a rank halted before the step
+                    # where another asks would leave that one waiting for its message forever
+                    # (halo.test hung so under load: ranks resume up to three steps apart, and
+                    # the halt came before the next asking rank's step).
+                    env["AUTOCKPT__HALT_AFTER_CHECKPOINT"] = "1"
+                    plan = f"halt {halt} polls after its first checkpoint"
                 if args.trigger == "progress":
                     every = rng.randint(max(1, halt // 4), max(1, halt // 2))
                     env["AUTOCKPT_POLL_INTERVAL"] = str(every)
