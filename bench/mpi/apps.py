@@ -7,8 +7,8 @@ OpenMPI and MPICH; prints the medians of the wall times, their ratio and the spr
 ratio of the fastest runs (this VM adds up to 25% to a run now and then, in either build).  Every
 instrumented run's compare lines must equal the plain run's: a run that differs fails the bench.
 
-    python3 bench/mpi/apps.py --config build/bin/autockpt-config --work /tmp/apps   # ~10 min
-    python3 bench/mpi/apps.py --config ... --work /tmp/apps --no-build --rounds 5 --family mpich pennant
+    python3 bench/mpi/apps.py --config build/bin/autockpt-config --work /tmp/apps   # ~5 min
+    python3 bench/mpi/apps.py --config ... --work /tmp/apps --no-build --family mpich pennant
 
 The programs run shorter than kill_cycles.py runs them (--minimd-steps, --pennant-cycles), so that
 a round takes seconds; their start (MPI_Init, reading the input) is in every run's time.  Exit
@@ -21,11 +21,10 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/real"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "../../tests/real")]
 import kill_cycles as kc  # noqa: E402  (the builds, commands, inputs and compare lines)
-
-# As bench/mpi/run.py binds them: this VM's two cores differ, and MPICH binds nothing by default.
-BIND = {"openmpi": ["--bind-to", "core"], "mpich": ["-bind-to", "core"]}
+from run import BIND  # noqa: E402  (a core each: this VM's two differ; MPICH binds nothing)
 
 
 def main():

@@ -24,8 +24,9 @@ What happens:
      interrupted run halts every rank at poll H (drawn at random, H <= T / (cycles + 2), so that
      work is left for the runs after it), and with the progress trigger asks for a checkpoint
      every P polls (P < H); with the program trigger H polls after the run's first checkpoint
-     (AUTOCKPT__HALT_AFTER_CHECKPOINT), so that the program always gets to ask.  As soon as a new generation is committed (its MANIFEST), every
-     process of the job (the launcher and every rank) is killed with SIGKILL at once.
+     (AUTOCKPT__HALT_AFTER_CHECKPOINT), so that the program always gets to ask.  As soon as a
+     new generation is committed (its MANIFEST), every process of the job (the launcher and
+     every rank) is killed with SIGKILL at once.
   4. Checks: every restarted run's ranks all said "resuming from checkpoint G" for the newest
      committed generation G; the last run exits 0 with the reference's last line; the runs'
      outputs, concatenated, are the reference with only replays added (each run's lines are a
