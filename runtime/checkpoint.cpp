@@ -203,6 +203,7 @@ off_t stdout_offset() {
 namespace {
 uint64_t g_hold_gen;  // kHoldVariable, read before the program's environment replaces it
 uint64_t g_lagging_gen;  // kLaggingVariable
+char g_hold_restore[512];  // kHoldRestoreVariable's file, or empty
 }  // namespace
 
 void read_test_settings() {
@@ -210,6 +211,8 @@ void read_test_settings() {
     g_hold_gen = strtoull(hold, nullptr, 10);
   if (const char *lagging = getenv(kLaggingVariable))
     g_lagging_gen = strtoull(lagging, nullptr, 10);
+  if (const char *hold = getenv(kHoldRestoreVariable))
+    snprintf(g_hold_restore, sizeof g_hold_restore, "%s", hold);
 }
 
 namespace {
@@ -638,6 +641,11 @@ Status restore(const GenerationStore &store, const std::string &path, ProcessSta
       return out_of_bounds(path, "the frame of " + f.function, "Frames");
   if (m.heap_base != arena::base())
     return Status::error("the checkpoint's heap is at a different address");
+  if (g_hold_restore[0]) {  // a test's hook: the image is open, the restore under way
+    struct timespec ms = {0, 1000000};
+    while (access(g_hold_restore, F_OK) != 0)
+      nanosleep(&ms, nullptr);
+  }
   size_t failed = 0;
   if (Status s = read_heap(chain, &failed); !s) {
     *damaged_generation = chain[failed]->header().generation;

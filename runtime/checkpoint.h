@@ -95,6 +95,9 @@ constexpr const char *kHoldVariable = "AUTOCKPT__HOLD_BEFORE_COMMIT";
 // Internal environment variable, for tests: a generation that rank 0 of a job does not see when
 // it lists the checkpoint directory, as a shared file system's listing may lag (M20).
 constexpr const char *kLaggingVariable = "AUTOCKPT__LAGGING_LISTING";
+// Internal environment variable, for tests: a file; a restore, its image open and its heap not
+// read yet, waits until that file exists (a signal sent meanwhile comes during the restore).
+constexpr const char *kHoldRestoreVariable = "AUTOCKPT__HOLD_RESTORE";
 // Reads the internal settings above that concern writing; called at start, before the
 // program's environment (without them) replaces the process's.
 void read_test_settings();
