@@ -78,11 +78,11 @@ start() {   # DIR OUT ERR "ENV..." "PROGRAM ARGS": starts the program in the bac
 # PLAN says once it has printed the line TRIGGER ("resume": once a run that resumes from a
 # checkpoint taken at line 3 has the image open and holds there, i.e. is restoring: an event, not
 # a delay after the start, which on a loaded machine came before the program's first
-# instruction), judges the
-# outcome, and resumes the program after an exit 75.  "ending": the signal may come after main's
-# last safe point and before main returns (how late depends on the machine's load), and then the
-# designed outcome is exit 73 with the message that says so (docs/design.md, deferred requests),
-# the program's whole output, and no COMPLETED marker; it is judged correct in these cases only.
+# instruction), judges the outcome, and resumes the program after an exit 75.  "ending": the
+# signal may come after main's last safe point and before main returns (how late depends on the
+# machine's load), and then the designed outcome is exit 73 with the message that says so
+# (docs/design.md, deferred requests), the program's whole output, and no COMPLETED marker; it is
+# judged correct in these cases only.
 run_case() {
   local xfail=0 ending=0
   [ "$1" = xfail ] && { xfail=1; shift; }
