@@ -98,7 +98,7 @@ constexpr const char *kLaggingVariable = "AUTOCKPT__LAGGING_LISTING";
 // Internal environment variable, for tests: a file; a restore, its image open and its heap not
 // read yet, waits until that file exists (a signal sent meanwhile comes during the restore).
 constexpr const char *kHoldRestoreVariable = "AUTOCKPT__HOLD_RESTORE";
-// Reads the internal settings above that concern writing; called at start, before the
+// Reads the internal settings above (writing and restoring); called at start, before the
 // program's environment (without them) replaces the process's.
 void read_test_settings();
 
